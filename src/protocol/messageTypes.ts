@@ -1,0 +1,85 @@
+// Every message_type the hub understands, in one place. Seed 001 names first, then seed 000, then ours.
+// Later slices (seed 002 context, seed 003 streams, seed 004 topics) add their names here.
+
+export const MessageType = {
+  // seed 001: registration
+  REGISTER_AGENT: 'REGISTER_AGENT',
+  REGISTER_FRONTEND: 'REGISTER_FRONTEND',
+  REGISTER_BROKER: 'REGISTER_BROKER',
+  REGISTER_AGENT_RESPONSE: 'REGISTER_AGENT_RESPONSE',
+  REGISTER_FRONTEND_RESPONSE: 'REGISTER_FRONTEND_RESPONSE',
+  REGISTER_BROKER_RESPONSE: 'REGISTER_BROKER_RESPONSE',
+  // seed 001: presence
+  PING: 'PING',
+  PONG: 'PONG',
+  SERVER_HEARTBEAT: 'SERVER_HEARTBEAT',
+  AGENT_STATUS_UPDATE: 'AGENT_STATUS_UPDATE',
+  REQUEST_AGENT_STATUS: 'REQUEST_AGENT_STATUS',
+  // seed 001: chat
+  TEXT: 'TEXT',
+  REPLY: 'REPLY',
+  SYSTEM: 'SYSTEM',
+  ERROR: 'ERROR',
+  // seed 001: agent control (later clients)
+  PAUSE_AGENT: 'PAUSE_AGENT',
+  RESUME_AGENT: 'RESUME_AGENT',
+  DEREGISTER_AGENT: 'DEREGISTER_AGENT',
+  REREGISTER_AGENT: 'REREGISTER_AGENT',
+  PAUSE_ALL_AGENTS: 'PAUSE_ALL_AGENTS',
+  RESUME_ALL_AGENTS: 'RESUME_ALL_AGENTS',
+  DEREGISTER_ALL_AGENTS: 'DEREGISTER_ALL_AGENTS',
+  REREGISTER_ALL_AGENTS: 'REREGISTER_ALL_AGENTS',
+  RESET_ALL_QUEUES: 'RESET_ALL_QUEUES',
+  // seed 001: lifecycle and the RabbitMQ side-channels
+  CLIENT_DISCONNECTED: 'CLIENT_DISCONNECTED',
+  SHUTDOWN: 'SHUTDOWN',
+  SERVER_AVAILABLE: 'SERVER_AVAILABLE',
+  // seed 000: status messenger
+  STATUS: 'STATUS',
+  AGENT_EVENT: 'AGENT_EVENT',
+  // ours: a read-only monitor (the /monitor page, a second VS Code window, `switchboard tail`)
+  REGISTER_MONITOR: 'REGISTER_MONITOR',
+  REGISTER_MONITOR_RESPONSE: 'REGISTER_MONITOR_RESPONSE',
+  MONITOR_EVENTS: 'MONITOR_EVENTS',
+  // seed 002: peer context for reconstructing a failed agent (schemas in contextSchemas.ts)
+  REQUEST_CONTEXT: 'REQUEST_CONTEXT',
+  PROVIDE_CONTEXT: 'PROVIDE_CONTEXT',
+  RESTORE_CONTEXT: 'RESTORE_CONTEXT',
+  REQUEST_CONTEXT_ACK: 'REQUEST_CONTEXT_ACK',
+} as const;
+
+export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];
+
+/** Chat messages: routed by receiver_id, copied to front-ends, logged. */
+export const CHAT_TYPES: ReadonlySet<string> = new Set([MessageType.TEXT, MessageType.REPLY, MessageType.SYSTEM]);
+
+/** Agent control messages that name one agent. */
+export const SINGLE_AGENT_CONTROL_TYPES: ReadonlySet<string> = new Set([
+  MessageType.PAUSE_AGENT,
+  MessageType.RESUME_AGENT,
+  MessageType.DEREGISTER_AGENT,
+  MessageType.REREGISTER_AGENT,
+]);
+
+/** Agent control messages that address every agent. */
+export const ALL_AGENTS_CONTROL_TYPES: ReadonlySet<string> = new Set([
+  MessageType.PAUSE_ALL_AGENTS,
+  MessageType.RESUME_ALL_AGENTS,
+  MessageType.DEREGISTER_ALL_AGENTS,
+  MessageType.REREGISTER_ALL_AGENTS,
+]);
+
+/** Receiver ids that mean "nobody in particular": the embedded router fans out to agents. */
+export const BROADCAST_RECEIVERS: ReadonlySet<string> = new Set(['broadcast', 'broker', '']);
+
+export const ID_PREFIX = {
+  agent: 'agent_',
+  frontend: 'web_',
+  broker: 'broker_',
+  monitor: 'mon_',
+  message: 'msg_',
+  hub: 'hub_',
+} as const;
+
+export type ClientRole = 'agent' | 'frontend' | 'broker' | 'monitor';
+export type AgentPresence = 'online' | 'paused' | 'offline';

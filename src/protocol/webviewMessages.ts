@@ -1,0 +1,265 @@
+// Typed messages between the Monitor webview and its host (the VS Code panel, or the browser page's WebSocket data
+// source), each declared once as a constant, plus the `MonitorSource` contract the extension implements for the panel.
+
+import type { AgentPresence } from './messageTypes';
+import type { LogEntry } from './logEntry';
+import type { ReconstructionT } from './contextSchemas';
+
+/** One agent as the monitor shows it. Both AgentSnapshot (in-process hub) and an AGENT_STATUS_UPDATE entry (a hub
+ *  reached as a monitor over WebSocket) fit this shape, so a host can pass either through unchanged. */
+export interface MonitorAgent {
+  agent_id: string;
+  agent_name: string;
+  is_online: boolean;
+  last_seen: string | null;
+  status?: AgentPresence;
+  namespace?: string;
+  hub_id?: string;
+  connected_at?: string | null;
+  remote_address?: string;
+  messages_in?: number;
+  messages_out?: number;
+  held_messages?: number;
+  /** AgentSnapshot's name for the latest status line. */
+  last_status_text?: string | null;
+  /** AGENT_STATUS_UPDATE's name for the latest status line. */
+  status_text?: string | null;
+}
+
+/** What the monitor knows about the hub it watches. */
+export interface MonitorHubInfo {
+  hub_id: string | null;
+  /** 'running' when the data flows; other HubState values, or 'connecting'/'disconnected' for a browser page. */
+  state: string;
+  /** 'local': the hub runs in this VS Code window; 'attached': this window watches another window's hub as a
+   *  monitor; 'browser': the /monitor page. Shown in the header. */
+  mode: 'local' | 'attached' | 'browser';
+  agent_url?: string;
+}
+
+export type AgentControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
+
+export interface SendMessageInput {
+  receiver_id: string;
+  text_payload: string;
+  message_type?: 'TEXT' | 'SYSTEM';
+  in_reply_to_message_id?: string;
+  thread?: string;
+}
+
+// --- webview → host: commands ----------------------------------------------------------------------------------
+
+export const WebviewCommand = {
+  /** The webview has loaded and listens: the host posts nothing before it (then a Snapshot). */
+  Ready: 'ready',
+  /** Ask for a fresh Snapshot (after a gap, or when the person presses "reload"). */
+  RequestSnapshot: 'requestSnapshot',
+  /** Send a chat message as the person at the UI; answered by CommandResult with the same request_id. */
+  SendMessage: 'sendMessage',
+  /** Pause/resume/deregister/reregister an agent (or 'all'); answered by CommandResult. */
+  ControlAgent: 'controlAgent',
+  /** A script error in the webview, for the host's log. */
+  ReportError: 'reportError',
+  /** A button of the reconstruction report (Copy JSON, Save…, Hand to agent…, Summarise); answered by CommandResult. */
+  ReconstructionAction: 'reconstructionAction',
+} as const;
+
+export type ReadyCommand = { type: typeof WebviewCommand.Ready };
+export type RequestSnapshotCommand = { type: typeof WebviewCommand.RequestSnapshot };
+export type SendMessageCommand = { type: typeof WebviewCommand.SendMessage; request_id: string; message: SendMessageInput };
+export type ControlAgentCommand = {
+  type: typeof WebviewCommand.ControlAgent;
+  request_id: string;
+  action: AgentControlAction;
+  agent_id: string;
+};
+export type ReportErrorCommand = { type: typeof WebviewCommand.ReportError; message: string };
+export type ReconstructionActionKind = 'copyJson' | 'save' | 'handOver' | 'summarise';
+export type ReconstructionActionCommand = {
+  type: typeof WebviewCommand.ReconstructionAction;
+  request_id: string;
+  action: ReconstructionActionKind;
+  /** Which report the button belongs to (the host acts only on the one it showed). */
+  reconstruction_id: string;
+};
+
+export type WebviewToHost =
+  | ReadyCommand
+  | RequestSnapshotCommand
+  | SendMessageCommand
+  | ControlAgentCommand
+  | ReportErrorCommand
+  | ReconstructionActionCommand;
+
+// --- host → webview: notifications -----------------------------------------------------------------------------
+
+export const HostNotification = {
+  /** Everything at once: replaces the webview's agents and entries (first after Ready, or after a hub change). */
+  Snapshot: 'snapshot',
+  /** New log entries, oldest first, batched by the host. `dropped` counts entries the host could not deliver. */
+  Entries: 'entries',
+  /** Agents that changed (`full: false`) or all of them (`full: true`). */
+  Agents: 'agents',
+  /** Hub id / state changed. */
+  Hub: 'hub',
+  /** The outcome of a SendMessage or ControlAgent command. */
+  CommandResult: 'commandResult',
+  /** Show one agent's detail pane (e.g. "Reveal in Monitor" from the Agents tree). */
+  RevealAgent: 'revealAgent',
+  /** Show a context reconstruction as a report (VS Code only: "Reconstruct Agent Context"). */
+  Reconstruction: 'reconstruction',
+} as const;
+
+export type SnapshotNotification = {
+  type: typeof HostNotification.Snapshot;
+  hub: MonitorHubInfo;
+  agents: MonitorAgent[];
+  entries: LogEntry[];
+};
+export type EntriesNotification = { type: typeof HostNotification.Entries; entries: LogEntry[]; dropped?: number };
+export type AgentsNotification = { type: typeof HostNotification.Agents; agents: MonitorAgent[]; full: boolean };
+export type HubNotification = { type: typeof HostNotification.Hub; hub: MonitorHubInfo };
+export type CommandResultNotification = {
+  type: typeof HostNotification.CommandResult;
+  request_id: string;
+  ok: boolean;
+  /** On success, e.g. the message id that was sent; on failure, what went wrong and what to do. */
+  detail?: string;
+};
+export type RevealAgentNotification = { type: typeof HostNotification.RevealAgent; agent_id: string };
+/** A language model's prose summary of a reconstruction, once the person agreed to send it. */
+export interface ReconstructionSummary {
+  model: string;
+  text: string;
+}
+export type ReconstructionNotification = {
+  type: typeof HostNotification.Reconstruction;
+  reconstruction: ReconstructionT;
+  summary?: ReconstructionSummary;
+  /** false: update the report without switching the monitor to it (e.g. after a reload). Default true. */
+  focus?: boolean;
+};
+
+export type HostToWebview =
+  | SnapshotNotification
+  | EntriesNotification
+  | AgentsNotification
+  | HubNotification
+  | CommandResultNotification
+  | RevealAgentNotification
+  | ReconstructionNotification;
+
+// --- the host's data: implemented by the extension (in-process hub, or a hub attached to as a monitor) --------
+
+export interface MonitorSubscription {
+  dispose(): void;
+}
+
+/** Where the Monitor panel gets its data and sends its actions. vscode.Disposable fits MonitorSubscription. */
+export interface MonitorSource {
+  /** The current picture: hub info, every agent and the newest `maxEntries` log entries (oldest first). */
+  snapshot(maxEntries: number): { hub: MonitorHubInfo; agents: MonitorAgent[]; entries: LogEntry[] };
+  /** Every log entry as it is appended (the panel batches them). */
+  onEntries(listener: (entries: LogEntry[]) => void): MonitorSubscription;
+  /** Agents that changed (`full` when the list is complete). */
+  onAgents(listener: (agents: MonitorAgent[], full: boolean) => void): MonitorSubscription;
+  /** Hub state or id changed (start, stop, restart, attach); the panel sends a new Snapshot. */
+  onHub(listener: (hub: MonitorHubInfo) => void): MonitorSubscription;
+  /** Resolves with the message id; rejects with an Error whose message says what to do. */
+  sendMessage(input: SendMessageInput): Promise<string>;
+  controlAgent(action: AgentControlAction, agentId: string): Promise<void>;
+}
+
+// --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const CONTROL_ACTIONS: ReadonlySet<string> = new Set<AgentControlAction>(['pause', 'resume', 'deregister', 'reregister']);
+const RECONSTRUCTION_ACTIONS: ReadonlySet<string> = new Set<ReconstructionActionKind>(['copyJson', 'save', 'handOver', 'summarise']);
+
+/** Checks a message from the webview before the host acts on it. Bounded sizes: a webview is not trusted input. */
+export function parseWebviewCommand(data: unknown): WebviewToHost | undefined {
+  if (!isRecord(data) || !isStr(data.type)) return undefined;
+  switch (data.type) {
+    case WebviewCommand.Ready:
+    case WebviewCommand.RequestSnapshot:
+      return { type: data.type };
+    case WebviewCommand.SendMessage: {
+      const m = data.message;
+      if (!isStr(data.request_id) || !isRecord(m)) return undefined;
+      if (!isStr(m.receiver_id) || m.receiver_id.length === 0 || m.receiver_id.length > 256) return undefined;
+      if (!isStr(m.text_payload) || m.text_payload.length > 1_048_576) return undefined;
+      if (m.message_type !== undefined && m.message_type !== 'TEXT' && m.message_type !== 'SYSTEM') return undefined;
+      if (!optStr(m.in_reply_to_message_id) || !optStr(m.thread)) return undefined;
+      const message: SendMessageInput = { receiver_id: m.receiver_id, text_payload: m.text_payload };
+      if (m.message_type) message.message_type = m.message_type;
+      if (isStr(m.in_reply_to_message_id)) message.in_reply_to_message_id = m.in_reply_to_message_id;
+      if (isStr(m.thread)) message.thread = m.thread;
+      return { type: data.type, request_id: data.request_id, message };
+    }
+    case WebviewCommand.ControlAgent:
+      if (!isStr(data.request_id) || !isStr(data.agent_id) || !isStr(data.action)) return undefined;
+      if (!CONTROL_ACTIONS.has(data.action)) return undefined;
+      return {
+        type: data.type,
+        request_id: data.request_id,
+        action: data.action as AgentControlAction,
+        agent_id: data.agent_id,
+      };
+    case WebviewCommand.ReportError:
+      return isStr(data.message) ? { type: data.type, message: data.message.slice(0, 4000) } : undefined;
+    case WebviewCommand.ReconstructionAction:
+      if (!isStr(data.request_id) || !isStr(data.action) || !RECONSTRUCTION_ACTIONS.has(data.action)) return undefined;
+      if (!isStr(data.reconstruction_id) || data.reconstruction_id.length > 256) return undefined;
+      return {
+        type: data.type,
+        request_id: data.request_id,
+        action: data.action as ReconstructionActionKind,
+        reconstruction_id: data.reconstruction_id,
+      };
+    default:
+      return undefined;
+  }
+}
+
+const NOTIFICATION_TYPES: ReadonlySet<string> = new Set(Object.values(HostNotification));
+
+/** Shallow check of a host notification in the webview: the type and the shape of its arrays. */
+export function parseHostNotification(data: unknown): HostToWebview | undefined {
+  if (!isRecord(data) || !isStr(data.type) || !NOTIFICATION_TYPES.has(data.type)) return undefined;
+  switch (data.type) {
+    case HostNotification.Snapshot:
+      return isRecord(data.hub) && Array.isArray(data.agents) && Array.isArray(data.entries)
+        ? (data as unknown as SnapshotNotification)
+        : undefined;
+    case HostNotification.Entries:
+      return Array.isArray(data.entries) ? (data as unknown as EntriesNotification) : undefined;
+    case HostNotification.Agents:
+      return Array.isArray(data.agents) && typeof data.full === 'boolean' ? (data as unknown as AgentsNotification) : undefined;
+    case HostNotification.Hub:
+      return isRecord(data.hub) ? (data as unknown as HubNotification) : undefined;
+    case HostNotification.CommandResult:
+      return isStr(data.request_id) && typeof data.ok === 'boolean' ? (data as unknown as CommandResultNotification) : undefined;
+    case HostNotification.RevealAgent:
+      return isStr(data.agent_id) ? (data as unknown as RevealAgentNotification) : undefined;
+    case HostNotification.Reconstruction: {
+      const r = data.reconstruction;
+      const ok =
+        isRecord(r) &&
+        isStr(r.request_id) &&
+        isStr(r.failed_agent_id) &&
+        Array.isArray(r.timeline) &&
+        Array.isArray(r.unanswered_messages) &&
+        Array.isArray(r.peer_agents_queried) &&
+        Array.isArray(r.peers_answered) &&
+        Array.isArray(r.peers_silent) &&
+        isRecord(r.memory_states);
+      return ok ? (data as unknown as ReconstructionNotification) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
