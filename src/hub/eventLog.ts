@@ -1,0 +1,362 @@
+// The hub's event log: every frame in and out, in a bounded in-memory ring (oldest overwritten) and, when a folder is
+// configured, in rotating NDJSON files written asynchronously in batches. Feeds monitors, queries and reconstruction.
+
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { LogDirection, LogEntry } from '../protocol/logEntry';
+import type { ClientRole } from '../protocol/messageTypes';
+import type { Envelope } from '../protocol/schemas';
+import type { Logger } from '../protocol/logger';
+import { silentLogger } from '../protocol/logger';
+
+export interface EventLogOptions {
+  ringSize: number;
+  /** Wire bytes of entries kept in memory; beyond this the oldest are dropped even below ringSize. */
+  maxBytes?: number;
+  /** Folder for NDJSON files; empty string: memory only. */
+  dir: string;
+  fileMaxBytes: number;
+  /** Rotated files kept next to the current one. */
+  fileCount: number;
+  /** How often pending lines are written. */
+  flushIntervalMs?: number;
+  /** Lines waiting for the disk beyond this are dropped (oldest first) and counted. */
+  maxPendingLines?: number;
+  logger?: Logger;
+}
+
+export interface LogQuery {
+  /** Matches client_id, sender_id or receiver_id. */
+  agent_id?: string;
+  message_type?: string | string[];
+  /** Matches thread, message_id or in_reply_to_message_id. */
+  thread?: string;
+  /** Epoch ms or an ISO date. */
+  since?: number | string;
+  until?: number | string;
+  /** The newest `limit` matches are returned (oldest first). */
+  limit?: number;
+}
+
+export interface EntryMeta {
+  client_id?: string;
+  role?: ClientRole;
+  size?: number;
+  /** For one frame fanned out to many clients (logged once). */
+  recipients?: number;
+}
+
+/** Bodies above this many bytes are stored as a preview. */
+const BODY_PREVIEW_BYTES = 64 * 1024;
+const TEXT_PREVIEW_CHARS = 4096;
+export const LOG_FILE_BASENAME = 'switchboard-events';
+/** Default byte budget of the in-memory ring: 10,000 typical chat entries take a few MiB; large frames are capped. */
+export const DEFAULT_LOG_RING_MAX_BYTES = 32 * 1024 * 1024;
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+function toMs(v: number | string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return v;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+export class EventLog {
+  private readonly ring: (LogEntry | undefined)[];
+  private head = 0;
+  private count = 0;
+  private seq = 0;
+  /** Wire bytes of the entries held (a frame fanned out and logged once counts once). */
+  private bytes = 0;
+  private readonly maxBytes: number;
+  private readonly listeners = new Set<(e: LogEntry) => void>();
+  private readonly logger: Logger;
+  private readonly writer: NdjsonWriter | undefined;
+
+  constructor(private readonly opts: EventLogOptions) {
+    this.ring = new Array<LogEntry | undefined>(Math.max(1, opts.ringSize));
+    this.logger = opts.logger ?? silentLogger;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_RING_MAX_BYTES;
+    if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger);
+  }
+
+  /** Entries currently held in memory. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Wire bytes of the entries currently held in memory. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  get capacity(): number {
+    return this.ring.length;
+  }
+
+  /** Lines the file writer had to drop because the disk could not keep up. */
+  get droppedWrites(): number {
+    return this.writer?.dropped ?? 0;
+  }
+
+  get filePath(): string | undefined {
+    return this.writer?.currentPath;
+  }
+
+  /** Called for every appended entry; a throwing listener is logged and ignored. Returns an unsubscribe. */
+  onAppend(listener: (e: LogEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Append an already-built entry (seq and time are assigned here when missing). */
+  append(partial: Omit<LogEntry, 'seq' | 'time'> & { seq?: number; time?: number }): LogEntry {
+    const entry: LogEntry = { ...partial, seq: ++this.seq, time: partial.time ?? Date.now() };
+    const len = this.ring.length;
+    if (this.count === len) this.bytes -= this.ring[this.head]!.size; // overwriting the oldest
+    this.ring[this.head] = entry;
+    this.head = (this.head + 1) % len;
+    if (this.count < len) this.count++;
+    this.bytes += entry.size;
+    // The byte budget: a stream of large frames must not pin ringSize × 64 KiB of bodies. Oldest go first.
+    while (this.bytes > this.maxBytes && this.count > 1) {
+      const oldest = (this.head - this.count + len) % len;
+      this.bytes -= this.ring[oldest]!.size;
+      this.ring[oldest] = undefined;
+      this.count--;
+    }
+    this.writer?.push(entry);
+    for (const l of this.listeners) {
+      try {
+        l(entry);
+      } catch (err) {
+        this.logger.warn(`event-log listener failed: ${(err as Error).message}`);
+      }
+    }
+    return entry;
+  }
+
+  /** Build an entry from a message and append it. */
+  record(direction: LogDirection, message: Envelope, meta: EntryMeta = {}): LogEntry {
+    const size = meta.size ?? 0;
+    let body: Record<string, unknown> = { ...message };
+    let truncated: boolean | undefined;
+    if (size > BODY_PREVIEW_BYTES) {
+      body = preview(message);
+      truncated = true;
+    }
+    const partial: Omit<LogEntry, 'seq' | 'time'> = {
+      direction,
+      message_type: message.message_type,
+      size,
+      body,
+    };
+    if (meta.client_id !== undefined) partial.client_id = meta.client_id;
+    if (meta.role !== undefined) partial.role = meta.role;
+    const mid = str(message.message_id);
+    if (mid !== undefined) partial.message_id = mid;
+    const sender = str(message.sender_id);
+    if (sender !== undefined) partial.sender_id = sender;
+    const receiver = str(message.receiver_id);
+    if (receiver !== undefined) partial.receiver_id = receiver;
+    const reply = str(message.in_reply_to_message_id);
+    if (reply !== undefined) partial.in_reply_to_message_id = reply;
+    const thread = str(message.thread) ?? str(message.conversation_id);
+    if (thread !== undefined) partial.thread = thread;
+    const session = str(message.session_id) ?? str(message.websocket_session_id);
+    if (session !== undefined) partial.session_id = session;
+    if (truncated) partial.truncated = true;
+    if (meta.recipients !== undefined) partial.recipients = meta.recipients;
+    return this.append(partial);
+  }
+
+  /** The newest n entries, oldest first. */
+  recent(n: number = this.count): LogEntry[] {
+    const take = Math.max(0, Math.min(n, this.count));
+    const out: LogEntry[] = new Array<LogEntry>(take);
+    const len = this.ring.length;
+    const start = (this.head - take + len) % len;
+    for (let i = 0; i < take; i++) out[i] = this.ring[(start + i) % len]!;
+    return out;
+  }
+
+  query(q: LogQuery = {}): LogEntry[] {
+    const types = q.message_type === undefined ? undefined : new Set(Array.isArray(q.message_type) ? q.message_type : [q.message_type]);
+    const since = toMs(q.since);
+    const until = toMs(q.until);
+    const limit = q.limit ?? Number.POSITIVE_INFINITY;
+    const matches: LogEntry[] = [];
+    // newest first so `limit` keeps the newest, then reversed
+    const all = this.recent();
+    for (let i = all.length - 1; i >= 0 && matches.length < limit; i--) {
+      const e = all[i]!;
+      if (since !== undefined && e.time < since) break;
+      if (until !== undefined && e.time > until) continue;
+      if (types && !types.has(e.message_type)) continue;
+      if (q.agent_id !== undefined && e.client_id !== q.agent_id && e.sender_id !== q.agent_id && e.receiver_id !== q.agent_id) continue;
+      if (q.thread !== undefined && e.thread !== q.thread && e.message_id !== q.thread && e.in_reply_to_message_id !== q.thread) continue;
+      matches.push(e);
+    }
+    return matches.reverse();
+  }
+
+  export(format: 'ndjson' | 'csv', entries: LogEntry[] = this.recent()): string {
+    if (format === 'ndjson') return entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
+    const cols = [
+      'seq', 'time', 'direction', 'message_type', 'client_id', 'role', 'message_id', 'sender_id', 'receiver_id',
+      'in_reply_to_message_id', 'thread', 'session_id', 'size', 'text_payload',
+    ] as const;
+    const lines = [cols.join(',')];
+    for (const e of entries) {
+      const row = cols.map((c) => {
+        if (c === 'time') return new Date(e.time).toISOString();
+        if (c === 'text_payload') return csvCell(str(e.body.text_payload) ?? '');
+        const v = e[c];
+        return csvCell(v === undefined ? '' : String(v));
+      });
+      lines.push(row.join(','));
+    }
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  /** Empties the ring (files on disk are kept: they are the durable record). */
+  clear(): void {
+    this.ring.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** Writes every pending line to disk. */
+  async flush(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  /** Flushes and stops the writer (later entries stay in memory only until reopen()). The log stays queryable. */
+  async close(): Promise<void> {
+    await this.writer?.close();
+  }
+
+  /** Resumes writing to disk after close() (a hub that is started again). */
+  reopen(): void {
+    this.writer?.reopen();
+  }
+}
+
+function csvCell(s: string): string {
+  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+function preview(m: Envelope): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v === 'string') out[k] = v.length > TEXT_PREVIEW_CHARS ? v.slice(0, TEXT_PREVIEW_CHARS) + '…' : v;
+    else if (v === null || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else out[k] = '[omitted]';
+  }
+  return out;
+}
+
+/** Appends NDJSON lines in batches; rotates `<base>.ndjson` → `<base>.1.ndjson` … keeping `fileCount` old files. */
+class NdjsonWriter {
+  private pending: LogEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private size = -1;
+  private closed = false;
+  private warned = false;
+  dropped = 0;
+  readonly currentPath: string;
+  private readonly maxPending: number;
+  private readonly interval: number;
+
+  constructor(
+    private readonly opts: EventLogOptions,
+    private readonly logger: Logger,
+  ) {
+    this.currentPath = join(opts.dir, `${LOG_FILE_BASENAME}.ndjson`);
+    this.maxPending = opts.maxPendingLines ?? 100_000;
+    this.interval = opts.flushIntervalMs ?? 200;
+  }
+
+  push(e: LogEntry): void {
+    if (this.closed) return;
+    if (this.pending.length >= this.maxPending) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    this.pending.push(e);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.interval);
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.writing;
+    this.writing = this.writing.then(() => this.write(batch)).catch((err: unknown) => {
+      if (!this.warned) this.logger.warn(`event log: cannot write ${this.currentPath}: ${(err as Error).message}`);
+      this.warned = true;
+      this.dropped += batch.length;
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  reopen(): void {
+    this.closed = false;
+  }
+
+  private async write(batch: LogEntry[]): Promise<void> {
+    if (this.size < 0) {
+      await fsp.mkdir(this.opts.dir, { recursive: true });
+      this.size = await fsp.stat(this.currentPath).then((s) => s.size, () => 0);
+    }
+    // Split the batch at rotation points so no file grows far beyond fileMaxBytes.
+    let chunk: string[] = [];
+    let chunkBytes = 0;
+    for (const e of batch) {
+      const line = JSON.stringify(e) + '\n';
+      const bytes = Buffer.byteLength(line);
+      if (this.size + chunkBytes + bytes > this.opts.fileMaxBytes && this.size + chunkBytes > 0) {
+        if (chunk.length) await fsp.appendFile(this.currentPath, chunk.join(''));
+        await this.rotate();
+        chunk = [];
+        chunkBytes = 0;
+      }
+      chunk.push(line);
+      chunkBytes += bytes;
+    }
+    if (chunk.length) {
+      await fsp.appendFile(this.currentPath, chunk.join(''));
+      this.size += chunkBytes;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    const base = join(this.opts.dir, LOG_FILE_BASENAME);
+    const keep = Math.max(0, this.opts.fileCount);
+    if (keep === 0) {
+      await fsp.rm(this.currentPath, { force: true });
+    } else {
+      await fsp.rm(`${base}.${keep}.ndjson`, { force: true });
+      for (let i = keep - 1; i >= 1; i--) {
+        await fsp.rename(`${base}.${i}.ndjson`, `${base}.${i + 1}.ndjson`).catch(() => undefined);
+      }
+      await fsp.rename(this.currentPath, `${base}.1.ndjson`).catch(() => undefined);
+    }
+    this.size = 0;
+  }
+}
