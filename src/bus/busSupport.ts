@@ -1,0 +1,83 @@
+// Pieces every broker bus needs in the same way: reading an envelope off the wire, the id de-duplication keys on,
+// status listeners that cannot break the bus, a handler call that cannot kill a consumer, and deadline waits.
+
+import type { Envelope } from '../protocol/schemas';
+import type { Logger } from '../protocol/logger';
+import { errorMessage } from '../protocol/errors';
+import type { BusHandler, BusStatus } from './bus';
+
+/** A JSON object with a string `message_type`, or undefined (not JSON, an array, no type). */
+export function parseEnvelope(body: Buffer | null | undefined): Envelope | undefined {
+  if (!body) return undefined;
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { message_type?: unknown }).message_type === 'string') {
+      return v as Envelope;
+    }
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/** The envelope's own `message_id` as a string, when it has one. */
+export function envelopeId(m: Envelope): string | undefined {
+  const id = m.message_id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+/** Runs a subscriber's handler; its exception is logged, never allowed to stop the consumer or loop the message. */
+export async function runHandler(handler: BusHandler, m: Envelope, channel: string, log: Logger): Promise<void> {
+  try {
+    await handler(m);
+  } catch (err) {
+    log.warn(`handler for ${channel} threw: ${errorMessage(err)}`);
+  }
+}
+
+/** onStatus() listeners; one that throws is logged and the others still hear. */
+export class StatusListeners {
+  private readonly set = new Set<(s: BusStatus) => void>();
+
+  add(listener: (s: BusStatus) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
+  }
+
+  emit(status: BusStatus, log: Logger): void {
+    for (const l of this.set) {
+      try {
+        l(status);
+      } catch (err) {
+        log.warn(`status listener threw: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  clear(): void {
+    this.set.clear();
+  }
+}
+
+/** Callers waiting for one condition (up, idle): wake() settles them all with true, a deadline with false. */
+export class Waiters {
+  private list: Array<() => void> = [];
+
+  wait(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.list = this.list.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.list.push(done);
+    });
+  }
+
+  wake(): void {
+    for (const w of this.list.splice(0)) w();
+  }
+}

@@ -1,0 +1,70 @@
+// Chooses the bus from configuration (setting, CLI flag, environment): memory (default), rabbitmq, kafka. Above
+// bus/, code receives a Bus and never learns which one is live.
+
+import type { Bus, BusKind } from './bus';
+import { MemoryBus } from './memoryBus';
+import { RabbitMqBus } from './rabbitmqBus';
+import { KafkaBus } from './kafkaBus';
+import { SwitchboardError } from '../protocol/errors';
+import type { Logger } from '../protocol/logger';
+
+export interface BusConfig {
+  kind: BusKind;
+  /** RabbitMQ: amqp://user:pass@host:port/vhost. Default amqp://guest:guest@127.0.0.1:5672. */
+  rabbitmqUrl?: string;
+  /** Kafka: bootstrap brokers, host:port. Default from the environment (see kafkaConfig.ts). */
+  kafkaBrokers?: string[];
+  /** Prepended to exchange/topic names this bus makes (several systems or test runs on one broker). */
+  prefix?: string;
+  /** Shown by the broker for this connection. */
+  clientName?: string;
+}
+
+export const DEFAULT_RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+export const BUS_KINDS: readonly BusKind[] = ['memory', 'rabbitmq', 'kafka'];
+
+export function isBusKind(v: unknown): v is BusKind {
+  return typeof v === 'string' && (BUS_KINDS as readonly string[]).includes(v);
+}
+
+/**
+ * The bus from SWITCHBOARD_BUS (memory|rabbitmq|kafka), SWITCHBOARD_RABBITMQ_URL, SWITCHBOARD_KAFKA_BROKERS
+ * (comma-separated) and SWITCHBOARD_BUS_PREFIX. Throws a SwitchboardError naming the variable on a bad value.
+ */
+export function busConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BusConfig {
+  const raw = (env.SWITCHBOARD_BUS ?? '').trim().toLowerCase() || 'memory';
+  if (!isBusKind(raw)) {
+    throw new SwitchboardError('invalid_message', `SWITCHBOARD_BUS must be one of ${BUS_KINDS.join(', ')} (got "${raw}").`);
+  }
+  const config: BusConfig = { kind: raw };
+  if (env.SWITCHBOARD_RABBITMQ_URL) config.rabbitmqUrl = env.SWITCHBOARD_RABBITMQ_URL;
+  const brokers = env.SWITCHBOARD_KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (brokers && brokers.length > 0) config.kafkaBrokers = brokers;
+  if (env.SWITCHBOARD_BUS_PREFIX) config.prefix = env.SWITCHBOARD_BUS_PREFIX;
+  return config;
+}
+
+/**
+ * A new bus of the configured kind. It starts connecting at once and never throws for an absent broker: its state
+ * (connecting/up/down, last error, reconnect attempt) says what is going on, and publishes wait (bounded) meanwhile.
+ */
+export function createBus(config: BusConfig, logger?: Logger): Bus {
+  switch (config.kind) {
+    case 'memory':
+      return new MemoryBus();
+    case 'rabbitmq': {
+      const url = config.rabbitmqUrl ?? DEFAULT_RABBITMQ_URL;
+      if (!/^amqps?:\/\//.test(url)) {
+        throw new SwitchboardError('invalid_message', `A RabbitMQ URL starts with amqp:// or amqps:// (got "${url.replace(/\/\/[^@]*@/, '//***@')}").`);
+      }
+      return new RabbitMqBus({ url, prefix: config.prefix, connectionName: config.clientName, logger });
+    }
+    case 'kafka':
+      return new KafkaBus({
+        ...(config.kafkaBrokers ? { brokers: config.kafkaBrokers } : {}),
+        ...(config.clientName ? { clientId: config.clientName } : {}),
+        ...(config.prefix ? { topicPrefix: config.prefix } : {}),
+        ...(logger ? { logger } : {}),
+      });
+  }
+}

@@ -1,0 +1,774 @@
+// The Kafka bus (kafkajs): an idempotent producer (acks all) fed by one ordered, bounded, retrying send pipeline; a
+// consumer group per subscription (a named group competes, no group = a group of its own); topics created before use.
+// A broker that stops and comes back loses nothing: unsent batches wait and are resent, consumers resume from their
+// committed offsets, and a bounded message-id window drops the copies at-least-once delivery brings.
+
+import { randomBytes } from 'node:crypto';
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type IHeaders,
+  type LogEntry,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import type { Envelope } from '../protocol/schemas';
+import { SwitchboardError, errorMessage } from '../protocol/errors';
+import { silentLogger, type Logger } from '../protocol/logger';
+import type { Bus, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
+import { DedupWindow } from './dedup';
+import { StatusListeners, Waiters, envelopeId, parseEnvelope, runHandler } from './busSupport';
+import {
+  DEFAULT_TOPIC_PREFIX,
+  kafkaBrokersFromEnv,
+  kafkaNamesFromEnv,
+  kafkaSafeName,
+  planTopic,
+  type KafkaNames,
+  type TopicPlan,
+} from './kafkaConfig';
+
+export interface KafkaBusOptions {
+  /** Bootstrap brokers (host:port). Default: SWITCHBOARD_KAFKA_BROKERS, else KAFKA_BOOTSTRAP_SERVERS, else localhost:9092. */
+  brokers?: string[];
+  /** Shown in the broker's logs and quotas. Default `switchboard-<8 hex>`. */
+  clientId?: string;
+  /** Prepended to every topic except the seed 002 ones (see kafkaConfig.ts). Default `switchboard.`. */
+  topicPrefix?: string;
+  /** Prepended to every consumer group. Default KAFKA_CONSUMER_GROUP_PREFIX, else `switchboard`. */
+  groupPrefix?: string;
+  /** Seed 002 names (which channels map verbatim). Default from the environment. */
+  names?: KafkaNames;
+  /** Partitions of a new chat/event/queue topic (presence is always 1). Default 3. */
+  partitions?: number;
+  /** Replicas of a new topic; -1 = the broker's default.replication.factor. Default -1. */
+  replicationFactor?: number;
+  /** Our backoff when the broker is away (on top of kafkajs's own retrier): initialMs doubling up to maxMs, ±jitter. */
+  reconnect?: { initialMs?: number; maxMs?: number; jitter?: number };
+  /** Retries kafkajs makes by itself per request (100 ms doubling to 2 s) before our own loop takes over. Default 6. */
+  clientRetries?: number;
+  /** Publishes held (unsent + unacknowledged) while the broker is away; beyond it publish() rejects. Default 50,000. */
+  maxBuffered?: number;
+  /** Messages per produce request. Default 500. */
+  maxBatch?: number;
+  /** Message ids remembered per subscription for de-duplication. Default 10,000. */
+  dedupWindow?: number;
+  /** How often an idle bus checks the broker is still there. Default 5,000 ms. */
+  probeIntervalMs?: number;
+  /** Consumer session timeout (a dead member is noticed within it). Default 10,000 ms. */
+  sessionTimeoutMs?: number;
+  /** Longest a fetch waits for data (also bounds how long a consumer takes to stop). Default 1,000 ms. */
+  maxWaitMs?: number;
+  /** subscribe() waits this long for the consumer to start, then resolves and keeps trying. Default 15,000 ms. */
+  subscribeWaitMs?: number;
+  /** close() waits this long for unacknowledged publishes. Default 2,000 ms. */
+  closeGraceMs?: number;
+  logger?: Logger;
+}
+
+interface Outgoing {
+  plan: TopicPlan;
+  key: string | null;
+  value: Buffer;
+  headers: IHeaders;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Subscription {
+  channel: string;
+  plan: TopicPlan;
+  groupId: string;
+  /** A group of its own: deleted again when the subscription ends. */
+  ephemeral: boolean;
+  handler: BusHandler;
+  dedup: DedupWindow;
+  consumer: Consumer | undefined;
+  active: boolean;
+  /** Start positions for partitions without a committed offset, applied at each group join until the first fetch. */
+  pendingSeeks: Array<{ partition: number; offset: string }>;
+  /** The start loop (first start and restarts after a crash kafkajs gave up on). */
+  starting: Promise<void> | undefined;
+}
+
+/** Header carrying a bus-made id for envelopes without `message_id`, so their redeliveries are dropped too. */
+const BUS_ID_HEADER = 'sb-id';
+const PRESENCE_SEGMENT_MS = '600000';
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  readonly brokers: string[];
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  /** Checks reachability without kafkajs's retries, so an outage is noticed in one attempt. */
+  private readonly probeAdmin: Admin;
+  private producer: Producer;
+  private producerConnected = false;
+  private readonly log: Logger;
+  private readonly topicPrefix: string;
+  private readonly groupPrefix: string;
+  private readonly names: KafkaNames;
+  private readonly partitions: number;
+  private readonly replicationFactor: number;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly jitter: number;
+  private readonly maxBuffered: number;
+  private readonly maxBatch: number;
+  private readonly dedupSize: number;
+  private readonly probeIntervalMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly maxWaitMs: number;
+  private readonly subscribeWaitMs: number;
+  private readonly closeGraceMs: number;
+  private readonly clientId: string;
+  private readonly kafkaRetry: { initialRetryTime: number; maxRetryTime: number; retries: number };
+
+  private current: BusState = 'connecting';
+  private lastError: string | undefined;
+  private attempt = 0;
+  private published = 0;
+  private received = 0;
+  private closed = false;
+  private subCounter = 0;
+  private failedSends = 0;
+
+  private readonly pending: Outgoing[] = [];
+  private pumping: Promise<void> | undefined;
+  private readonly idleWaiters = new Waiters();
+  private readonly readyWaiters = new Waiters();
+  private readonly ensured = new Set<string>();
+  private readonly creating = new Map<string, Promise<void>>();
+  private readonly subs = new Set<Subscription>();
+  private readonly listeners = new StatusListeners();
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly starting: Promise<void>;
+
+  constructor(opts: KafkaBusOptions = {}) {
+    this.names = opts.names ?? kafkaNamesFromEnv();
+    this.brokers = opts.brokers ?? kafkaBrokersFromEnv();
+    this.clientId = opts.clientId ?? `switchboard-${randomBytes(4).toString('hex')}`;
+    this.topicPrefix = opts.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    this.groupPrefix = opts.groupPrefix ?? (process.env.KAFKA_CONSUMER_GROUP_PREFIX?.trim() || 'switchboard');
+    this.partitions = Math.max(1, Math.min(opts.partitions ?? 3, 64));
+    this.replicationFactor = opts.replicationFactor ?? -1;
+    this.initialMs = opts.reconnect?.initialMs ?? 200;
+    this.maxMs = opts.reconnect?.maxMs ?? 5_000;
+    this.jitter = opts.reconnect?.jitter ?? 0.3;
+    this.maxBuffered = opts.maxBuffered ?? 50_000;
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.dedupSize = opts.dedupWindow ?? 10_000;
+    this.probeIntervalMs = opts.probeIntervalMs ?? 5_000;
+    this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000;
+    this.maxWaitMs = opts.maxWaitMs ?? 1_000;
+    this.subscribeWaitMs = opts.subscribeWaitMs ?? 15_000;
+    this.closeGraceMs = opts.closeGraceMs ?? 2_000;
+    this.log = (opts.logger ?? silentLogger).child('kafka');
+    this.kafkaRetry = { initialRetryTime: 100, maxRetryTime: Math.min(this.maxMs, 2_000), retries: Math.max(0, opts.clientRetries ?? 6) };
+    this.kafka = new Kafka({
+      clientId: this.clientId,
+      brokers: this.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 30_000,
+      // kafkajs's retrier rides out short blips by itself (about 6 s here); longer outages fall to our loop below.
+      retry: this.kafkaRetry,
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: () => (entry) => this.onKafkaLog(entry),
+    });
+    this.admin = this.kafka.admin();
+    this.probeAdmin = this.kafka.admin({ retry: { retries: 0 } });
+    this.producer = this.newProducer();
+    this.starting = this.start();
+  }
+
+  get state(): BusState {
+    return this.current;
+  }
+
+  status(): BusStatus {
+    const s: BusStatus = {
+      kind: 'kafka',
+      state: this.current,
+      url: `kafka://${this.brokers.join(',')}`,
+      reconnectAttempt: this.attempt,
+      published: this.published,
+      received: this.received,
+    };
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  /** The topic a channel is carried on (see kafkaConfig.ts). */
+  topicFor(channel: string): string {
+    return planTopic(channel, this.topicPrefix, this.names).topic;
+  }
+
+  /** Messages accepted by publish() and not yet acknowledged by the broker. */
+  get unconfirmed(): number {
+    return this.pending.length;
+  }
+
+  /** Produce attempts that failed and were retried by the bus (after kafkajs's own retries gave up). */
+  get sendRetries(): number {
+    return this.failedSends;
+  }
+
+  /** Duplicates dropped by de-duplication, over all subscriptions. */
+  get duplicatesDropped(): number {
+    let n = 0;
+    for (const s of this.subs) n += s.dedup.dropped;
+    return n;
+  }
+
+  onStatus(listener: (status: BusStatus) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs or when the bus closes. */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (this.current !== 'up' && !this.closed) await this.readyWaiters.wait(timeoutMs);
+    if (this.closed) throw new SwitchboardError('shutdown', 'The Kafka bus is closed.');
+    if (this.current !== 'up') {
+      throw new SwitchboardError(
+        'bus_down',
+        `Kafka at ${this.brokers.join(',')} did not answer within ${timeoutMs} ms` +
+          (this.lastError ? ` (${this.lastError})` : '') +
+          '. Is the broker running (tools/kafka/kafka.sh start) and is the bootstrap list right?',
+        { retriable: true },
+      );
+    }
+  }
+
+  // --- publishing ---------------------------------------------------------------------------------------------
+
+  publish(channel: string, message: Envelope): Promise<void> {
+    if (this.closed) return Promise.reject(new SwitchboardError('shutdown', 'The Kafka bus is closed.'));
+    if (this.pending.length >= this.maxBuffered) {
+      return Promise.reject(
+        new SwitchboardError(
+          'bus_down',
+          `Kafka bus: ${this.maxBuffered} messages are already waiting for the broker (state ${this.current}); this one was refused.`,
+          { retriable: true },
+        ),
+      );
+    }
+    const plan = planTopic(channel, this.topicPrefix, this.names);
+    const headers: IHeaders = {};
+    if (envelopeId(message) === undefined) headers[BUS_ID_HEADER] = 'bus_' + randomBytes(8).toString('hex');
+    let value: Buffer;
+    try {
+      value = Buffer.from(JSON.stringify(message), 'utf8');
+    } catch (err) {
+      // A cycle or a BigInt: the caller's mistake, reported as a rejection like every other publish failure.
+      return Promise.reject(new SwitchboardError('invalid_message', `The message cannot be written as JSON: ${errorMessage(err)}`, { cause: err }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ plan, key: partitionKey(plan, message), value, headers, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    this.pumping ??= this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.pending.length > 0 && !this.closed) this.kick();
+    });
+  }
+
+  /**
+   * One batch on the wire at a time, always the oldest first: order per sender holds across failures and resends.
+   * A batch the broker refuses outright (too large, no key on a compacted topic, not authorised) is resent one
+   * message at a time to find the refused one, which is rejected; the messages behind it go on.
+   */
+  private async pump(): Promise<void> {
+    await this.starting;
+    let failures = 0;
+    let isolate = 0;
+    while (this.pending.length > 0 && !this.closed) {
+      const batch = this.pending.slice(0, isolate > 0 ? 1 : this.maxBatch);
+      try {
+        await this.ensureTopics(batch.map((b) => b.plan));
+        if (!this.producerConnected) {
+          await this.producer.connect();
+          this.producerConnected = true;
+        }
+        await this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(batch) });
+      } catch (err) {
+        if (this.closed) break;
+        const refused = refusalOf(err);
+        if (refused !== undefined && !needsNewProducer(err)) {
+          if (batch.length > 1) {
+            isolate = batch.length;
+            continue;
+          }
+          if (this.pending[0] === batch[0]) this.pending.shift();
+          isolate = Math.max(0, isolate - 1);
+          this.log.warn(`Kafka refused a message for ${batch[0]!.plan.topic}: ${errorText(err)}; it is dropped`);
+          batch[0]!.reject(
+            new SwitchboardError(
+              refused === 'MESSAGE_TOO_LARGE' || refused === 'RECORD_LIST_TOO_LARGE' ? 'frame_too_large' : 'invalid_message',
+              `Kafka refused the message for ${batch[0]!.plan.topic} (${refused}).`,
+              { cause: err },
+            ),
+          );
+          continue;
+        }
+        failures++;
+        this.failedSends++;
+        this.markDown(err, `publish of ${batch.length} message(s) failed`);
+        if (/producer is disconnected/i.test(errorMessage(err))) this.producerConnected = false;
+        if (needsNewProducer(err)) await this.replaceProducer(err);
+        await this.sleep(this.backoff(failures));
+        continue;
+      }
+      failures = 0;
+      isolate = Math.max(0, isolate - batch.length);
+      // close() may have rejected and dropped everything meanwhile; only settle what is still ours.
+      if (this.pending[0] === batch[0]) this.pending.splice(0, batch.length);
+      for (const item of batch) {
+        this.published++;
+        item.resolve();
+      }
+      this.markUp();
+    }
+    if (this.pending.length === 0) this.idleWaiters.wake();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      retry: this.kafkaRetry,
+    });
+  }
+
+  /** A producer whose id or sequence the broker refuses is replaced; resent messages may then be duplicated on the wire (the receiver drops them). */
+  private async replaceProducer(cause: unknown): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerConnected = false; // connected by the next send attempt
+    this.log.warn(`replacing the Kafka producer after an error it cannot recover from: ${errorText(cause)}`);
+    await withTimeout(old.disconnect(), 5_000).catch(() => undefined);
+  }
+
+  private async ensureTopics(plans: TopicPlan[]): Promise<void> {
+    for (const plan of plans) {
+      if (this.ensured.has(plan.topic)) continue;
+      let p = this.creating.get(plan.topic);
+      if (!p) {
+        p = this.createTopic(plan).finally(() => this.creating.delete(plan.topic));
+        this.creating.set(plan.topic, p);
+      }
+      await p;
+    }
+  }
+
+  private async createTopic(plan: TopicPlan): Promise<void> {
+    const configEntries =
+      plan.kind === 'presence'
+        ? [
+            { name: 'cleanup.policy', value: 'compact' },
+            // Compaction never touches the active segment: roll it so old presence is actually cleaned.
+            { name: 'segment.ms', value: PRESENCE_SEGMENT_MS },
+            { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+          ]
+        : [];
+    const numPartitions = plan.kind === 'presence' ? 1 : plan.kind === 'context' ? 1 : this.partitions;
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: plan.topic, numPartitions, replicationFactor: this.replicationFactor, configEntries }],
+    });
+    // false (already there) is as good as created.
+    this.ensured.add(plan.topic);
+  }
+
+  /** Waits (up to timeoutMs) until every accepted publish is acknowledged; false when some are still waiting. */
+  async flush(timeoutMs = 10_000): Promise<boolean> {
+    if (this.pending.length > 0) await this.idleWaiters.wait(timeoutMs);
+    return this.pending.length === 0;
+  }
+
+  // --- subscribing --------------------------------------------------------------------------------------------
+
+  async subscribe(channel: string, handler: BusHandler, opts: SubscribeOptions = {}): Promise<Unsubscribe> {
+    if (this.closed) throw new SwitchboardError('shutdown', 'The Kafka bus is closed.');
+    const plan = planTopic(channel, this.topicPrefix, this.names);
+    // Group ids include the topic: kafkajs assigns every topic of a group to its members whatever they subscribed to.
+    let group = opts.group;
+    if (group === undefined && plan.kind === 'queue') group = 'queue';
+    const ephemeral = group === undefined;
+    const member = ephemeral ? `sub-${this.clientId}-${++this.subCounter}-${randomBytes(3).toString('hex')}` : group!;
+    const sub: Subscription = {
+      channel,
+      plan,
+      groupId: kafkaSafeName(`${this.groupPrefix}.${plan.topic}.${member}`),
+      ephemeral,
+      handler,
+      dedup: new DedupWindow(this.dedupSize),
+      consumer: undefined,
+      active: true,
+      pendingSeeks: [],
+      starting: undefined,
+    };
+    this.subs.add(sub);
+    sub.starting = this.startSubscription(sub, true);
+    const wait = this.delay(this.subscribeWaitMs);
+    // A broker known to be away (the first connect failed) is not waited for: a hub starting without its Kafka
+    // comes up at once and its subscriptions start when the broker does, as on RabbitMQ.
+    await Promise.race([this.starting, wait.promise]);
+    const started =
+      this.current === 'down' ? false : await Promise.race([sub.starting.then(() => true), wait.promise.then(() => false)]);
+    wait.cancel();
+    if (!started && sub.active) {
+      this.log.warn(`subscription to ${channel} is not running yet (${this.lastError ?? 'broker unreachable'}); it keeps trying`);
+    }
+    return () => this.unsubscribe(sub);
+  }
+
+  /** Until the consumer runs (or the subscription ends): topic, start position, consumer; backoff between tries. */
+  private async startSubscription(sub: Subscription, first: boolean): Promise<void> {
+    await this.starting;
+    let positioned = !first || sub.plan.fromBeginning;
+    for (let tries = 1; sub.active && !this.closed; tries++) {
+      let consumer: Consumer | undefined;
+      try {
+        await this.ensureTopics([sub.plan]);
+        // Where a group without committed offsets starts: the end of the topic as of the first try (so nothing
+        // published after subscribe() is missed, however long the join takes), or the beginning for queues/presence.
+        if (!positioned) {
+          sub.pendingSeeks = await this.startOffsets(sub);
+          positioned = true;
+        }
+        consumer = this.kafka.consumer({
+          groupId: sub.groupId,
+          sessionTimeout: this.sessionTimeoutMs,
+          heartbeatInterval: Math.max(500, Math.floor(this.sessionTimeoutMs / 5)),
+          rebalanceTimeout: Math.max(this.sessionTimeoutMs, 10_000),
+          maxWaitTimeInMs: this.maxWaitMs,
+          allowAutoTopicCreation: false,
+          retry: this.kafkaRetry,
+        });
+        this.watchConsumer(sub, consumer);
+        sub.consumer = consumer;
+        await consumer.connect();
+        await consumer.subscribe({ topics: [sub.plan.topic], fromBeginning: sub.plan.fromBeginning });
+        // Resolves once the group is joined (the seeks are in place before the first fetch: see watchConsumer).
+        await consumer.run({ eachMessage: (p) => this.deliver(sub, p) });
+        if (!sub.active || this.closed) await this.stopConsumer(sub, consumer, false);
+        return;
+      } catch (err) {
+        if (!sub.active || this.closed) return;
+        this.markDown(err, `starting the consumer of ${sub.channel} failed`);
+        if (consumer) {
+          if (sub.consumer === consumer) sub.consumer = undefined;
+          await withTimeout(consumer.disconnect(), 5_000).catch(() => undefined);
+        }
+        await this.sleep(this.backoff(tries));
+      }
+    }
+  }
+
+  /** Partitions of the group that have no committed offset, each with the topic's current end offset. */
+  private async startOffsets(sub: Subscription): Promise<Array<{ partition: number; offset: string }>> {
+    const ends = await this.admin.fetchTopicOffsets(sub.plan.topic);
+    if (sub.ephemeral) return ends.map((e) => ({ partition: e.partition, offset: e.high }));
+    const committed = await this.admin.fetchOffsets({ groupId: sub.groupId, topics: [sub.plan.topic] });
+    const have = new Set<number>();
+    for (const t of committed) for (const p of t.partitions) if (Number(p.offset) >= 0) have.add(p.partition);
+    return ends.filter((e) => !have.has(e.partition)).map((e) => ({ partition: e.partition, offset: e.high }));
+  }
+
+  private watchConsumer(sub: Subscription, consumer: Consumer): void {
+    const ev = consumer.events;
+    consumer.on(ev.GROUP_JOIN, () => {
+      this.markUp();
+      // Emitted inside the join, before the first fetch: the start positions apply to that fetch (and commit).
+      for (const s of sub.pendingSeeks) consumer.seek({ topic: sub.plan.topic, partition: s.partition, offset: s.offset });
+    });
+    consumer.on(ev.FETCH, () => {
+      sub.pendingSeeks = [];
+      if (this.current !== 'up') this.markUp();
+    });
+    consumer.on(ev.CRASH, (e) => {
+      if (!sub.active || this.closed) return;
+      this.markDown(e.payload.error, `consumer of ${sub.channel} crashed`);
+      // kafkajs restarts after retriable errors by itself; after any other error the subscription starts afresh.
+      if (!e.payload.restart && sub.consumer === consumer) {
+        sub.consumer = undefined;
+        void withTimeout(consumer.disconnect(), 5_000).catch(() => undefined);
+        sub.starting = this.startSubscription(sub, false);
+      }
+    });
+  }
+
+  /** Handlers run one message at a time per subscription (order kept); the offset is committed after the handler. */
+  private async deliver(sub: Subscription, { message, topic, partition }: EachMessagePayload): Promise<void> {
+    if (!sub.active) return;
+    const envelope = parseEnvelope(message.value);
+    if (!envelope) {
+      this.log.warn(`dropped a message on ${topic}[${partition}] @${message.offset} that is not a JSON object with a message_type`);
+      return;
+    }
+    const header = message.headers?.[BUS_ID_HEADER];
+    const id = envelopeId(envelope) ?? (header === undefined ? undefined : String(header));
+    if (sub.dedup.isDuplicate(id)) return;
+    this.received++;
+    await runHandler(sub.handler, envelope, sub.channel, this.log);
+  }
+
+  private async unsubscribe(sub: Subscription): Promise<void> {
+    if (!sub.active) return;
+    sub.active = false;
+    this.subs.delete(sub);
+    await sub.starting?.catch(() => undefined);
+    const consumer = sub.consumer;
+    sub.consumer = undefined;
+    if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral);
+  }
+
+  private async stopConsumer(sub: Subscription, consumer: Consumer, deleteGroup: boolean): Promise<void> {
+    await withTimeout(consumer.disconnect(), 10_000).catch((err: unknown) => this.noteError(err));
+    // A group of our own is garbage once we leave it (its offsets would linger for days).
+    if (deleteGroup && this.current === 'up') {
+      await withTimeout(this.admin.deleteGroups([sub.groupId]), 5_000).catch((err: unknown) =>
+        this.log.debug(`could not delete group ${sub.groupId}: ${errorMessage(err)}`),
+      );
+    }
+  }
+
+  // --- administration (tests, reset) --------------------------------------------------------------------------
+
+  /** Deletes the topics of these channels (test cleanup). Subscriptions to them should be closed first. */
+  async deleteTopics(channels: string[]): Promise<void> {
+    const topics = [...new Set(channels.map((c) => this.topicFor(c)))];
+    for (const t of topics) this.ensured.delete(t);
+    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 10_000 });
+  }
+
+  // --- connection state ---------------------------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.producer.connect();
+      this.producerConnected = true;
+      await this.probeAdmin.connect();
+      this.markUp();
+    } catch (err) {
+      this.markDown(err, `cannot reach ${this.brokers.join(',')}`);
+    }
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed) return;
+    const delay = this.current === 'up' ? this.probeIntervalMs : this.backoff(this.attempt);
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe().finally(() => this.scheduleProbe());
+    }, delay);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await withTimeout(this.probeAdmin.describeCluster(), 5_000);
+      this.markUp();
+    } catch (err) {
+      if (this.closed) return;
+      this.attempt++;
+      this.markDown(err, 'broker check failed', true);
+    }
+  }
+
+  private markUp(): void {
+    if (this.closed || this.current === 'up') return;
+    const was = this.attempt;
+    this.attempt = 0;
+    if (this.current === 'down') this.log.info(`Kafka at ${this.brokers.join(',')} is back${was ? ` after ${was} check(s)` : ''}`);
+    this.setState('up');
+    this.readyWaiters.wake();
+    if (this.pending.length > 0) this.kick();
+  }
+
+  private markDown(err: unknown, what: string, always = false): void {
+    this.noteError(err);
+    if (this.closed) return;
+    if (this.current !== 'down') {
+      this.log.warn(`${what}: ${errorText(err)}; retrying (${this.pending.length} message(s) held)`);
+      this.setState('down');
+      // Check again soon rather than at the idle interval: 'up' comes back as soon as the broker does.
+      if (this.probeTimer && !always) {
+        clearTimeout(this.probeTimer);
+        this.probeTimer = undefined;
+        this.scheduleProbe();
+      }
+    } else if (always) {
+      this.setState('down'); // the attempt count changed: listeners see it
+    }
+  }
+
+  private setState(state: BusState): void {
+    this.current = state;
+    this.listeners.emit(this.status(), this.log);
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = errorMessage(err);
+  }
+
+  private backoff(n: number): number {
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(Math.max(n, 1) - 1, 30));
+    return Math.max(0, Math.min(this.maxMs, base * (1 + this.jitter * (Math.random() * 2 - 1))));
+  }
+
+  /** A delay that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return this.delay(ms).promise;
+  }
+
+  private delay(ms: number): { promise: Promise<void>; cancel: () => void } {
+    if (this.closed) return { promise: Promise.resolve(), cancel: () => undefined };
+    let entry: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+    const promise = new Promise<void>((resolve) => {
+      const e = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(e);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      entry = e;
+      this.sleepers.add(e);
+    });
+    const cancel = (): void => {
+      if (!entry) return;
+      clearTimeout(entry.timer);
+      this.sleepers.delete(entry);
+      entry.wake();
+    };
+    return { promise, cancel };
+  }
+
+  /** kafkajs's own log lines, into ours: chatter at debug; errors once per outage as warnings, then at debug. */
+  private onKafkaLog({ namespace, level, log }: LogEntry): void {
+    const { message, timestamp: _t, logger: _l, stack: _s, ...extra } = log;
+    const line = `${namespace}: ${message}${Object.keys(extra).length ? ' ' + safeJson(extra) : ''}`;
+    if (level <= KafkaLogLevel.WARN && this.current === 'up' && !this.closed && !message.startsWith('Limiting retries')) {
+      this.log.warn(line);
+    } else {
+      this.log.debug(line);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.current === 'up') await this.flush(this.closeGraceMs);
+    this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    for (const s of this.sleepers) {
+      clearTimeout(s.timer);
+      s.wake();
+    }
+    this.sleepers.clear();
+    for (const item of this.pending.splice(0)) {
+      item.reject(new SwitchboardError('shutdown', 'The Kafka bus closed before the broker acknowledged this message.'));
+    }
+    this.idleWaiters.wake();
+    this.readyWaiters.wake();
+    const subs = [...this.subs];
+    this.subs.clear();
+    const wasUp = this.current === 'up';
+    await Promise.all(
+      subs.map(async (sub) => {
+        sub.active = false;
+        await sub.starting?.catch(() => undefined);
+        const consumer = sub.consumer;
+        sub.consumer = undefined;
+        if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral && wasUp);
+      }),
+    );
+    await this.starting.catch(() => undefined);
+    // The producer first: a send still retrying against an absent broker then fails at once and the pump ends.
+    for (const client of [this.producer, this.admin, this.probeAdmin]) {
+      await withTimeout(client.disconnect(), 5_000).catch(() => undefined);
+    }
+    await this.pumping?.catch(() => undefined);
+    this.setState('down');
+    this.listeners.clear();
+  }
+}
+
+/** Presence is keyed by the agent it describes (compaction keeps its latest state); everything else by its sender. */
+function partitionKey(plan: TopicPlan, m: Envelope): string | null {
+  const agent = m.agent_id;
+  if (plan.kind === 'presence' && typeof agent === 'string' && agent) return agent;
+  for (const k of ['sender_id', '_client_id', 'requester_id', 'responder_id'] as const) {
+    const v = m[k];
+    if (typeof v === 'string' && v) return v;
+  }
+  // A compacted topic refuses records without a key.
+  return plan.kind === 'presence' ? (envelopeId(m) ?? 'presence') : null;
+}
+
+function toTopicMessages(batch: Outgoing[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const item of batch) {
+    let t = byTopic.get(item.plan.topic);
+    if (!t) {
+      t = { topic: item.plan.topic, messages: [] };
+      byTopic.set(item.plan.topic, t);
+    }
+    t.messages.push({ key: item.key, value: item.value, headers: item.headers });
+  }
+  return [...byTopic.values()];
+}
+
+/** Errors after which the idempotent producer's id/sequence state is useless: start with a new producer. */
+function needsNewProducer(err: unknown): boolean {
+  return /OUT_OF_ORDER_SEQUENCE|UNKNOWN_PRODUCER_ID|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|out of order sequence|producer id|producer epoch|fenced/i.test(
+    errorText(err),
+  );
+}
+
+/** The broker's error type when it refused the request for good (a non-retriable protocol error), else undefined. */
+function refusalOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const x = e as { name?: unknown; type?: unknown; retriable?: unknown; cause?: unknown };
+    if (x.name === 'KafkaJSProtocolError' && x.retriable === false && typeof x.type === 'string') return x.type;
+    e = x.cause;
+  }
+  return undefined;
+}
+
+/** An error with its kafkajs type (code) and cause, for logs and for recognising it. */
+function errorText(err: unknown): string {
+  const e = err as { name?: unknown; type?: unknown; cause?: unknown } | undefined;
+  const cause = e?.cause === undefined ? '' : ` (cause: ${errorMessage(e.cause)}${typeof (e.cause as { type?: unknown }).type === 'string' ? ` ${(e.cause as { type: string }).type}` : ''})`;
+  return `${typeof e?.name === 'string' ? e.name + ': ' : ''}${errorMessage(err)}${typeof e?.type === 'string' ? ` [${e.type}]` : ''}${cause}`;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return '';
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SwitchboardError('timeout', `timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

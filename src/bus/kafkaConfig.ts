@@ -1,0 +1,113 @@
+// Kafka names and settings in one place: the seed 002 topic and group names with their environment variables, the
+// bootstrap list, and how a bus channel becomes a topic (and which topics are compacted).
+//
+// Channel → topic (KafkaBus):
+//   `queue:<name>`                      → `<topicPrefix>queue.<name>`   point-to-point: one consumer group, competing
+//   `agent.context.request`,            → verbatim (seed 002 names, reserved for reconstruction; a seed agent using
+//   `agent.context.response.<id>`          aiokafka reads and writes them unchanged)
+//   a presence channel (`presence`,     → `<topicPrefix><channel>`, cleanup.policy=compact, 1 partition, keyed by
+//   `presence.<ns>`, `<x>.presence`)       agent (agent_id, else sender_id): the latest state per key survives
+//   anything else (`chat.<ns>`,         → `<topicPrefix><channel>`, 3 partitions, keyed by sender_id so each sender's
+//   `events.<ns>`, `agent.events`, …)      messages stay in order
+// topicPrefix defaults to `switchboard.`. Characters Kafka refuses (anything but A-Z a-z 0-9 . _ -) become `_`.
+
+/** Seed 002 defaults (the seed's kafka_config): what a seed agent expects when no variable is set. */
+export const DEFAULT_KAFKA_BOOTSTRAP_SERVERS = 'localhost:9092';
+export const DEFAULT_CONTEXT_REQUEST_TOPIC = 'agent.context.request';
+export const DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX = 'agent.context.response';
+export const DEFAULT_CONSUMER_GROUP_PREFIX = 'paas-agent';
+/** Where tools/kafka/kafka.sh runs the project's own test broker. */
+export const SWITCHBOARD_TEST_KAFKA = '127.0.0.1:19092';
+export const DEFAULT_TOPIC_PREFIX = 'switchboard.';
+
+export interface KafkaNames {
+  /** KAFKA_BOOTSTRAP_SERVERS (or SWITCHBOARD_KAFKA_BROKERS), comma-separated host:port. */
+  brokers: string[];
+  /** KAFKA_CONTEXT_REQUEST_TOPIC */
+  contextRequestTopic: string;
+  /** KAFKA_CONTEXT_RESPONSE_TOPIC_PREFIX; a requester's answers go to `<prefix>.<requester_id>`. */
+  contextResponseTopicPrefix: string;
+  /** KAFKA_CONSUMER_GROUP_PREFIX; a peer's group is `<prefix>-<agent_id>`. */
+  consumerGroupPrefix: string;
+}
+
+function csv(v: string | undefined): string[] | undefined {
+  const items = v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
+}
+
+function text(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+/**
+ * The bootstrap list: SWITCHBOARD_KAFKA_BROKERS (ours, what CI exports) wins over the seed's KAFKA_BOOTSTRAP_SERVERS,
+ * then the seed default `localhost:9092`.
+ */
+export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return csv(env.SWITCHBOARD_KAFKA_BROKERS) ?? csv(env.KAFKA_BOOTSTRAP_SERVERS) ?? [DEFAULT_KAFKA_BOOTSTRAP_SERVERS];
+}
+
+/** Seed 002's settings from the environment, with the seed's defaults. */
+export function kafkaNamesFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaNames {
+  return {
+    brokers: kafkaBrokersFromEnv(env),
+    contextRequestTopic: text(env.KAFKA_CONTEXT_REQUEST_TOPIC) ?? DEFAULT_CONTEXT_REQUEST_TOPIC,
+    contextResponseTopicPrefix: text(env.KAFKA_CONTEXT_RESPONSE_TOPIC_PREFIX) ?? DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX,
+    consumerGroupPrefix: text(env.KAFKA_CONSUMER_GROUP_PREFIX) ?? DEFAULT_CONSUMER_GROUP_PREFIX,
+  };
+}
+
+/** Kafka topic and group names allow [A-Za-z0-9._-] and at most 249 characters; anything else becomes `_`. */
+export function kafkaSafeName(name: string, max = 249): string {
+  const s = name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, max);
+  return s === '' || s === '.' || s === '..' ? `_${s}` : s;
+}
+
+/** `agent.context.request` (or KAFKA_CONTEXT_REQUEST_TOPIC). */
+export function contextRequestTopic(names: KafkaNames = kafkaNamesFromEnv()): string {
+  return names.contextRequestTopic;
+}
+
+/** `agent.context.response.<requester_id>` (prefix from KAFKA_CONTEXT_RESPONSE_TOPIC_PREFIX). */
+export function contextResponseTopic(requesterId: string, names: KafkaNames = kafkaNamesFromEnv()): string {
+  return kafkaSafeName(`${names.contextResponseTopicPrefix}.${requesterId}`);
+}
+
+/** `<KAFKA_CONSUMER_GROUP_PREFIX>-<member>`: the seed gives every peer its own group so each sees every request. */
+export function consumerGroupId(member: string, names: KafkaNames = kafkaNamesFromEnv()): string {
+  return kafkaSafeName(`${names.consumerGroupPrefix}-${member}`);
+}
+
+/** True for the seed 002 topics, which the bus maps verbatim (no prefix) so seed agents share them. */
+export function isContextTopic(channel: string, names: KafkaNames = kafkaNamesFromEnv()): boolean {
+  return channel === names.contextRequestTopic || channel.startsWith(`${names.contextResponseTopicPrefix}.`);
+}
+
+/** Presence channels live on compacted topics: `presence`, `presence.<ns>`, `<anything>.presence`. */
+export function isPresenceChannel(channel: string): boolean {
+  return channel === 'presence' || channel.startsWith('presence.') || channel.endsWith('.presence');
+}
+
+export type TopicKind = 'queue' | 'context' | 'presence' | 'stream';
+
+export interface TopicPlan {
+  topic: string;
+  kind: TopicKind;
+  /** New groups start at the earliest offset (queues wait for their consumer; presence replays the latest state). */
+  fromBeginning: boolean;
+}
+
+/** How KafkaBus maps a channel (see the table at the top of this file). */
+export function planTopic(channel: string, topicPrefix: string, names: KafkaNames): TopicPlan {
+  if (channel.startsWith('queue:')) {
+    return { topic: kafkaSafeName(`${topicPrefix}queue.${channel.slice('queue:'.length)}`), kind: 'queue', fromBeginning: true };
+  }
+  if (isContextTopic(channel, names)) return { topic: kafkaSafeName(channel), kind: 'context', fromBeginning: false };
+  if (isPresenceChannel(channel)) return { topic: kafkaSafeName(topicPrefix + channel), kind: 'presence', fromBeginning: true };
+  return { topic: kafkaSafeName(topicPrefix + channel), kind: 'stream', fromBeginning: false };
+}

@@ -1,0 +1,733 @@
+// The RabbitMQ bus (amqplib promise API): one long-lived connection, a confirm channel for publishes and a consume
+// channel with prefetch and manual acks; reconnects with capped backoff + jitter, re-declares its topology, and
+// holds (bounded) and republishes in order whatever was not confirmed, so a broker restart loses nothing.
+
+import { connect, type ChannelModel, type ConfirmChannel, type Channel, type ConsumeMessage, type Options } from 'amqplib';
+import { randomBytes } from 'node:crypto';
+import type { Envelope } from '../protocol/schemas';
+import { SwitchboardError, errorMessage } from '../protocol/errors';
+import { silentLogger, type Logger } from '../protocol/logger';
+import {
+  QUEUE_CHANNEL_PREFIX,
+  isQueueChannel,
+  type Bus,
+  type BusHandler,
+  type BusState,
+  type BusStatus,
+  type SubscribeOptions,
+  type Unsubscribe,
+} from './bus';
+import { DedupWindow } from './dedup';
+
+export interface RabbitMqBusOptions {
+  /** amqp://user:pass@host:port/vhost */
+  url: string;
+  /** Prepended to the exchange and to group queue names (not to `queue:` channels, whose names are exact). */
+  prefix?: string;
+  /** Topic exchange that carries publish/subscribe channels (routing key = channel). Default `switchboard.bus`. */
+  exchange?: string;
+  /** Unacknowledged deliveries per consumer. Default 100. */
+  prefetch?: number;
+  /** Reconnect delay: initialMs doubling up to maxMs, each with ±jitter (fraction). Defaults 200 ms, 5 s, 0.3. */
+  reconnect?: { initialMs?: number; maxMs?: number; jitter?: number };
+  /** Publishes held (unsent + unconfirmed) while the broker is away; beyond it publish() rejects. Default 50,000. */
+  maxBuffered?: number;
+  /** Publishes on the wire awaiting a confirm at once. Default 1,000. */
+  maxInflight?: number;
+  /** Message ids remembered per subscription for de-duplication. Default 10,000. */
+  dedupWindow?: number;
+  /** AMQP heartbeat in seconds (dead TCP connections are noticed within ~2×). Default 10. */
+  heartbeatSeconds?: number;
+  /** Shown in the RabbitMQ management UI. */
+  connectionName?: string;
+  /** close() waits this long for unconfirmed publishes before giving up on them. Default 2,000 ms. */
+  closeGraceMs?: number;
+  logger?: Logger;
+}
+
+interface Outgoing {
+  exchange: string;
+  routingKey: string;
+  /** Set for `queue:` channels: the queue must exist before the publish (so the message is not unroutable). */
+  queue?: string;
+  body: Buffer;
+  props: Options.Publish;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  nacks: number;
+}
+
+interface Delivery {
+  msg: ConsumeMessage;
+  ch: Channel;
+  generation: number;
+}
+
+interface Subscription {
+  channel: string;
+  group?: string;
+  handler: BusHandler;
+  dedup: DedupWindow;
+  /** Queue consumed on the current connection (server-named for non-group subscriptions). */
+  queueName?: string;
+  consumerTag?: string;
+  backlog: Delivery[];
+  running: boolean;
+  active: boolean;
+}
+
+const MAX_NACK_RETRIES = 5;
+/** Queues remembered for re-declaration after a reconnect (and declared on this connection). */
+const MAX_KNOWN_QUEUES = 10_000;
+
+/** `amqp://guest:***@host:5672/` → `amqp://host:5672/`: what the UI may show. */
+export function redactAmqpUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return u.toString();
+  } catch {
+    return 'amqp://(invalid url)';
+  }
+}
+
+export class RabbitMqBus implements Bus {
+  readonly kind = 'rabbitmq' as const;
+  private readonly url: string;
+  private readonly prefix: string;
+  private readonly exchange: string;
+  private readonly prefetch: number;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly jitter: number;
+  private readonly maxBuffered: number;
+  private readonly maxInflight: number;
+  private readonly dedupSize: number;
+  private readonly closeGraceMs: number;
+  private readonly log: Logger;
+
+  private current: BusState = 'connecting';
+  private lastError: string | undefined;
+  private attempt = 0;
+  private published = 0;
+  private received = 0;
+  private closed = false;
+  private generation = 0;
+
+  private conn: ChannelModel | undefined;
+  private pub: ConfirmChannel | undefined;
+  private sub: Channel | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private connecting: Promise<void> | undefined;
+  private readyWaiters: Array<() => void> = [];
+
+  private readonly pending: Outgoing[] = [];
+  private readonly inflight = new Set<Outgoing>();
+  private pumping = false;
+  private waitingDrain = false;
+  private blocked = false;
+  private drainWaits = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /** `queue:` channels declared on the current connection; cleared on reconnect. */
+  private readonly declaredQueues = new Set<string>();
+  /** Queues to declare after every reconnect (declareQueues()). */
+  private readonly knownQueues = new Set<string>();
+  private readonly subs = new Set<Subscription>();
+  private readonly listeners = new Set<(s: BusStatus) => void>();
+
+  constructor(opts: RabbitMqBusOptions) {
+    this.url = withHeartbeat(opts.url, opts.heartbeatSeconds ?? 10);
+    this.prefix = opts.prefix ?? '';
+    this.exchange = this.prefix + (opts.exchange ?? 'switchboard.bus');
+    this.prefetch = opts.prefetch ?? 100;
+    this.initialMs = opts.reconnect?.initialMs ?? 200;
+    this.maxMs = opts.reconnect?.maxMs ?? 5_000;
+    this.jitter = opts.reconnect?.jitter ?? 0.3;
+    this.maxBuffered = opts.maxBuffered ?? 50_000;
+    this.maxInflight = opts.maxInflight ?? 1_000;
+    this.dedupSize = opts.dedupWindow ?? 10_000;
+    this.closeGraceMs = opts.closeGraceMs ?? 2_000;
+    this.log = (opts.logger ?? silentLogger).child('rabbitmq');
+    this.connectionName = opts.connectionName ?? 'agent-switchboard';
+    this.connecting = this.connectOnce();
+  }
+
+  private readonly connectionName: string;
+
+  get state(): BusState {
+    return this.current;
+  }
+
+  status(): BusStatus {
+    const s: BusStatus = {
+      kind: 'rabbitmq',
+      state: this.current,
+      url: redactAmqpUrl(this.url),
+      reconnectAttempt: this.attempt,
+      published: this.published,
+      received: this.received,
+    };
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  /** Messages accepted by publish() and not yet confirmed by the broker. */
+  get unconfirmed(): number {
+    return this.pending.length + this.inflight.size;
+  }
+
+  /** How often publishing paused because amqplib's buffer was full (publish() returned false) until 'drain'. */
+  get backpressureWaits(): number {
+    return this.drainWaits;
+  }
+
+  /** Duplicates dropped by de-duplication, over all subscriptions. */
+  get duplicatesDropped(): number {
+    let n = 0;
+    for (const s of this.subs) n += s.dedup.dropped;
+    return n;
+  }
+
+  onStatus(listener: (status: BusStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs. */
+  ready(timeoutMs = 10_000): Promise<void> {
+    if (this.current === 'up') return Promise.resolve();
+    if (this.closed) return Promise.reject(new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
+        reject(
+          new SwitchboardError(
+            'bus_down',
+            `RabbitMQ at ${redactAmqpUrl(this.url)} did not answer within ${timeoutMs} ms` +
+              (this.lastError ? ` (${this.lastError})` : '') +
+              '. Is the broker running and are the URL and credentials right?',
+            { retriable: true },
+          ),
+        );
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.readyWaiters.push(done);
+    });
+  }
+
+  // --- publishing ---------------------------------------------------------------------------------------------
+
+  publish(channel: string, message: Envelope): Promise<void> {
+    if (this.closed) return Promise.reject(new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.'));
+    if (this.pending.length + this.inflight.size >= this.maxBuffered) {
+      return Promise.reject(
+        new SwitchboardError(
+          'bus_down',
+          `RabbitMQ bus: ${this.maxBuffered} messages are already waiting for the broker (state ${this.current}); this one was refused.`,
+          { retriable: true },
+        ),
+      );
+    }
+    const queue = isQueueChannel(channel) ? channel.slice(QUEUE_CHANNEL_PREFIX.length) : undefined;
+    const mid = message.message_id;
+    const messageId = typeof mid === 'string' || typeof mid === 'number' ? String(mid) : 'bus_' + randomBytes(8).toString('hex');
+    const props: Options.Publish = {
+      persistent: true,
+      contentType: 'application/json',
+      messageId,
+      timestamp: Math.floor(Date.now() / 1000),
+      type: message.message_type,
+    };
+    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({
+        exchange: queue === undefined ? this.exchange : '',
+        routingKey: queue ?? channel,
+        queue,
+        body,
+        props,
+        resolve: () => {
+          this.published++;
+          resolve();
+        },
+        reject,
+        nacks: 0,
+      });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.pending.length > 0 && !this.waitingDrain && !this.blocked && this.inflight.size < this.maxInflight) {
+        const ch = this.pub;
+        if (!ch || this.current !== 'up') break;
+        const item = this.pending[0]!;
+        if (item.queue !== undefined && !this.declaredQueues.has(item.queue)) {
+          try {
+            await this.declareQueueOn(item.queue);
+          } catch (err) {
+            this.noteError(err);
+            break; // the channel died; reconnect takes over and the item stays first in line
+          }
+          continue;
+        }
+        this.pending.shift();
+        this.inflight.add(item);
+        const gen = this.generation;
+        let ok: boolean;
+        try {
+          ok = ch.publish(item.exchange, item.routingKey, item.body, item.props, (err) => this.onConfirm(item, gen, err));
+        } catch (err) {
+          // A channel closing under us: put it back first in line; the reconnect republishes it.
+          this.inflight.delete(item);
+          this.pending.unshift(item);
+          this.noteError(err);
+          break;
+        }
+        if (!ok) {
+          // amqplib's write buffer is full: respect it and continue on 'drain' (or on reconnect).
+          this.waitingDrain = true;
+          this.drainWaits++;
+          ch.once('drain', () => {
+            if (gen !== this.generation) return;
+            this.waitingDrain = false;
+            void this.pump();
+          });
+          break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+      this.notifyIdle();
+    }
+  }
+
+  private onConfirm(item: Outgoing, gen: number, err: unknown): void {
+    // After a connection loss every unconfirmed item was already put back in line: late callbacks are stale.
+    if (gen !== this.generation || !this.inflight.has(item)) return;
+    if (!err) {
+      this.inflight.delete(item);
+      item.resolve();
+      void this.pump();
+      return;
+    }
+    // A nack, or the channel closing under us. Requeueing items one by one as their callbacks come would reverse
+    // their order; instead the connection starts over and republishes everything unconfirmed, in order.
+    if (errorMessage(err) === 'message nacked' && ++item.nacks > MAX_NACK_RETRIES) {
+      this.inflight.delete(item);
+      item.reject(new SwitchboardError('bus_down', `RabbitMQ refused the message ${MAX_NACK_RETRIES} times (nack).`, { retriable: true }));
+    }
+    this.restartConnection(gen, err);
+  }
+
+  /** Stops publishing on this connection at once and closes it; the 'close' handler requeues and reconnects. */
+  private restartConnection(gen: number, err: unknown): void {
+    if (gen !== this.generation || this.closed || !this.pub) return;
+    this.noteError(err);
+    this.log.warn(`publishing failed (${errorMessage(err)}); reconnecting to republish in order`);
+    this.pub = undefined;
+    this.conn?.close().catch(() => undefined);
+  }
+
+  private notifyIdle(): void {
+    if (this.pending.length === 0 && this.inflight.size === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  // --- subscribing --------------------------------------------------------------------------------------------
+
+  async subscribe(channel: string, handler: BusHandler, opts: SubscribeOptions = {}): Promise<Unsubscribe> {
+    if (this.closed) throw new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.');
+    const s: Subscription = {
+      channel,
+      group: opts.group,
+      handler,
+      dedup: new DedupWindow(this.dedupSize),
+      backlog: [],
+      running: false,
+      active: true,
+    };
+    this.subs.add(s);
+    const ch = this.sub;
+    if (ch && this.current === 'up') {
+      try {
+        await this.startConsumer(ch, s, this.generation);
+      } catch (err) {
+        // A refused declaration (e.g. a queue of that name with other arguments) is the caller's to see.
+        this.subs.delete(s);
+        this.noteError(err);
+        throw new SwitchboardError('bus_down', `RabbitMQ refused the subscription to ${channel}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    // Otherwise the consumer starts when the connection comes (back) up.
+    return async () => {
+      if (!s.active) return;
+      s.active = false;
+      this.subs.delete(s);
+      s.backlog.length = 0;
+      const tag = s.consumerTag;
+      s.consumerTag = undefined;
+      if (tag && this.sub && this.current === 'up') {
+        try {
+          await this.sub.cancel(tag);
+        } catch (err) {
+          this.noteError(err);
+        }
+      }
+    };
+  }
+
+  private groupQueueName(channel: string, group: string): string {
+    return `${this.prefix}sb.${channel}::${group}`;
+  }
+
+  private async startConsumer(ch: Channel, s: Subscription, gen: number): Promise<void> {
+    let queue: string;
+    if (isQueueChannel(s.channel)) {
+      queue = s.channel.slice(QUEUE_CHANNEL_PREFIX.length);
+      await this.declareQueueOn(queue);
+    } else if (s.group !== undefined) {
+      // Competing consumers: one durable queue per (channel, group) bound to the topic exchange.
+      queue = this.groupQueueName(s.channel, s.group);
+      await ch.assertQueue(queue, { durable: true });
+      await ch.bindQueue(queue, this.exchange, s.channel);
+    } else {
+      // Every subscriber its own copy: a server-named exclusive queue that disappears with the connection.
+      const q = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+      queue = q.queue;
+      await ch.bindQueue(queue, this.exchange, s.channel);
+    }
+    if (!s.active || gen !== this.generation) return;
+    s.queueName = queue;
+    const ok = await ch.consume(
+      queue,
+      (msg) => {
+        if (msg === null) {
+          // The broker cancelled the consumer (queue deleted): start it again on a fresh declaration.
+          if (s.active && gen === this.generation && this.sub === ch) {
+            s.consumerTag = undefined;
+            this.startConsumer(ch, s, gen).catch((err) => this.noteError(err));
+          }
+          return;
+        }
+        s.backlog.push({ msg, ch, generation: gen });
+        void this.drainSubscription(s);
+      },
+      { noAck: false },
+    );
+    s.consumerTag = ok.consumerTag;
+  }
+
+  /** Handlers run one message at a time per subscription (order preserved), each acked after its handler settles. */
+  private async drainSubscription(s: Subscription): Promise<void> {
+    if (s.running) return;
+    s.running = true;
+    try {
+      while (s.backlog.length > 0) {
+        const d = s.backlog.shift()!;
+        if (d.generation !== this.generation) continue; // its channel is gone; the broker redelivers it
+        const id = d.msg.properties.messageId as string | undefined;
+        if (!s.dedup.isDuplicate(id)) {
+          const envelope = parseEnvelope(d.msg.content);
+          if (envelope) {
+            this.received++;
+            try {
+              await s.handler(envelope);
+            } catch (err) {
+              // A handler's exception must not kill the consumer or loop the message forever.
+              this.log.warn(`handler for ${s.channel} threw: ${errorMessage(err)}`);
+            }
+          } else {
+            this.log.warn(`dropped a message on ${s.channel} that is not a JSON object with a message_type`);
+          }
+        }
+        try {
+          d.ch.ack(d.msg);
+        } catch {
+          // The channel closed meanwhile: the broker redelivers and the dedup window drops the copy.
+        }
+      }
+    } finally {
+      s.running = false;
+    }
+  }
+
+  // --- queue administration (optional Bus members) ------------------------------------------------------------
+
+  /**
+   * Declares a `queue:` channel's queue exactly as seed 001 does (durable, no arguments), on a channel of its own:
+   * a queue someone made with other arguments makes the broker refuse (406) and close the channel it was asked on.
+   * That must neither take the traffic channels down nor loop reconnecting: such a queue is used as it is.
+   */
+  private async declareQueueOn(queue: string): Promise<void> {
+    const conn = this.conn;
+    if (!conn) throw new SwitchboardError('bus_down', 'RabbitMQ is not connected.', { retriable: true });
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.assertQueue(queue, { durable: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 406) throw err;
+      this.log.warn(`queue ${queue} exists with other arguments; using it as it is (${errorMessage(err)})`);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+    // A cache, bounded: forgetting an entry only costs one more (idempotent) declaration.
+    if (this.declaredQueues.size >= MAX_KNOWN_QUEUES) this.declaredQueues.clear();
+    this.declaredQueues.add(queue);
+  }
+
+  async declareQueues(queueNames: string[]): Promise<void> {
+    for (const q of queueNames) {
+      this.knownQueues.delete(q); // re-inserted last: the most recently asked-for survive the bound
+      this.knownQueues.add(q);
+    }
+    while (this.knownQueues.size > MAX_KNOWN_QUEUES) this.knownQueues.delete(this.knownQueues.values().next().value as string);
+    if (!this.pub || this.current !== 'up') return; // declared on (re)connect
+    for (const q of queueNames) await this.declareQueueOn(q);
+  }
+
+  async deleteQueues(queueNames: string[]): Promise<number> {
+    // Deleting a queue ends our own consumers of it (otherwise a cancelled consumer re-declares it).
+    const names = new Set(queueNames);
+    for (const s of [...this.subs]) {
+      if (isQueueChannel(s.channel) && names.has(s.channel.slice(QUEUE_CHANNEL_PREFIX.length))) {
+        s.active = false;
+        this.subs.delete(s);
+      }
+    }
+    let messages = 0;
+    await this.withAdminChannel(async (ch) => {
+      for (const q of queueNames) {
+        this.knownQueues.delete(q);
+        this.declaredQueues.delete(q);
+        const r = await ch.deleteQueue(q);
+        messages += r.messageCount;
+      }
+    });
+    return messages;
+  }
+
+  async purgeQueue(queueName: string): Promise<number> {
+    let n = 0;
+    await this.withAdminChannel(async (ch) => {
+      await ch.assertQueue(queueName, { durable: true });
+      n = (await ch.purgeQueue(queueName)).messageCount;
+    });
+    return n;
+  }
+
+  /** A short-lived channel, so that an admin error (404, 406) never closes the channels traffic flows on. */
+  private async withAdminChannel(fn: (ch: Channel) => Promise<void>): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.current !== 'up') throw new SwitchboardError('bus_down', 'RabbitMQ is not connected.', { retriable: true });
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await fn(ch);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  // --- connection lifecycle -----------------------------------------------------------------------------------
+
+  private setState(state: BusState): void {
+    if (this.current === state && state !== 'connecting') return;
+    this.current = state;
+    if (state === 'up') for (const w of this.readyWaiters.splice(0)) w();
+    const s = this.status();
+    for (const l of this.listeners) {
+      try {
+        l(s);
+      } catch (err) {
+        this.log.warn(`status listener threw: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  private noteError(err: unknown): void {
+    this.lastError = errorMessage(err);
+  }
+
+  private async connectOnce(): Promise<void> {
+    if (this.closed) return;
+    this.setState('connecting');
+    let conn: ChannelModel | undefined;
+    try {
+      conn = await connect(this.url, { clientProperties: { connection_name: this.connectionName }, timeout: 5_000 });
+      if (this.closed) {
+        await conn.close().catch(() => undefined);
+        return;
+      }
+      const gen = ++this.generation;
+      const c = conn;
+      this.conn = c; // so that close() can end a setup in progress
+      c.on('error', (err: Error) => this.noteError(err));
+      c.on('close', (err?: Error) => this.onConnectionLost(c, gen, err));
+      c.on('blocked', (reason: string) => {
+        this.blocked = true;
+        this.log.warn(`broker blocked publishing: ${reason}`);
+      });
+      c.on('unblocked', () => {
+        this.blocked = false;
+        void this.pump();
+      });
+      const pub = await c.createConfirmChannel();
+      const sub = await c.createChannel();
+      for (const ch of [pub, sub]) {
+        ch.on('error', (err: Error) => this.noteError(err));
+        // A channel closed by the broker (e.g. a refused declaration) leaves the connection half-working: start over.
+        ch.on('close', () => {
+          if (gen === this.generation && !this.closed) c.close().catch(() => undefined);
+        });
+      }
+      await sub.prefetch(this.prefetch);
+      await pub.assertExchange(this.exchange, 'topic', { durable: true });
+      this.declaredQueues.clear();
+      for (const q of this.knownQueues) await this.declareQueueOn(q);
+      if (this.closed || gen !== this.generation) return;
+      this.pub = pub;
+      this.sub = sub;
+      for (const s of this.subs) await this.startConsumer(sub, s, gen);
+      if (gen !== this.generation) return;
+      const wasAttempt = this.attempt;
+      this.attempt = 0;
+      this.waitingDrain = false;
+      this.setState('up');
+      if (wasAttempt > 0) this.log.info(`reconnected to ${redactAmqpUrl(this.url)} after ${wasAttempt} attempt(s)`);
+      void this.pump();
+    } catch (err) {
+      this.noteError(err);
+      this.log.debug(`connect failed: ${errorMessage(err)}`);
+      if (conn) await conn.close().catch(() => undefined);
+      if (this.conn === conn) {
+        this.conn = undefined;
+        this.pub = undefined;
+        this.sub = undefined;
+      }
+      if (!this.closed) {
+        this.setState('down');
+        this.scheduleReconnect();
+      }
+    }
+  }
+
+  private onConnectionLost(conn: ChannelModel, gen: number, err?: Error): void {
+    if (gen !== this.generation || this.closed) return;
+    if (err) this.noteError(err);
+    this.generation++;
+    if (this.conn === conn) {
+      this.conn = undefined;
+      this.pub = undefined;
+      this.sub = undefined;
+    }
+    this.waitingDrain = false;
+    this.blocked = false;
+    // Everything unconfirmed goes back in front, in its original order: republished first after reconnect.
+    const back = [...this.inflight];
+    this.inflight.clear();
+    this.pending.unshift(...back);
+    for (const s of this.subs) {
+      s.consumerTag = undefined;
+      s.queueName = undefined;
+      s.backlog.length = 0;
+    }
+    this.log.warn(`connection lost${err ? `: ${err.message}` : ''}; ${this.pending.length} message(s) held for republishing`);
+    this.setState('down');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.attempt++;
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt - 1, 30));
+    const delay = Math.max(0, Math.min(this.maxMs, base * (1 + this.jitter * (Math.random() * 2 - 1))));
+    this.setState('down');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connecting = this.connectOnce();
+    }, delay);
+  }
+
+  /** Waits (up to timeoutMs) until every accepted publish is confirmed. */
+  flush(timeoutMs = 10_000): Promise<boolean> {
+    if (this.pending.length === 0 && this.inflight.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.idleWaiters.indexOf(done);
+        if (i >= 0) this.idleWaiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.current === 'up') await this.flush(this.closeGraceMs);
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.generation++;
+    const left = [...this.inflight, ...this.pending.splice(0)];
+    this.inflight.clear();
+    for (const item of left) {
+      item.reject(new SwitchboardError('shutdown', 'The RabbitMQ bus closed before the broker confirmed this message.'));
+    }
+    for (const s of this.subs) {
+      s.active = false;
+      s.backlog.length = 0;
+    }
+    this.subs.clear();
+    const conn = this.conn;
+    this.conn = undefined;
+    this.pub = undefined;
+    this.sub = undefined;
+    if (conn) await conn.close().catch(() => undefined);
+    // A setup that was in flight sees `closed` (or its failed RPCs) and ends without reconnecting.
+    await this.connecting?.catch(() => undefined);
+    for (const w of this.idleWaiters.splice(0)) w();
+    this.readyWaiters = [];
+    this.current = 'down';
+    const s = this.status();
+    for (const l of this.listeners) l(s);
+    this.listeners.clear();
+  }
+}
+
+function parseEnvelope(content: Buffer): Envelope | undefined {
+  try {
+    const v: unknown = JSON.parse(content.toString('utf8'));
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { message_type?: unknown }).message_type === 'string') {
+      return v as Envelope;
+    }
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+function withHeartbeat(url: string, seconds: number): string {
+  try {
+    const u = new URL(url);
+    if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(seconds));
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
