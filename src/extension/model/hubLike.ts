@@ -1,0 +1,41 @@
+// The members of the Hub class (src/hub/hub.ts, see team API.md) that the extension uses. Typing against this shape
+// keeps the model testable with the real Hub while stating exactly what the extension depends on.
+
+import type { EventEmitter } from 'node:events';
+import type { HubEventMap, HubState } from '../../hub/hubEvents';
+import type { AgentSnapshot, LogEntry, SessionSnapshot } from '../../protocol/logEntry';
+import type { Envelope } from '../../protocol/schemas';
+import type { BusStatus } from '../../bus/bus';
+
+export interface HubLike {
+  readonly events: EventEmitter<HubEventMap>;
+  readonly state: HubState;
+  readonly id: string;
+  readonly port: number;
+  readonly host: string;
+  readonly token: string;
+  readonly agentUrl: string;
+  readonly monitorUrl: string;
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  agents(): AgentSnapshot[];
+  agent(id: string): AgentSnapshot | undefined;
+  sessions(): SessionSnapshot[];
+  readonly log: {
+    recent(n: number): LogEntry[];
+    export(format: 'ndjson' | 'csv'): string;
+    clear(): void;
+    readonly size: number;
+  };
+  sendMessage(input: {
+    receiver_id: string;
+    text_payload: string;
+    message_type?: 'TEXT' | 'SYSTEM';
+    sender_id?: string;
+    in_reply_to_message_id?: string;
+    thread?: string;
+  }): Envelope;
+  broadcast(text: string): Envelope;
+  controlAgent(action: 'pause' | 'resume' | 'deregister' | 'reregister', agentId: string): void;
+  busStatus(): BusStatus;
+}

@@ -1,0 +1,143 @@
+// Browser mode speaks the hub's monitor protocol directly: this turns hub frames into the same notifications the
+// VS Code host posts, and the webview's commands into hub frames. Pure (no socket), tested in plain Node.
+
+import { MessageType } from '../protocol/messageTypes';
+import { newMessageId } from '../protocol/ids';
+import {
+  HostNotification,
+  WebviewCommand,
+  type AgentControlAction,
+  type HostToWebview,
+  type MonitorAgent,
+  type WebviewToHost,
+} from '../protocol/webviewMessages';
+
+const SINGLE: Record<AgentControlAction, string> = {
+  pause: MessageType.PAUSE_AGENT,
+  resume: MessageType.RESUME_AGENT,
+  deregister: MessageType.DEREGISTER_AGENT,
+  reregister: MessageType.REREGISTER_AGENT,
+};
+const ALL: Record<AgentControlAction, string> = {
+  pause: MessageType.PAUSE_ALL_AGENTS,
+  resume: MessageType.RESUME_ALL_AGENTS,
+  deregister: MessageType.DEREGISTER_ALL_AGENTS,
+  reregister: MessageType.REREGISTER_ALL_AGENTS,
+};
+
+/** How much history a page asks for when it registers; the model keeps at most its capacity anyway. */
+export const MONITOR_BACKLOG = 5_000;
+
+export function registerMonitorFrame(name: string, backlog = MONITOR_BACKLOG): Record<string, unknown> {
+  return { message_type: MessageType.REGISTER_MONITOR, monitor_name: name, backlog };
+}
+
+export interface CommandTranslation {
+  /** Frames to send to the hub, in order. */
+  frames: Record<string, unknown>[];
+  /** What the webview hears back at once (the hub does not acknowledge chat or control). */
+  reply?: HostToWebview;
+}
+
+/** Keeps the monitor id and hub id of the current connection; one per page. */
+export class HubFrameTranslator {
+  private monitorId: string | null = null;
+  private hubId: string | null = null;
+
+  get connectedAs(): string | null {
+    return this.monitorId;
+  }
+
+  /** The socket closed: commands fail until the next registration. */
+  disconnected(): HostToWebview {
+    this.monitorId = null;
+    return { type: HostNotification.Hub, hub: { hub_id: this.hubId, state: 'disconnected', mode: 'browser' } };
+  }
+
+  fromHub(frame: unknown): HostToWebview[] {
+    if (typeof frame !== 'object' || frame === null) return [];
+    const f = frame as Record<string, unknown>;
+    switch (f.message_type) {
+      case MessageType.REGISTER_MONITOR_RESPONSE: {
+        if (f.status !== 'success') {
+          const why = typeof f.message === 'string' ? f.message : 'registration refused';
+          return [{ type: HostNotification.Hub, hub: { hub_id: this.hubId, state: `refused: ${why}`, mode: 'browser' } }];
+        }
+        this.monitorId = typeof f.monitor_id === 'string' ? f.monitor_id : null;
+        const hubId = typeof f.hub_id === 'string' ? f.hub_id : null;
+        const hub = { hub_id: hubId, state: 'running', mode: 'browser' as const };
+        const sameHub = this.hubId !== null && hubId === this.hubId;
+        this.hubId = hubId;
+        // A reconnect to the same hub keeps the rows (the model skips the re-sent backlog by seq); a first
+        // connection or a different hub starts from an empty picture.
+        return sameHub
+          ? [{ type: HostNotification.Hub, hub }]
+          : [{ type: HostNotification.Snapshot, hub, agents: [], entries: [] }];
+      }
+      case MessageType.AGENT_STATUS_UPDATE:
+        if (!Array.isArray(f.agents)) return [];
+        return [{ type: HostNotification.Agents, agents: f.agents as MonitorAgent[], full: f.is_full_update === true }];
+      case MessageType.MONITOR_EVENTS: {
+        if (!Array.isArray(f.entries)) return [];
+        const dropped = typeof f.dropped === 'number' && f.dropped > 0 ? f.dropped : undefined;
+        return [{ type: HostNotification.Entries, entries: f.entries as never[], ...(dropped ? { dropped } : {}) }];
+      }
+      case MessageType.ERROR: {
+        const text = typeof f.text_payload === 'string' ? f.text_payload : 'The hub reported an error.';
+        return [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: text }];
+      }
+      case MessageType.SHUTDOWN:
+        return [{ type: HostNotification.Hub, hub: { hub_id: this.hubId, state: 'stopped', mode: 'browser' } }];
+      default:
+        return [];
+    }
+  }
+
+  toHub(cmd: WebviewToHost, now: () => string = () => new Date().toISOString()): CommandTranslation {
+    switch (cmd.type) {
+      case WebviewCommand.SendMessage: {
+        if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
+        const m = cmd.message;
+        const messageId = newMessageId();
+        const frame: Record<string, unknown> = {
+          message_type: m.message_type ?? MessageType.TEXT,
+          message_id: messageId,
+          sender_id: this.monitorId,
+          receiver_id: m.receiver_id,
+          text_payload: m.text_payload,
+          send_timestamp: now(),
+        };
+        if (m.in_reply_to_message_id) frame.in_reply_to_message_id = m.in_reply_to_message_id;
+        if (m.thread) frame.thread = m.thread;
+        return {
+          frames: [frame],
+          reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: messageId },
+        };
+      }
+      case WebviewCommand.ControlAgent: {
+        if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
+        const frame =
+          cmd.agent_id === 'all'
+            ? { message_type: ALL[cmd.action] }
+            : { message_type: SINGLE[cmd.action], agent_id: cmd.agent_id, receiver_id: cmd.agent_id };
+        return { frames: [frame], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true } };
+      }
+      case WebviewCommand.RequestSnapshot:
+        return this.monitorId ? { frames: [{ message_type: MessageType.REQUEST_AGENT_STATUS }] } : { frames: [] };
+      case WebviewCommand.Ready:
+      case WebviewCommand.ReportError:
+        return { frames: [] };
+      default:
+        return { frames: [] };
+    }
+  }
+}
+
+function notConnected(requestId: string): HostToWebview {
+  return {
+    type: HostNotification.CommandResult,
+    request_id: requestId,
+    ok: false,
+    detail: 'Not connected to the hub. Check that it is running; the page reconnects on its own.',
+  };
+}

@@ -1,0 +1,372 @@
+// The monitor's state and how each host notification changes it: a bounded ring of log entries, the filtered view
+// over it (absolute indexes, appended incrementally), pause with a bounded hold, agents, per-agent status lines and
+// counts. Pure: no DOM, so the webview's message handling is tested in plain Node.
+
+import type { LogEntry } from '../protocol/logEntry';
+import {
+  HostNotification,
+  type HostToWebview,
+  type MonitorAgent,
+  type MonitorHubInfo,
+} from '../protocol/webviewMessages';
+import { RingBuffer } from './ringBuffer';
+import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
+
+export const DEFAULT_CAPACITY = 20_000;
+/** Status lines and events kept per agent for the detail pane. */
+export const ACTIVITY_PER_AGENT = 50;
+/** Agents whose activity we track; the oldest-tracked one is forgotten beyond this. */
+export const MAX_TRACKED_AGENTS = 5_000;
+/** Distinct message types offered in the type filter. */
+export const MAX_TYPES = 256;
+
+export interface AgentActivity {
+  time: number;
+  kind: 'status' | 'event';
+  text: string;
+  session_id?: string;
+}
+
+export interface AgentCounts {
+  /** Frames this monitor saw arrive from the agent's connection. */
+  sent: number;
+  /** Frames this monitor saw the hub deliver to it. */
+  received: number;
+}
+
+/** What a notification changed, so the view redraws only that. */
+export interface ModelChange {
+  rows: boolean;
+  agents: boolean;
+  hub: boolean;
+  revealAgent?: string;
+  result?: { request_id: string; ok: boolean; detail?: string };
+}
+
+const NO_CHANGE: ModelChange = Object.freeze({ rows: false, agents: false, hub: false });
+
+export class MonitorModel {
+  hub: MonitorHubInfo = { hub_id: null, state: 'connecting', mode: 'browser' };
+  readonly agents = new Map<string, MonitorAgent>();
+  readonly activity = new Map<string, AgentActivity[]>();
+  readonly counts = new Map<string, AgentCounts>();
+  readonly types = new Set<string>();
+  private readonly buffer: RingBuffer<LogEntry>;
+  private readonly held: RingBuffer<LogEntry>;
+  /** Absolute buffer indexes of entries that pass the filter; entries before viewHead are stale. */
+  private view: number[] = [];
+  private viewHead = 0;
+  /** Visible rows that fell out of the ring since the table last asked (it scrolls up by as many to stay put). */
+  private trimmedRows = 0;
+  private predicate: EntryPredicate = compileFilter(EMPTY_FILTER);
+  private filterState: FilterState = { ...EMPTY_FILTER };
+  private isPaused = false;
+  private lastSeq = -1;
+  /** Entries the host or the hub could not deliver (slow consumer), as reported to us. */
+  private upstreamDropped = 0;
+  /** Bumped whenever the rows on screen may differ. */
+  revision = 0;
+
+  constructor(readonly capacity = DEFAULT_CAPACITY) {
+    this.buffer = new RingBuffer<LogEntry>(capacity);
+    this.held = new RingBuffer<LogEntry>(capacity);
+  }
+
+  // --- reading -------------------------------------------------------------------------------------------------
+
+  get filter(): Readonly<FilterState> {
+    return this.filterState;
+  }
+  get paused(): boolean {
+    return this.isPaused;
+  }
+  /** Rows that pass the filter and are still held. */
+  get visibleCount(): number {
+    this.trimView();
+    return this.view.length - this.viewHead;
+  }
+  /** Entries held in the ring (before filtering). */
+  get bufferedCount(): number {
+    return this.buffer.size;
+  }
+  /** Entries that arrived while paused and wait for resume. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+  /** "N older messages dropped from view": evicted from the ring, lost from the pause hold, or never delivered. */
+  get droppedCount(): number {
+    return this.buffer.dropped + this.held.dropped + this.upstreamDropped;
+  }
+
+  /** The i-th visible row (0 = oldest). */
+  rowAt(i: number): LogEntry | undefined {
+    this.trimView();
+    const abs = this.view[this.viewHead + i];
+    return abs === undefined ? undefined : this.buffer.get(abs);
+  }
+
+  /** Every held entry, oldest first (thread extraction searches these). */
+  entries(): IterableIterator<LogEntry> {
+    return this.buffer[Symbol.iterator]();
+  }
+
+  /** The entry with this seq if still held (binary search: the ring is in seq order). */
+  entryBySeq(seq: number): LogEntry | undefined {
+    const abs = this.absIndexOfSeq(seq);
+    return abs === undefined ? undefined : this.buffer.get(abs);
+  }
+
+  /** Position of the entry with this seq among the visible rows, or -1. */
+  visibleIndexOfSeq(seq: number): number {
+    const abs = this.absIndexOfSeq(seq);
+    if (abs === undefined) return -1;
+    this.trimView();
+    let lo = this.viewHead;
+    let hi = this.view.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.view[mid]!;
+      if (v === abs) return mid - this.viewHead;
+      if (v < abs) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** How many visible rows left from the top since the last call (evicted by the ring). */
+  takeTrimmedRows(): number {
+    this.trimView();
+    const n = this.trimmedRows;
+    this.trimmedRows = 0;
+    return n;
+  }
+
+  agentActivity(agentId: string): readonly AgentActivity[] {
+    return this.activity.get(agentId) ?? [];
+  }
+  agentCounts(agentId: string): AgentCounts {
+    return this.counts.get(agentId) ?? { sent: 0, received: 0 };
+  }
+  /** Agents sorted online first, then by name. */
+  sortedAgents(): MonitorAgent[] {
+    const rank = (a: MonitorAgent): number => (a.status === 'paused' ? 1 : a.is_online ? 0 : 2);
+    return [...this.agents.values()].sort(
+      (a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name) || a.agent_id.localeCompare(b.agent_id),
+    );
+  }
+
+  // --- changing ------------------------------------------------------------------------------------------------
+
+  apply(n: HostToWebview): ModelChange {
+    switch (n.type) {
+      case HostNotification.Snapshot:
+        this.reset();
+        this.hub = { ...n.hub };
+        this.replaceAgents(n.agents);
+        this.ingestAll(n.entries, true);
+        return { rows: true, agents: true, hub: true };
+      case HostNotification.Entries: {
+        if (typeof n.dropped === 'number' && n.dropped > 0) this.upstreamDropped += n.dropped;
+        const added = this.ingestAll(n.entries, false);
+        // per-agent activity changed too, but that shows only in the detail pane, which redraws with the rows
+        return { rows: added > 0 || (n.dropped ?? 0) > 0, agents: false, hub: false };
+      }
+      case HostNotification.Agents:
+        if (n.full) this.replaceAgents(n.agents);
+        else for (const a of n.agents) if (isAgent(a)) this.agents.set(a.agent_id, { ...this.agents.get(a.agent_id), ...a });
+        return { rows: false, agents: true, hub: false };
+      case HostNotification.Hub: {
+        // A different hub (restart with a new id) numbers its log from scratch: forget the duplicate guard.
+        if (n.hub.hub_id && this.hub.hub_id && n.hub.hub_id !== this.hub.hub_id) this.lastSeq = -1;
+        this.hub = { ...n.hub };
+        return { rows: false, agents: false, hub: true };
+      }
+      case HostNotification.CommandResult:
+        return { ...NO_CHANGE, result: { request_id: n.request_id, ok: n.ok, detail: n.detail } };
+      case HostNotification.RevealAgent:
+        return { ...NO_CHANGE, revealAgent: n.agent_id };
+      default:
+        return NO_CHANGE;
+    }
+  }
+
+  setFilter(f: FilterState): void {
+    this.filterState = { ...f };
+    this.predicate = compileFilter(this.filterState);
+    this.rebuildView();
+  }
+
+  /** Pausing freezes the rows; entries keep arriving into a bounded hold and land on resume. */
+  setPaused(paused: boolean): void {
+    if (paused === this.isPaused) return;
+    this.isPaused = paused;
+    if (!paused) {
+      for (const e of this.held) this.store(e);
+      // the hold's losses stay counted in droppedCount through upstreamDropped
+      this.upstreamDropped += this.held.dropped;
+      this.held.clear();
+      this.revision++;
+    }
+  }
+
+  /** Clears the rows on screen (not the hub's log). */
+  clearView(): void {
+    this.buffer.clear();
+    this.held.clear();
+    this.upstreamDropped = 0;
+    this.view = [];
+    this.viewHead = 0;
+    this.trimmedRows = 0;
+    this.revision++;
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------------
+
+  private reset(): void {
+    this.clearView();
+    this.lastSeq = -1;
+    this.activity.clear();
+    this.counts.clear();
+  }
+
+  private replaceAgents(list: readonly MonitorAgent[]): void {
+    this.agents.clear();
+    for (const a of list) if (isAgent(a)) this.agents.set(a.agent_id, { ...a });
+  }
+
+  /** Returns how many entries were new. */
+  private ingestAll(list: readonly unknown[], fromSnapshot: boolean): number {
+    let added = 0;
+    if (!fromSnapshot) this.detectRestartedLog(list);
+    for (const raw of list) {
+      if (!isLogEntry(raw)) continue;
+      if (!fromSnapshot && raw.seq <= this.lastSeq) continue; // a backlog re-sent after a reconnect
+      this.lastSeq = Math.max(this.lastSeq, raw.seq);
+      this.track(raw);
+      if (this.isPaused && !fromSnapshot) this.held.push(raw);
+      else this.store(raw);
+      added++;
+    }
+    if (added) this.revision++;
+    return added;
+  }
+
+  /** A batch that starts at or below the newest seq we hold is normally a backlog re-sent after a reconnect (its
+   *  entries are skipped as duplicates). But when its first entry is newer than everything we hold, or differs from
+   *  the entry we hold under that seq, the hub's log started again from 1 (a restart under the same hub id): start
+   *  the picture again too, rather than skipping the new log until it passes the old numbers. */
+  private detectRestartedLog(list: readonly unknown[]): void {
+    const first = list.find(isLogEntry);
+    if (!first || first.seq > this.lastSeq || this.buffer.size === 0) return;
+    const newest = this.buffer.get(this.buffer.end - 1)!;
+    const held = this.entryBySeq(first.seq);
+    const differs = held !== undefined && (held.time !== first.time || held.message_type !== first.message_type);
+    if (first.time > newest.time || differs) {
+      this.clearView();
+      this.lastSeq = -1;
+    }
+  }
+
+  private store(e: LogEntry): void {
+    const abs = this.buffer.end;
+    this.buffer.push(e);
+    if (this.predicate(e)) this.view.push(abs);
+  }
+
+  /** Per-agent derived state: kept live even while the table is paused. */
+  private track(e: LogEntry): void {
+    if (this.types.size < MAX_TYPES) this.types.add(e.message_type);
+    const conn = e.client_id;
+    if (conn && e.role === 'agent') {
+      const c = this.countsFor(conn);
+      if (e.direction === 'in') c.sent++;
+      else if (e.direction === 'out') c.received++;
+    }
+    if (e.direction !== 'in') return;
+    const agent = e.sender_id ?? conn;
+    if (!agent) return;
+    if (e.message_type === 'STATUS') {
+      const text = typeof e.body.text_payload === 'string' ? e.body.text_payload : '';
+      this.pushActivity(agent, { time: e.time, kind: 'status', text, session_id: e.session_id });
+    } else if (e.message_type === 'AGENT_EVENT') {
+      const type = typeof e.body.event_type === 'string' ? e.body.event_type : 'event';
+      this.pushActivity(agent, { time: e.time, kind: 'event', text: type, session_id: e.session_id });
+    }
+  }
+
+  private countsFor(id: string): AgentCounts {
+    let c = this.counts.get(id);
+    if (!c) {
+      if (this.counts.size >= MAX_TRACKED_AGENTS) this.counts.delete(this.counts.keys().next().value!);
+      c = { sent: 0, received: 0 };
+      this.counts.set(id, c);
+    }
+    return c;
+  }
+
+  private pushActivity(agent: string, a: AgentActivity): void {
+    let list = this.activity.get(agent);
+    if (!list) {
+      if (this.activity.size >= MAX_TRACKED_AGENTS) this.activity.delete(this.activity.keys().next().value!);
+      list = [];
+      this.activity.set(agent, list);
+    }
+    list.push(a);
+    if (list.length > ACTIVITY_PER_AGENT) list.splice(0, list.length - ACTIVITY_PER_AGENT);
+  }
+
+  private rebuildView(): void {
+    this.view = [];
+    this.viewHead = 0;
+    this.trimmedRows = 0;
+    for (let i = this.buffer.start; i < this.buffer.end; i++) {
+      if (this.predicate(this.buffer.get(i)!)) this.view.push(i);
+    }
+    this.revision++;
+  }
+
+  /** Skips view indexes that fell out of the ring; compacts now and then so the array stays bounded. */
+  private trimView(): void {
+    const start = this.buffer.start;
+    while (this.viewHead < this.view.length && this.view[this.viewHead]! < start) {
+      this.viewHead++;
+      this.trimmedRows++;
+    }
+    if (this.viewHead > 4096 && this.viewHead * 2 > this.view.length) {
+      this.view = this.view.slice(this.viewHead);
+      this.viewHead = 0;
+    }
+  }
+
+  private absIndexOfSeq(seq: number): number | undefined {
+    let lo = this.buffer.start;
+    let hi = this.buffer.end - 1;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const s = this.buffer.get(mid)!.seq;
+      if (s === seq) return mid;
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+}
+
+function isAgent(a: unknown): a is MonitorAgent {
+  if (typeof a !== 'object' || a === null) return false;
+  const r = a as Record<string, unknown>;
+  return typeof r.agent_id === 'string' && typeof r.agent_name === 'string';
+}
+
+/** Entries come from the hub over a socket in browser mode: check what the table relies on. */
+export function isLogEntry(v: unknown): v is LogEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.seq === 'number' &&
+    typeof r.time === 'number' &&
+    typeof r.message_type === 'string' &&
+    typeof r.body === 'object' &&
+    r.body !== null
+  );
+}

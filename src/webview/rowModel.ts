@@ -1,0 +1,133 @@
+// What one table row shows for a log entry: formatted time, type, from, to and a one-line preview. Pure, so the
+// table's text is tested in plain Node and computed only for the rows on screen.
+
+import type { LogEntry } from '../protocol/logEntry';
+
+export interface MessageRow {
+  seq: number;
+  time: string;
+  type: string;
+  from: string;
+  to: string;
+  preview: string;
+  direction: LogEntry['direction'];
+  /** A CSS class suffix for the type's colour: chat, status, control, presence, error, other. */
+  kind: RowKind;
+}
+
+export type RowKind = 'chat' | 'status' | 'control' | 'presence' | 'error' | 'register' | 'other';
+
+const PREVIEW_MAX = 240;
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+const pad3 = (n: number): string => (n < 10 ? '00' : n < 100 ? '0' : '') + n;
+
+/** Local wall-clock time with milliseconds: 14:03:07.123. */
+export function formatTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad3(d.getMilliseconds())}`;
+}
+
+export function rowKind(type: string): RowKind {
+  switch (type) {
+    case 'TEXT':
+    case 'REPLY':
+    case 'SYSTEM':
+    case 'PUBLISH':
+      return 'chat';
+    case 'STATUS':
+    case 'AGENT_EVENT':
+      return 'status';
+    case 'ERROR':
+      return 'error';
+    case 'PING':
+    case 'PONG':
+    case 'SERVER_HEARTBEAT':
+    case 'AGENT_STATUS_UPDATE':
+    case 'REQUEST_AGENT_STATUS':
+      return 'presence';
+    default:
+      if (type.startsWith('REGISTER_')) return 'register';
+      if (/_AGENTS?$/.test(type) || type === 'RESET_ALL_QUEUES' || type === 'SHUTDOWN') return 'control';
+      return 'other';
+  }
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > PREVIEW_MAX ? flat.slice(0, PREVIEW_MAX - 1) + '…' : flat;
+}
+
+/** The part of a body worth a glance: the text payload, else a compact view of the fields that are not envelope. */
+export function previewOf(entry: LogEntry): string {
+  const body = entry.body;
+  const text = body.text_payload;
+  if (typeof text === 'string' && text.length > 0) return oneLine(text);
+  if (entry.message_type === 'AGENT_EVENT') return oneLine(`${String(body.event_type ?? '')} ${safeJson(body.data)}`);
+  if (entry.message_type === 'AGENT_STATUS_UPDATE' && Array.isArray(body.agents)) {
+    return `${body.agents.length} agent(s)${body.is_full_update === true ? ', full' : ''}`;
+  }
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (!ENVELOPE_FIELDS.has(k)) rest[k] = v;
+  }
+  return Object.keys(rest).length ? oneLine(safeJson(rest)) : '';
+}
+
+const ENVELOPE_FIELDS: ReadonlySet<string> = new Set([
+  'message_type',
+  'message_id',
+  'sender_id',
+  'receiver_id',
+  'send_timestamp',
+  'in_reply_to_message_id',
+  'text_payload',
+  '_client_id',
+  'timestamp',
+]);
+
+export function safeJson(v: unknown, indent?: number): string {
+  try {
+    return JSON.stringify(v, null, indent) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Who sent it: the envelope's sender, else the connection it came from (in) or 'hub' (out/internal). */
+export function fromOf(entry: LogEntry): string {
+  if (entry.sender_id) return entry.sender_id;
+  if (entry.direction === 'in') return entry.client_id ?? '?';
+  return 'hub';
+}
+
+/** Who gets it: the envelope's receiver, else the connection it went to (out) or 'hub' (in). */
+export function toOf(entry: LogEntry): string {
+  if (entry.receiver_id) return entry.receiver_id;
+  if (entry.direction === 'out') return entry.client_id ?? 'subscribers';
+  return 'hub';
+}
+
+export function toRow(entry: LogEntry): MessageRow {
+  return {
+    seq: entry.seq,
+    time: formatTime(entry.time),
+    type: entry.message_type,
+    from: fromOf(entry),
+    to: toOf(entry),
+    preview: previewOf(entry),
+    direction: entry.direction,
+    kind: rowKind(entry.message_type),
+  };
+}
+
+/** "4 s ago", "3 min ago", "2 h ago"; "never" for null. */
+export function formatAgo(iso: string | null, now: number = Date.now()): string {
+  if (!iso) return 'never';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}

@@ -1,0 +1,193 @@
+// The virtualised message table: a fixed-height scroller whose spacer is as tall as all visible rows, with a small
+// pool of row elements recycled for the rows on screen. Redrawn at most once per animation frame by main.ts.
+
+import type { MonitorModel } from '../monitorModel';
+import { toRow } from '../rowModel';
+import { el, setText } from './dom';
+
+export const ROW_HEIGHT = 22;
+const OVERSCAN = 6;
+
+interface RowEl {
+  root: HTMLDivElement;
+  dir: HTMLSpanElement;
+  time: HTMLDivElement;
+  type: HTMLDivElement;
+  from: HTMLDivElement;
+  to: HTMLDivElement;
+  preview: HTMLDivElement;
+  seq: number;
+  selected: boolean;
+}
+
+export interface TableCallbacks {
+  onActivate(seq: number, open: boolean): void;
+  onFollowChange(follow: boolean): void;
+}
+
+export class MessageTable {
+  readonly element: HTMLElement;
+  readonly scroller: HTMLDivElement;
+  private readonly spacer: HTMLDivElement;
+  private readonly rowsHost: HTMLDivElement;
+  private readonly empty: HTMLDivElement;
+  private readonly pool: RowEl[] = [];
+  private following = true;
+  private selected: number | null = null;
+  private lastRevision = -1;
+  private lastFirst = -1;
+  private lastCount = -1;
+
+  constructor(
+    private readonly model: MonitorModel,
+    private readonly cb: TableCallbacks,
+  ) {
+    const header = el(
+      'div',
+      { class: 'row header', role: 'row', 'aria-rowindex': '1' },
+      el('div', { class: 'cell dir', role: 'columnheader', 'aria-label': 'Direction' }),
+      el('div', { class: 'cell time', role: 'columnheader' }, 'Time'),
+      el('div', { class: 'cell type', role: 'columnheader' }, 'Type'),
+      el('div', { class: 'cell from', role: 'columnheader' }, 'From'),
+      el('div', { class: 'cell to', role: 'columnheader' }, 'To'),
+      el('div', { class: 'cell preview', role: 'columnheader' }, 'Preview'),
+    );
+    this.rowsHost = el('div', { class: 'rows', role: 'rowgroup' });
+    this.spacer = el('div', { class: 'spacer' }, this.rowsHost);
+    this.empty = el('div', { class: 'empty', role: 'note' }, 'No messages yet.');
+    this.scroller = el('div', { class: 'scroller' }, this.spacer, this.empty);
+    this.element = el(
+      'section',
+      // The grid itself takes focus so aria-activedescendant (the selected row) is read out.
+      { class: 'table', role: 'grid', tabindex: '0', 'aria-label': 'Messages', 'aria-keyshortcuts': 'ArrowUp ArrowDown J K Home End Enter T / Escape Space', 'aria-readonly': 'true', 'aria-multiselectable': 'false' },
+      el('div', { role: 'rowgroup', class: 'head' }, header),
+      this.scroller,
+    );
+    this.scroller.addEventListener('scroll', () => {
+      const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - ROW_HEIGHT;
+      if (atBottom !== this.following) {
+        this.following = atBottom;
+        this.cb.onFollowChange(atBottom);
+      }
+      this.render(false);
+    });
+    this.rowsHost.addEventListener('click', (e) => {
+      const row = (e.target as Element).closest<HTMLElement>('[data-seq]');
+      if (!row) return;
+      this.focus();
+      this.cb.onActivate(Number(row.dataset.seq), true);
+    });
+  }
+
+  get follow(): boolean {
+    return this.following;
+  }
+  set follow(v: boolean) {
+    this.following = v;
+  }
+
+  focus(): void {
+    this.element.focus({ preventScroll: true });
+  }
+
+  get pageRows(): number {
+    return Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT));
+  }
+
+  private nameOf(id: string): string {
+    return this.model.agents.get(id)?.agent_name || id;
+  }
+
+  setSelected(seq: number | null): void {
+    this.selected = seq;
+    this.lastRevision = -1;
+  }
+
+  /** Brings the i-th visible row into view (no-op when it already is). */
+  reveal(index: number): void {
+    const top = index * ROW_HEIGHT;
+    const s = this.scroller;
+    if (top < s.scrollTop) s.scrollTop = top;
+    else if (top + ROW_HEIGHT > s.scrollTop + s.clientHeight) s.scrollTop = top + ROW_HEIGHT - s.clientHeight;
+  }
+
+  setEmptyText(text: string): void {
+    setText(this.empty, text);
+  }
+
+  /** Draws the rows on screen; cheap when nothing changed. `force` redraws after new data. */
+  render(force = true): void {
+    const count = this.model.visibleCount;
+    const s = this.scroller;
+    if (count !== this.lastCount) {
+      this.spacer.style.height = `${count * ROW_HEIGHT}px`;
+      this.element.setAttribute('aria-rowcount', String(count + 1));
+      this.empty.hidden = count > 0;
+      this.lastCount = count;
+    }
+    // While someone reads older rows, rows leaving the ring at the top must not slide the ones they read.
+    const trimmed = this.model.takeTrimmedRows();
+    if (!this.following && trimmed > 0) s.scrollTop = Math.max(0, s.scrollTop - trimmed * ROW_HEIGHT);
+    if (this.following && count > 0) {
+      const bottom = count * ROW_HEIGHT - s.clientHeight;
+      if (bottom > 0 && Math.abs(s.scrollTop - bottom) > 1) s.scrollTop = bottom;
+    }
+    const first = Math.max(0, Math.floor(s.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const n = Math.min(count - first, Math.ceil(s.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN);
+    if (!force && first === this.lastFirst && this.lastRevision === this.model.revision) return;
+    this.lastFirst = first;
+    this.lastRevision = this.model.revision;
+    this.rowsHost.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    while (this.pool.length < n) this.pool.push(this.makeRow());
+    for (let i = 0; i < this.pool.length; i++) {
+      const r = this.pool[i]!;
+      const entry = i < n ? this.model.rowAt(first + i) : undefined;
+      if (!entry) {
+        if (!r.root.hidden) r.root.hidden = true;
+        continue;
+      }
+      r.root.hidden = false;
+      r.root.setAttribute('aria-rowindex', String(first + i + 2));
+      if (r.seq !== entry.seq) {
+        const row = toRow(entry);
+        r.seq = entry.seq;
+        r.root.dataset.seq = String(entry.seq);
+        r.root.id = `row-${entry.seq}`;
+        r.root.className = `row kind-${row.kind}`;
+        r.dir.className = `codicon ${row.direction === 'in' ? 'codicon-arrow-small-right' : row.direction === 'out' ? 'codicon-arrow-small-left' : 'codicon-circle-small'}`;
+        r.dir.title = row.direction === 'in' ? 'into the hub' : row.direction === 'out' ? 'out of the hub' : 'hub internal';
+        setText(r.time, row.time);
+        setText(r.type, row.type);
+        // agents by name (the id stays in the tooltip and in the free-text search)
+        setText(r.from, this.nameOf(row.from));
+        setText(r.to, this.nameOf(row.to));
+        r.from.title = row.from;
+        r.to.title = row.to;
+        setText(r.preview, row.preview);
+        r.selected = false;
+        r.root.setAttribute('aria-selected', 'false');
+      }
+      const sel = entry.seq === this.selected;
+      if (sel !== r.selected) {
+        r.selected = sel;
+        r.root.classList.toggle('selected', sel);
+        r.root.setAttribute('aria-selected', String(sel));
+      }
+    }
+    const active = this.selected !== null && this.pool.some((r) => !r.root.hidden && r.seq === this.selected);
+    if (active) this.element.setAttribute('aria-activedescendant', `row-${this.selected}`);
+    else this.element.removeAttribute('aria-activedescendant');
+  }
+
+  private makeRow(): RowEl {
+    const dir = el('span', { class: 'codicon', 'aria-hidden': 'true' });
+    const time = el('div', { class: 'cell time', role: 'gridcell' });
+    const type = el('div', { class: 'cell type', role: 'gridcell' });
+    const from = el('div', { class: 'cell from', role: 'gridcell' });
+    const to = el('div', { class: 'cell to', role: 'gridcell' });
+    const preview = el('div', { class: 'cell preview', role: 'gridcell' });
+    const root = el('div', { class: 'row', role: 'row' }, el('div', { class: 'cell dir', role: 'gridcell' }, dir), time, type, from, to, preview);
+    this.rowsHost.append(root);
+    return { root, dir, time, type, from, to, preview, seq: -1, selected: false };
+  }
+}
