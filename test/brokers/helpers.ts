@@ -1,0 +1,208 @@
+// Shared by every broker test: is the real broker there (skip loudly, or fail under SWITCHBOARD_REQUIRE_BROKERS=1),
+// unique per-run names so parallel runs never share queues/topics, and a wait-for-condition helper instead of sleeps.
+
+import { connect as tcpConnect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { connect as amqpConnect } from 'amqplib';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { SWITCHBOARD_TEST_KAFKA } from '../../src/bus/kafkaConfig';
+
+export type BrokerKind = 'rabbitmq' | 'kafka';
+
+export interface BrokerInfo {
+  kind: BrokerKind;
+  /** amqp://… for RabbitMQ; for Kafka the first of `brokers`. */
+  url: string;
+  /** Kafka bootstrap list (host:port); for RabbitMQ the single host:port. */
+  brokers: string[];
+}
+
+const HOW_TO_START: Record<BrokerKind, string> = {
+  rabbitmq:
+    'start RabbitMQ on 127.0.0.1:5672 (guest/guest), e.g. `rabbitmq-server -detached`, or point SWITCHBOARD_RABBITMQ_URL at one',
+  kafka:
+    'start the project\'s single-node Kafka with `bash tools/kafka/kafka.sh start` (127.0.0.1:19092, from the Maven Central jars), or point SWITCHBOARD_KAFKA_BROKERS at one',
+};
+
+export function rabbitUrl(): string {
+  return process.env.SWITCHBOARD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
+
+export function kafkaBrokers(): string[] {
+  return (process.env.SWITCHBOARD_KAFKA_BROKERS ?? SWITCHBOARD_TEST_KAFKA)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function brokersRequired(): boolean {
+  return process.env.SWITCHBOARD_REQUIRE_BROKERS === '1';
+}
+
+function hostPort(hp: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp);
+  return { host: m?.[1] ?? '127.0.0.1', port: m?.[2] ? Number(m[2]) : defaultPort };
+}
+
+/** Resolves true when something accepts a TCP connection there within timeoutMs. */
+export function portAnswers(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+async function probe(kind: BrokerKind): Promise<{ info: BrokerInfo; ok: boolean }> {
+  if (kind === 'rabbitmq') {
+    const url = rabbitUrl();
+    const u = new URL(url);
+    const hp = `${u.hostname}:${u.port || '5672'}`;
+    const { host, port } = hostPort(hp, 5672);
+    return { info: { kind, url, brokers: [hp] }, ok: await portAnswers(host, port) };
+  }
+  const brokers = kafkaBrokers();
+  const { host, port } = hostPort(brokers[0] ?? SWITCHBOARD_TEST_KAFKA, 19092);
+  return { info: { kind, url: brokers[0] ?? '', brokers }, ok: await portAnswers(host, port) };
+}
+
+/**
+ * Call at the top of a broker test. Returns the broker's address when it answers. When it does not: with
+ * SWITCHBOARD_REQUIRE_BROKERS=1 it throws (the test fails); otherwise it says loudly why on stderr, marks the test
+ * skipped (when given the test context) and returns undefined — the caller returns at once.
+ */
+export async function requireBroker(kind: BrokerKind, t?: TestContext): Promise<BrokerInfo | undefined> {
+  if (kind === 'rabbitmq') await waitWhileRabbitRestarts();
+  const { info, ok } = await probe(kind);
+  if (ok) return info;
+  const reason = `${kind} is not reachable at ${kind === 'rabbitmq' ? info.brokers[0] : info.brokers.join(',')}: ${HOW_TO_START[kind]}`;
+  if (brokersRequired()) throw new Error(`SWITCHBOARD_REQUIRE_BROKERS=1 but ${reason}`);
+  process.stderr.write(`\n*** SKIPPED (broker missing): ${reason}\n`);
+  t?.skip(reason);
+  return undefined;
+}
+
+/** A name unique to this run and test: `sbt_<label>_<hex>_`. Use it as the queue/exchange/topic prefix. */
+export function uniquePrefix(label: string): string {
+  return `sbt_${label.replace(/[^A-Za-z0-9]/g, '').slice(0, 20)}_${randomBytes(4).toString('hex')}_`;
+}
+
+/** Poll `cond` until it is truthy or the deadline passes (then throw with `what`). */
+export async function waitFor<T>(
+  cond: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Deletes RabbitMQ queues and exchanges a test made, over a connection of its own (after the buses closed, so no
+ * consumer re-declares them). With `prefix`, every queue and exchange whose name starts with it goes too
+ * (listed with `rabbitmqctl` when it is available on this machine).
+ */
+export async function cleanupRabbit(
+  url: string,
+  what: { queues?: string[]; exchanges?: string[]; prefix?: string },
+): Promise<void> {
+  const queues = new Set(what.queues ?? []);
+  const exchanges = new Set(what.exchanges ?? []);
+  if (what.prefix) {
+    for (const q of listRabbit('list_queues', what.prefix)) queues.add(q);
+    for (const x of listRabbit('list_exchanges', what.prefix)) exchanges.add(x);
+  }
+  if (queues.size === 0 && exchanges.size === 0) return;
+  const conn = await amqpConnect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await ch.deleteQueue(q);
+    for (const x of exchanges) await ch.deleteExchange(x);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+function listRabbit(cmd: 'list_queues' | 'list_exchanges', prefix: string): string[] {
+  const r = spawnSync('rabbitmqctl', ['-q', cmd, 'name'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return [];
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(prefix));
+}
+
+// --- broker restarts, coordinated between test processes -----------------------------------------------------------
+
+/**
+ * A fault test that stops RabbitMQ holds this marker (with its pid) for the duration: broker tests in other
+ * processes wait at requireBroker() instead of starting against a broker about to vanish.
+ */
+export const RABBIT_RESTART_MARKER = join(tmpdir(), 'switchboard-rabbitmq-restart.lock');
+
+function markerHolderAlive(): boolean {
+  if (!existsSync(RABBIT_RESTART_MARKER)) return false;
+  try {
+    const pid = Number(readFileSync(RABBIT_RESTART_MARKER, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0); // throws when that process is gone
+    return pid !== process.pid;
+  } catch {
+    return false;
+  }
+}
+
+async function waitWhileRabbitRestarts(timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (markerHolderAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
+function otherRabbitConnections(): number {
+  const r = spawnSync('rabbitmqctl', ['-q', 'list_connections', 'name'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return 0;
+  return r.stdout.split('\n').filter((l) => l.trim() && l.trim() !== 'name').length;
+}
+
+/**
+ * Runs `fn` (which may stop and start RabbitMQ) while no other broker test starts, after waiting (up to quietMs)
+ * for the connections of tests already running elsewhere to finish. The marker is removed even when fn throws.
+ */
+export async function withRabbitRestartLock<T>(fn: () => Promise<T>, quietMs = 30_000): Promise<T> {
+  await waitWhileRabbitRestarts();
+  writeFileSync(RABBIT_RESTART_MARKER, String(process.pid));
+  try {
+    const deadline = Date.now() + quietMs;
+    while (otherRabbitConnections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    return await fn();
+  } finally {
+    try {
+      if (readFileSync(RABBIT_RESTART_MARKER, 'utf8').trim() === String(process.pid)) unlinkSync(RABBIT_RESTART_MARKER);
+    } catch {
+      // already gone
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// The RabbitMQ bus against the real broker: fan-out, competing groups, confirmed persistent publishes to durable
+// queues, de-duplication, back-pressure and status. Every test uses its own prefix and deletes what it made.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'amqplib';
+import { RabbitMqBus, redactAmqpUrl } from '../../src/bus/rabbitmqBus';
+import { queueChannel, type BusStatus } from '../../src/bus/bus';
+import { DedupWindow } from '../../src/bus/dedup';
+import { busConfigFromEnv, createBus } from '../../src/bus/createBus';
+import type { Envelope } from '../../src/protocol/schemas';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+
+function text(i: number, extra: Partial<Envelope> = {}): Envelope {
+  return { message_type: 'TEXT', message_id: `m${i}`, sender_id: 's', receiver_id: 'r', text_payload: `n=${i}`, ...extra };
+}
+
+test('every subscriber without a group gets every message (fan-out)', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('fanout');
+  const bus = new RabbitMqBus({ url: b.url, prefix });
+  try {
+    await bus.ready();
+    const a: string[] = [];
+    const c: string[] = [];
+    await bus.subscribe('presence', (m) => void a.push(String(m.text_payload)));
+    await bus.subscribe('presence', (m) => void c.push(String(m.text_payload)));
+    for (let i = 0; i < 20; i++) await bus.publish('presence', text(i));
+    await waitFor(() => a.length === 20 && c.length === 20, 'both subscribers to get 20');
+    assert.deepEqual(a, c);
+    assert.equal(a[0], 'n=0');
+    assert.equal(a[19], 'n=19');
+  } finally {
+    await bus.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('subscribers sharing a group compete: each message goes to exactly one of them', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('group');
+  const bus1 = new RabbitMqBus({ url: b.url, prefix, prefetch: 1 });
+  const bus2 = new RabbitMqBus({ url: b.url, prefix, prefetch: 1 });
+  try {
+    await Promise.all([bus1.ready(), bus2.ready()]);
+    const got1: string[] = [];
+    const got2: string[] = [];
+    // A slow handler keeps the other consumer in play (prefetch 1).
+    await bus1.subscribe('work', async (m) => {
+      got1.push(String(m.message_id));
+      await new Promise((r) => setTimeout(r, 5));
+    }, { group: 'workers' });
+    await bus2.subscribe('work', async (m) => {
+      got2.push(String(m.message_id));
+      await new Promise((r) => setTimeout(r, 5));
+    }, { group: 'workers' });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bus1.publish('work', text(i))));
+    await waitFor(() => got1.length + got2.length === 100, '100 messages across the group');
+    const all = new Set([...got1, ...got2]);
+    assert.equal(all.size, 100, 'no message delivered twice');
+    assert.ok(got1.length > 0 && got2.length > 0, `both members got work (${got1.length}/${got2.length})`);
+  } finally {
+    await bus1.close();
+    await bus2.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('a confirmed publish to a queue channel waits, durable and persistent, until a consumer comes, then arrives in order', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('q');
+  const q = prefix + 'agent_queue_x';
+  const bus = new RabbitMqBus({ url: b.url, prefix });
+  const raw = await connect(b.url);
+  try {
+    await bus.ready();
+    for (let i = 0; i < 50; i++) await bus.publish(queueChannel(q), text(i)); // each resolves on the broker's confirm
+    const ch = await raw.createChannel();
+    const info = await ch.checkQueue(q);
+    assert.equal(info.messageCount, 50, 'all 50 confirmed messages wait in the queue');
+    const one = await ch.get(q, { noAck: false });
+    assert.ok(one);
+    assert.equal(one.properties.deliveryMode, 2, 'persistent');
+    assert.equal(one.properties.messageId, 'm0');
+    assert.deepEqual(JSON.parse(one.content.toString()), text(0), 'plain seed JSON body');
+    ch.nack(one, false, true);
+    await ch.close();
+    const got: string[] = [];
+    await bus.subscribe(queueChannel(q), (m) => void got.push(String(m.message_id)));
+    await waitFor(() => got.length === 50, '50 deliveries');
+    assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `m${i}`));
+  } finally {
+    await bus.close();
+    await raw.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('a message published twice with one message_id is handled once (receiver de-duplication)', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('dedup');
+  const q = prefix + 'q';
+  const bus = new RabbitMqBus({ url: b.url, prefix });
+  try {
+    await bus.ready();
+    const got: string[] = [];
+    await bus.subscribe(queueChannel(q), (m) => void got.push(String(m.message_id)));
+    await bus.publish(queueChannel(q), text(1));
+    await bus.publish(queueChannel(q), text(1));
+    await bus.publish(queueChannel(q), text(2));
+    await waitFor(() => got.length === 2 && bus.duplicatesDropped === 1, 'two distinct messages and one dropped duplicate');
+    assert.deepEqual(got, ['m1', 'm2']);
+  } finally {
+    await bus.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('a burst far beyond the socket buffer is carried completely (publish() false → drain honoured)', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('burst');
+  const q = prefix + 'q';
+  const bus = new RabbitMqBus({ url: b.url, prefix, maxInflight: 5000 });
+  try {
+    await bus.ready();
+    const payload = 'x'.repeat(16 * 1024);
+    let count = 0;
+    let last = -1;
+    let ordered = true;
+    await bus.subscribe(queueChannel(q), (m) => {
+      const n = Number(m.message_id);
+      if (n !== last + 1) ordered = false;
+      last = n;
+      count++;
+    });
+    // 3,000 × 16 KiB ≈ 48 MiB offered at once: amqplib's buffer fills and publish() returns false on the way.
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => bus.publish(queueChannel(q), { message_type: 'TEXT', message_id: String(i), text_payload: payload })));
+    await waitFor(() => count === 3000, '3000 deliveries', 60_000);
+    assert.ok(ordered, 'in publish order');
+    assert.ok(bus.backpressureWaits > 0, 'publish() returned false at least once and the bus waited for drain');
+    assert.equal(bus.status().published, 3000);
+  } finally {
+    await bus.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('status reports state changes and shows the URL without credentials', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const seen: BusStatus[] = [];
+  const prefix = uniquePrefix('status');
+  const bus = new RabbitMqBus({ url: b.url, prefix });
+  bus.onStatus((s) => void seen.push(s));
+  try {
+    await bus.ready();
+    assert.equal(bus.state, 'up');
+    assert.ok(seen.some((s) => s.state === 'up'));
+    assert.equal(bus.status().url.includes('guest'), false);
+    assert.equal(redactAmqpUrl('amqp://u:secret@h:1/v?heartbeat=5'), 'amqp://h:1/v');
+  } finally {
+    await bus.close();
+  }
+  assert.equal(bus.state, 'down');
+  assert.equal(seen.at(-1)?.state, 'down');
+  await assert.rejects(bus.publish('x', text(1)), /closed/);
+  await cleanupRabbit(b.url, { prefix });
+});
+
+test('a bus pointed at a port where nothing listens reports down with the error and keeps retrying', async (t) => {
+  const bus = new RabbitMqBus({ url: 'amqp://guest:guest@127.0.0.1:1', reconnect: { initialMs: 20, maxMs: 50 } });
+  try {
+    await waitFor(() => bus.status().reconnectAttempt >= 3, 'three reconnect attempts');
+    assert.equal(bus.state === 'down' || bus.state === 'connecting', true);
+    assert.match(bus.status().lastError ?? '', /ECONNREFUSED/);
+    await assert.rejects(bus.ready(100), /did not answer/);
+    // Publishes are held (not lost, not thrown) while down, and refused cleanly when the bus closes.
+    const p = bus.publish('x', text(1));
+    assert.equal(bus.unconfirmed, 1);
+    await bus.close();
+    await assert.rejects(p, /closed before the broker confirmed/);
+  } finally {
+    await bus.close();
+  }
+  t.diagnostic('no broker needed for this one');
+});
+
+test('the dedup window drops repeats within its bound and forgets the oldest beyond it', () => {
+  const w = new DedupWindow(3);
+  assert.equal(w.isDuplicate('a'), false);
+  assert.equal(w.isDuplicate('a'), true);
+  for (const id of ['b', 'c', 'd']) assert.equal(w.isDuplicate(id), false);
+  assert.equal(w.size, 3, 'bounded');
+  assert.equal(w.isDuplicate('a'), false, 'the oldest was forgotten');
+  assert.equal(w.isDuplicate(undefined), false, 'no id: never a duplicate');
+  assert.equal(w.dropped, 1);
+  assert.throws(() => new DedupWindow(0), RangeError);
+});
+
+test('the bus is chosen from configuration: SWITCHBOARD_BUS and friends, with errors that name the variable', () => {
+  assert.deepEqual(busConfigFromEnv({}), { kind: 'memory' });
+  assert.deepEqual(busConfigFromEnv({ SWITCHBOARD_BUS: 'RabbitMQ', SWITCHBOARD_RABBITMQ_URL: 'amqp://u:p@h:5672', SWITCHBOARD_BUS_PREFIX: 'x_' }), {
+    kind: 'rabbitmq',
+    rabbitmqUrl: 'amqp://u:p@h:5672',
+    prefix: 'x_',
+  });
+  assert.deepEqual(busConfigFromEnv({ SWITCHBOARD_BUS: 'kafka', SWITCHBOARD_KAFKA_BROKERS: 'a:1, b:2' }), { kind: 'kafka', kafkaBrokers: ['a:1', 'b:2'] });
+  assert.throws(() => busConfigFromEnv({ SWITCHBOARD_BUS: 'nats' }), /SWITCHBOARD_BUS/);
+  assert.equal(createBus({ kind: 'memory' }).kind, 'memory');
+  assert.throws(() => createBus({ kind: 'rabbitmq', rabbitmqUrl: 'http://u:secret@h' }), (e: unknown) => e instanceof Error && /amqp:\/\//.test(e.message) && !/secret/.test(e.message));
+});
+
+test('a queue that already exists with other arguments is used as it is: no reconnect loop, nothing lost', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('q406');
+  const q = prefix + 'capped';
+  const raw = await connect(b.url);
+  const bus = new RabbitMqBus({ url: b.url, prefix });
+  try {
+    const ch = await raw.createChannel();
+    await ch.assertQueue(q, { durable: true, arguments: { 'x-max-length': 1000 } });
+    await ch.close();
+    await bus.ready();
+    await bus.publish(queueChannel(q), text(1));
+    const got: string[] = [];
+    await bus.subscribe(queueChannel(q), (m) => void got.push(String(m.message_id)));
+    await bus.publish(queueChannel(q), text(2));
+    await waitFor(() => got.length === 2, 'both messages');
+    assert.deepEqual(got, ['m1', 'm2']);
+    assert.equal(bus.state, 'up');
+    assert.equal(bus.status().reconnectAttempt, 0, 'the connection was never dropped');
+  } finally {
+    await bus.close();
+    await raw.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});

@@ -1,0 +1,104 @@
+// Shared by the RabbitMQ hub tests: a hub on the real broker under a unique prefix, raw WebSocket clients that record
+// frames, and a raw AMQP connection to look at queues the way a seed client would.
+
+import WebSocket from 'ws';
+import { connect, type ChannelModel } from 'amqplib';
+import { Hub } from '../../src/hub/hub';
+import type { HubOptions } from '../../src/hub/options';
+import type { Envelope } from '../../src/protocol/schemas';
+import { waitFor } from './helpers';
+
+export async function startRabbitHub(url: string, prefix: string, options: Partial<HubOptions> = {}): Promise<Hub> {
+  const hub = new Hub({
+    port: 0,
+    bus: 'rabbitmq',
+    rabbitmqUrl: url,
+    busPrefix: prefix,
+    presenceIntervalMs: 300,
+    advertiseIntervalMs: 60_000,
+    pingIntervalMs: 60_000,
+    heartbeatIntervalMs: 60_000,
+    inactivityTimeoutMs: 60_000,
+    statusCoalesceMs: 20,
+    ...options,
+  });
+  await hub.start();
+  await waitFor(() => hub.busStatus().state === 'up', 'the hub bus to be up');
+  return hub;
+}
+
+/** A WebSocket client that records every frame (seed-style: raw JSON, no SDK). */
+export class RawClient {
+  readonly frames: Envelope[] = [];
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Envelope));
+    ws.on('error', () => undefined);
+  }
+
+  static async open(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new RawClient(ws);
+  }
+
+  send(m: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  of(type: string): Envelope[] {
+    return this.frames.filter((f) => f.message_type === type);
+  }
+
+  async next(pred: (m: Envelope) => boolean, what: string, timeoutMs = 10_000): Promise<Envelope> {
+    return waitFor(() => this.frames.find(pred), what, timeoutMs);
+  }
+
+  /** REGISTER_* and wait for its response; returns the id. */
+  async register(kind: 'agent' | 'frontend' | 'broker', extra: Record<string, unknown> = {}): Promise<string> {
+    const type = { agent: 'REGISTER_AGENT', frontend: 'REGISTER_FRONTEND', broker: 'REGISTER_BROKER' }[kind];
+    const name = { agent: 'agent_name', frontend: 'frontend_name', broker: 'broker_name' }[kind];
+    const idField = { agent: 'agent_id', frontend: 'frontend_id', broker: 'broker_id' }[kind];
+    this.send({ message_type: type, [name]: `raw-${kind}`, ...extra });
+    const r = await this.next((m) => m.message_type === `${type}_RESPONSE`, `${type}_RESPONSE`);
+    if (r.status !== 'success') throw new Error(`registration refused: ${JSON.stringify(r)}`);
+    return String(r[idField]);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
+
+/** A raw AMQP connection, as a seed agent or tool would have. */
+export async function rawAmqp(url: string): Promise<{ conn: ChannelModel; depth(queue: string): Promise<number>; getJson(queue: string): Promise<Envelope | undefined> }> {
+  const conn = await connect(url);
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined);
+  return {
+    conn,
+    async depth(queue: string): Promise<number> {
+      const c = await conn.createChannel();
+      c.on('error', () => undefined);
+      try {
+        return (await c.checkQueue(queue)).messageCount;
+      } catch {
+        return -1; // no such queue
+      } finally {
+        await c.close().catch(() => undefined);
+      }
+    },
+    async getJson(queue: string): Promise<Envelope | undefined> {
+      const m = await ch.get(queue, { noAck: false });
+      if (!m) return undefined;
+      ch.ack(m);
+      return JSON.parse(m.content.toString()) as Envelope;
+    },
+  };
+}

@@ -1,0 +1,225 @@
+// End to end in a real workbench: code-server with this repo as a development extension, driven by Playwright in
+// Debian's Chromium the way a newcomer would — open the Switchboard container, start the demo agents from the welcome
+// view, send one a message from the command palette, read its reply and status lines in the monitor panel, stop the
+// agents and watch them go offline. Screenshots go to test-results/workbench-*.png. Needs `npm run build` first (npm test and npm run test:e2e do it).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
+import {
+  freePort, launchChromium, makeRunDir, pruneOldRunDirs, repoRoot, sampleMemory, startCodeServer, workbenchUrl,
+  type CodeServer,
+} from '../../tools/vscode/codeServer.mjs';
+
+const RESULTS = join(repoRoot, 'test-results');
+const STEP_TIMEOUT = 90_000;
+
+let server: CodeServer | undefined;
+let context: BrowserContext | undefined;
+let page: Page;
+let runDir = '';
+let failed = false;
+let memory: { stop(): number } | undefined;
+const started = Date.now();
+
+async function shot(name: string): Promise<void> {
+  const file = join(RESULTS, `workbench-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+}
+
+/** Runs a command from the palette: F1, type its title, click its row — retried, a late editor can steal focus. */
+async function runCommand(title: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 5_000 });
+      // a click, not Enter: Enter sometimes lands while the palette re-sorts ("similar commands") and runs nothing
+      await row.click();
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 });
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(`could not run "${title}" from the command palette: ${String(lastError)}`);
+}
+
+/** The monitor panel's document: the webview element, then its active frame, two iframes deep. */
+function monitorFrame(): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+before(async () => {
+  pruneOldRunDirs();
+  mkdirSync(RESULTS, { recursive: true });
+  for (const old of ['01-welcome', '02-agents', '03-quick-pick', '04-input', '05-monitor-reply', '06-offline', '07-running-extensions', 'failure']) {
+    rmSync(join(RESULTS, `workbench-${old}.png`), { force: true });
+  }
+  assert.ok(existsSync(join(repoRoot, 'dist/extension.js')), 'dist/extension.js is missing: run `npm run build` first');
+  runDir = makeRunDir('e2e');
+  memory = sampleMemory();
+  const hubPort = await freePort();
+  server = await startCodeServer({
+    runDir,
+    settings: { 'switchboard.hub.port': hubPort, 'switchboard.demo.count': 3 },
+    env: { SWITCHBOARD_HUB_FILE_DIR: join(runDir, 'hub-file') },
+  });
+  context = await launchChromium(join(runDir, 'chromium'));
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
+  await page.goto(
+    workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }),
+  );
+});
+
+after(async () => {
+  if (failed && context) await shot('failure').catch(() => {});
+  await context?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  const peak = memory?.stop();
+  console.log(`workbench e2e: ${((Date.now() - started) / 1000).toFixed(1)} s; peak memory of code-server + Chromium ${peak} MiB (sum of PSS)`);
+  if (runDir && !failed) rmSync(runDir, { recursive: true, force: true });
+});
+
+/** Wraps a step so the first failure leaves a screenshot and the later steps say they were not reached. */
+function step(name: string, body: () => Promise<void>): void {
+  test(name, { timeout: STEP_TIMEOUT }, async () => {
+    assert.ok(!failed, 'an earlier step failed');
+    try {
+      await body();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
+}
+
+step('the Switchboard container opens from the activity bar and its welcome view offers demo agents', async () => {
+  const container = page.locator('.activitybar .action-item a[aria-label^="Switchboard"]');
+  await container.waitFor({ state: 'visible', timeout: 60_000 });
+  await container.click();
+  // the welcome for a running hub with no agents yet (the hub started in-process on activation)
+  const start = page.locator('.welcome-view-content a.monaco-button', { hasText: 'Start Demo Agents' }).first();
+  await start.waitFor({ state: 'visible', timeout: 30_000 });
+  await shot('01-welcome');
+});
+
+step('the welcome button starts the demo agents and they appear online in the Agents tree', async () => {
+  await page.locator('.welcome-view-content a.monaco-button', { hasText: 'Start Demo Agents' }).first().click();
+  const agentsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agents' }) });
+  for (const name of ['planner', 'researcher', 'coder']) {
+    await agentsView.locator('.monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  }
+  await page.locator('.statusbar-item', { hasText: /3 agents/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('02-agents');
+});
+
+const task = `e2e ${Date.now().toString(36)}`;
+
+step('"Send Message to Agent" from the palette picks the agent and takes the text from an input box', async () => {
+  await runCommand('Switchboard: Send Message to Agent');
+  const input = page.locator('.quick-input-widget input');
+  const coder = page.locator('.quick-input-list .monaco-list-row', { hasText: 'coder' }).first();
+  await coder.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill('coder');
+  await shot('03-quick-pick');
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget', { hasText: 'Message to coder' }).waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(task);
+  await shot('04-input');
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+});
+
+step('the monitor panel shows the message and the agent’s reply', async () => {
+  await runCommand('Switchboard: Open Monitor');
+  const frame = monitorFrame();
+  const table = frame.locator('[role="grid"][aria-label="Messages"]');
+  await table.waitFor({ state: 'visible', timeout: 30_000 });
+  // narrow the table to this conversation so the rows are on screen whatever the demo agents chatter about
+  await frame.locator('vscode-textfield[aria-label="Filter text"] input').fill(task);
+  const reply = table.locator('.row', { hasText: `Done: "${task}"` }).first();
+  await reply.waitFor({ state: 'visible', timeout: 30_000 });
+  await table.locator('.row', { hasText: task }).first().waitFor({ state: 'visible' });
+  assert.ok((await table.locator('.row', { hasText: task }).count()) >= 2, 'the message and its reply');
+  // the coder's latest status line (a step of the task, or a chore after it) shows beside it in the monitor's list
+  const coderItem = frame.locator('li.agent', { has: frame.locator('.agent-name', { hasText: /^coder$/ }) });
+  await coderItem.locator('.agent-status', { hasText: /^coder: \S/ }).waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('05-monitor-reply');
+});
+
+step('stopping the demo agents turns them offline in the tree and in the monitor', async () => {
+  await runCommand('Switchboard: Stop Demo Agents');
+  const agentsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agents' }) });
+  for (const name of ['planner', 'researcher', 'coder']) {
+    await agentsView
+      .locator('.monaco-list-row', { hasText: name })
+      .filter({ has: page.locator('.codicon-circle-outline') })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+  }
+  await monitorFrame().getByText('Agents · 0/3 online').waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.statusbar-item', { hasText: /0 agents/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('06-offline');
+});
+
+step('VS Code’s Running Extensions view reports the extension’s activation time', async () => {
+  await runCommand('Developer: Show Running Extensions');
+  const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: /switchboard/i }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  const text = await row.innerText();
+  const ms = /Activation: (\d+)\s*ms/.exec(text)?.[1];
+  assert.ok(ms, `no activation time in the row: ${JSON.stringify(text)}`);
+  // a figure to read in the output, not a timed assertion (the .vsix budget is 250 ms; see the issue)
+  console.log(`activation time reported by VS Code (code loading + activate()): ${ms} ms`);
+  await shot('07-running-extensions');
+});
+
+step('"Reconstruct Agent Context" from the palette (offline agents first) shows the report in the monitor', async () => {
+  for (const old of ['08-reconstruct-pick', '09-reconstruction', '10-reconstruction-summarise', '11-reconstruct-context-menu']) rmSync(join(RESULTS, `workbench-${old}.png`), { force: true });
+  // a fresh demo fleet: its agents are the peers asked about the stopped coder (they answer REQUEST_CONTEXT)
+  await runCommand('Switchboard: Start Demo Agents');
+  await page.locator('.statusbar-item', { hasText: /3 agents/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await runCommand('Switchboard: Reconstruct Agent Context');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget input[placeholder*="offline agents first"]').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'coder' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill('coder');
+  await shot('08-reconstruct-pick');
+  await page.keyboard.press('Enter');
+  const frame = monitorFrame();
+  const pane = frame.locator('section.reconstruction');
+  await pane.locator('.rc-title', { hasText: 'Reconstruction of' }).waitFor({ state: 'visible', timeout: 30_000 });
+  // the person's task to the coder and its reply come from the hub's own log, whoever else answered
+  await pane.locator('.rc-timeline .rc-row', { hasText: task }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await pane.locator('.rc-peers-figures', { hasText: /[1-9]\d* queried · [1-9]\d* answered · \d+ silent/ }).waitFor({ state: 'visible' });
+  await shot('09-reconstruction');
+  // code-server has no language model: the Summarise button says so instead of sending anything
+  await pane.locator('vscode-button[data-action="summarise"]').click();
+  await frame.locator('.toast', { hasText: 'No language model is available' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('10-reconstruction-summarise');
+
+  // the offline coder's context menu in the Agents view does the same
+  await frame.locator('vscode-button.rc-open').click();
+  await pane.waitFor({ state: 'hidden', timeout: 5_000 });
+  const agentsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agents' }) });
+  const offlineCoder = agentsView
+    .locator('.monaco-list-row', { hasText: 'coder' })
+    .filter({ has: page.locator('.codicon-circle-outline') })
+    .first();
+  await offlineCoder.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: 'Reconstruct Agent Context' }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await shot('11-reconstruct-context-menu');
+  await item.click();
+  await pane.locator('.rc-title', { hasText: 'Reconstruction of coder' }).waitFor({ state: 'visible', timeout: 30_000 });
+});
