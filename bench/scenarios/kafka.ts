@@ -1,0 +1,144 @@
+// Kafka bus benchmark: produce + consume through our KafkaBus against raw kafkajs doing the same job (idempotent
+// producer, acks all, one request of 500 messages on the wire at a time, keyed by sender, the same ~200 B JSON; a
+// consumer group parsing each message), in the same run against the same broker. Group join is excluded from both:
+// the clock starts once the consumer has joined (our subscribe() resolves then; raw waits for GROUP_JOIN + run()).
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
+import { KafkaBus } from '../../src/bus/kafkaBus';
+import { fmt, type Row } from '../lib';
+import { KAFKA_BROKERS, benchEnvelope, runPrefix, until } from './brokerCommon';
+
+/** Our bus's defaults, which the raw side copies. */
+const BATCH = 500;
+const PARTITIONS = 3;
+const SESSION_TIMEOUT_MS = 10_000;
+const MAX_WAIT_MS = 1_000;
+
+export interface KafkaResult {
+  ours: number;
+  baseline: number;
+  n: number;
+  bytes: number;
+}
+
+async function oursOnce(prefix: string, round: string, n: number): Promise<number> {
+  const channel = `chat.${round}`;
+  const bus = new KafkaBus({ brokers: KAFKA_BROKERS, clientId: `${prefix}ours`, topicPrefix: prefix, groupPrefix: `${prefix}g`, maxBatch: BATCH, partitions: PARTITIONS });
+  try {
+    await bus.ready(15_000);
+    let got = 0;
+    const unsub = await bus.subscribe(channel, () => {
+      got++;
+    });
+    const t0 = performance.now();
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) all.push(bus.publish(channel, benchEnvelope(i)));
+    await Promise.all(all);
+    await until(() => got, n, 120_000, 'our Kafka bus to consume every message');
+    const rate = (n / (performance.now() - t0)) * 1000;
+    await unsub();
+    await bus.deleteTopics([channel]);
+    return rate;
+  } finally {
+    await bus.close();
+  }
+}
+
+async function rawOnce(prefix: string, round: string, n: number): Promise<number> {
+  const topic = `${prefix}raw.${round}`;
+  const groupId = `${prefix}raw-group.${round}`;
+  const kafka = new Kafka({ clientId: `${prefix}raw`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 6 } });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  let consumer: Consumer | undefined;
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }] });
+    await producer.connect();
+    consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: SESSION_TIMEOUT_MS / 5,
+      rebalanceTimeout: SESSION_TIMEOUT_MS,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+    });
+    const c = consumer;
+    const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
+    await c.connect();
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    let got = 0;
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (message.value) JSON.parse(message.value.toString('utf8')); // the consumer needs the object, as ours does
+        got++;
+      },
+    });
+    await joined;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += BATCH) {
+      const messages = [];
+      for (let j = i; j < Math.min(n, i + BATCH); j++) {
+        const m = benchEnvelope(j);
+        messages.push({ key: String(m.sender_id), value: Buffer.from(JSON.stringify(m), 'utf8'), headers: {} });
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+    }
+    await until(() => got, n, 120_000, 'the raw kafkajs consumer to consume every message');
+    const rate = (n / (performance.now() - t0)) * 1000;
+    await c.disconnect();
+    consumer = undefined;
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic], timeout: 10_000 });
+    return rate;
+  } finally {
+    await consumer?.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Best of `rounds` for each side, alternating raw/ours; each round on fresh topics and groups. */
+export async function kafkaBusThroughput(n = 20_000, rounds = 2): Promise<KafkaResult> {
+  const prefix = runPrefix('kafka').replace(/-$/, '.');
+  let ours = 0;
+  let baseline = 0;
+  await rawOnce(prefix, 'warm', 2000);
+  await oursOnce(prefix, 'warm', 2000);
+  for (let r = 0; r < rounds; r++) {
+    baseline = Math.max(baseline, await rawOnce(prefix, `r${r}`, n));
+    ours = Math.max(ours, await oursOnce(prefix, `r${r}`, n));
+  }
+  return { ours, baseline, n, bytes: Buffer.byteLength(JSON.stringify(benchEnvelope(n - 1))) };
+}
+
+/**
+ * The project's test broker (tools/kafka/kafka.sh) when the default address is used: started if it is not running
+ * (the script is idempotent; the broker is left running, as shared infrastructure). Throws when it cannot start.
+ */
+function ensureKafka(): void {
+  if (process.env.SWITCHBOARD_KAFKA_BROKERS) return; // someone else's broker: use it as it is
+  const script = join(__dirname, '..', '..', 'tools', 'kafka', 'kafka.sh');
+  if (spawnSync('bash', [script, 'status'], { stdio: 'ignore', timeout: 30_000 }).status === 0) return;
+  const r = spawnSync('bash', [script, 'start'], { encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`Kafka is not running and tools/kafka/kafka.sh start failed: ${(r.stderr || r.stdout || '').trim().slice(-300)}`);
+}
+
+export async function kafkaRows(quick: boolean): Promise<Row[]> {
+  ensureKafka();
+  // At ~50k/s a few thousand messages take ~0.1 s: too short to tell anything on a noisy machine.
+  const r = await kafkaBusThroughput(quick ? 20_000 : 40_000, quick ? 1 : 3);
+  const ratio = r.ours / r.baseline;
+  return [
+    {
+      what: `Kafka bus: produce (idempotent, acks all, ${BATCH}/request) + consume (${r.n.toLocaleString('en-US')} × ${r.bytes} B)`,
+      ours: fmt.rate(r.ours),
+      baseline: `${fmt.rate(r.baseline)} (raw kafkajs)`,
+      ratio: fmt.ratio(ratio),
+      goal: '≥ 0.8×',
+      met: ratio >= 0.8,
+    },
+  ];
+}
