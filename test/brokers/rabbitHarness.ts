@@ -2,7 +2,7 @@
 // frames, and a raw AMQP connection to look at queues the way a seed client would.
 
 import WebSocket from 'ws';
-import { connect, type ChannelModel } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { Hub } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import type { Envelope } from '../../src/protocol/schemas';
@@ -79,8 +79,19 @@ export class RawClient {
 /** A raw AMQP connection, as a seed agent or tool would have. */
 export async function rawAmqp(url: string): Promise<{ conn: ChannelModel; depth(queue: string): Promise<number>; getJson(queue: string): Promise<Envelope | undefined> }> {
   const conn = await connect(url);
-  const ch = await conn.createChannel();
-  ch.on('error', () => undefined);
+  // A get on a queue that does not exist yet (the hub declares agent queues asynchronously) closes the channel with a
+  // 404: treat that as "nothing there yet" and open a fresh channel for the next call.
+  let ch: Channel | undefined;
+  const channel = async (): Promise<Channel> => {
+    if (ch) return ch;
+    const c = await conn.createChannel();
+    c.on('error', () => undefined);
+    c.on('close', () => {
+      if (ch === c) ch = undefined;
+    });
+    ch = c;
+    return c;
+  };
   return {
     conn,
     async depth(queue: string): Promise<number> {
@@ -95,9 +106,17 @@ export async function rawAmqp(url: string): Promise<{ conn: ChannelModel; depth(
       }
     },
     async getJson(queue: string): Promise<Envelope | undefined> {
-      const m = await ch.get(queue, { noAck: false });
+      const c = await channel();
+      let m: GetMessage | false;
+      try {
+        m = await c.get(queue, { noAck: false });
+      } catch (err) {
+        if (ch === c) ch = undefined;
+        if (/NOT_FOUND|404/.test(String(err))) return undefined;
+        throw err;
+      }
       if (!m) return undefined;
-      ch.ack(m);
+      c.ack(m);
       return JSON.parse(m.content.toString()) as Envelope;
     },
   };

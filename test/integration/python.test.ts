@@ -83,6 +83,8 @@ test('the Python example agent comes back under the same id when the hub restart
     second = await startHub({ token, port, portFallback: false });
     await waitUntil(() => second!.agent(agentId!)?.status === 'online', 15_000, 'registered again on the new hub');
     assert.equal(second.agent(agentId!)?.agent_name, 'py-phoenix');
+    // The hub marks the agent online before the agent has read its response and printed it: wait for the line.
+    await waitUntil(() => proc.count(/^registered as /) >= 2, 10_000, 'the agent to print its second registration');
     assert.equal(proc.count(/^registered as /), 2, proc.transcript());
   } finally {
     await proc.kill();
