@@ -1,8 +1,9 @@
 // How the CLI fails: every error a person sees says what happened and what to do, and the process exits non-zero.
-// Also where client commands find the hub (--url, then SWITCHBOARD_URL).
+// Also where client commands find the hub (--url, then SWITCHBOARD_URL, then the hub file).
 
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { checkHubUrl } from '../sdk/hubUrl';
+import { agentUrlFromHubFile, defaultHubFileDir } from '../hub/hubFile';
 
 /** A failure the CLI reports in plain words; exitCode 1 unless said otherwise. */
 export class CliError extends Error {
@@ -41,19 +42,24 @@ export function reportError(err: unknown, write: (line: string) => void = (l) =>
   return 1;
 }
 
-/** The hub URL for client commands: --url, else SWITCHBOARD_URL; checked so a typo fails before any socket opens. */
+/**
+ * The hub URL for client commands: --url, else SWITCHBOARD_URL, else the hub file a running `switchboard hub`, demo or
+ * VS Code window wrote for the configured port (SWITCHBOARD_PORT, default 8765); checked so a typo fails before any
+ * socket opens.
+ */
 export function resolveHubUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = flag ?? env.SWITCHBOARD_URL;
+  const port = env.SWITCHBOARD_PORT && /^\d+$/.test(env.SWITCHBOARD_PORT) ? Number(env.SWITCHBOARD_PORT) : 8765;
+  const raw = flag ?? env.SWITCHBOARD_URL ?? agentUrlFromHubFile(port, defaultHubFileDir(env));
   if (!raw) {
     throw new CliError(
-      'No hub URL: this command talks to a running hub.',
-      'Start one with `switchboard hub` in another terminal and export the agent URL it prints (SWITCHBOARD_URL=ws://127.0.0.1:PORT/ws?token=…), or pass --url.',
+      `No hub URL: this command talks to a running hub, and none is recorded for port ${port}.`,
+      'Start one with `switchboard hub` (or `npm start`) in another terminal, or pass the agent URL it prints with --url or SWITCHBOARD_URL=ws://127.0.0.1:PORT/ws?token=….',
     );
   }
   try {
     checkHubUrl(raw);
   } catch (err) {
-    throw new CliError(errorMessage(err), flag ? 'Fix the --url value.' : 'Fix SWITCHBOARD_URL.');
+    throw new CliError(errorMessage(err), flag ? 'Fix the --url value.' : env.SWITCHBOARD_URL ? 'Fix SWITCHBOARD_URL.' : 'The hub file is damaged: restart the hub.');
   }
   return raw;
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { startDemoFleet } from '../sdk/demoFleet';
 import { intFlag, resolveHubUrl } from './cliErrors';
-import { printReady, startHub, waitForSignal } from './hubCommand';
+import { printReady, publishHubFile, startHub, waitForSignal } from './hubCommand';
 import { addHubOptionFlags, hubOptionsFrom } from './hubOptionSpecs';
 import { startTail } from './tailCommand';
 import { cliLogger, colorWanted } from './terminal';
@@ -31,8 +31,11 @@ export function registerDemoCommand(program: Command, run: Run): void {
       const count = intFlag(flags.count, '--count', 5);
       let hub: Awaited<ReturnType<typeof startHub>> | undefined;
       let url: string;
+      let unpublish = async (): Promise<void> => undefined;
       if (flags.withHub) {
-        hub = await startHub(hubOptionsFrom(flags), cliLogger('warn'));
+        const options = hubOptionsFrom(flags);
+        hub = await startHub(options, cliLogger('warn'));
+        unpublish = await publishHubFile(hub, options.port, cliLogger('warn'));
         printReady(hub, (l) => process.stdout.write(l + '\n'), logger);
         url = hub.agentUrl;
       } else {
@@ -56,6 +59,7 @@ export function registerDemoCommand(program: Command, run: Run): void {
       } finally {
         await tail?.close();
         await hub?.stop('demo finished');
+        await unpublish();
       }
       logger.info('demo stopped');
     }),

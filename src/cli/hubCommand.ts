@@ -12,6 +12,7 @@ import { CliError } from './cliErrors';
 import { addHubOptionFlags, hubOptionsFrom } from './hubOptionSpecs';
 import { cliLogger } from './terminal';
 import { HubReconstruction } from '../reconstruction/hubReconstruction';
+import { HubFile, defaultHubFileDir, processAlive } from '../hub/hubFile';
 
 export function registerHubCommand(program: Command, run: (fn: () => Promise<void>) => Promise<void>): void {
   const cmd = program
@@ -24,11 +25,14 @@ export function registerHubCommand(program: Command, run: (fn: () => Promise<voi
       const logger = cliLogger(flags.verbose ? 'debug' : 'info');
       // Listen before announcing readiness: whoever reads the ready line may signal at once.
       const stopped = waitForSignal();
-      const hub = await startHub(hubOptionsFrom(flags), logger);
+      const options = hubOptionsFrom(flags);
+      const hub = await startHub(options, logger);
+      const unpublish = await publishHubFile(hub, options.port, logger);
       printReady(hub, (l) => process.stdout.write(l + '\n'), logger);
       const signal = await stopped;
       logger.info(`${signal}: stopping the hub…`);
       await hub.stop(`Server shutdown (${signal})`);
+      await unpublish();
       logger.info('hub stopped');
     }),
   );
@@ -66,12 +70,39 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
   return hub;
 }
 
+/**
+ * Writes the hub file (~/.agent-switchboard/hub-<configured port>.json, 0600) so VS Code windows attach to this hub
+ * instead of starting a rival, and so `switchboard tail|send|agents` find it without SWITCHBOARD_URL. Skipped for
+ * --port 0, and when we fell back to another port because a live hub of someone else's owns the record. Returns
+ * the cleanup that removes the file if it still describes this hub.
+ */
+export async function publishHubFile(hub: Hub, configuredPort: number | undefined, logger: Logger): Promise<() => Promise<void>> {
+  const port = configuredPort ?? 8765;
+  if (port === 0) return async () => undefined;
+  const file = new HubFile(defaultHubFileDir(), port);
+  const existing = await file.read();
+  if (existing && existing.hubId !== hub.id && hub.port !== port && processAlive(existing.pid)) {
+    logger.info(`hub file ${file.path} belongs to hub ${existing.hubId} (pid ${existing.pid}); not replacing it`);
+    return async () => undefined;
+  }
+  try {
+    await file.write({ port: hub.port, host: hub.host, token: hub.token, pid: process.pid, hubId: hub.id, startedAt: new Date().toISOString() });
+  } catch (err) {
+    logger.warn(`could not write the hub file ${file.path}: ${errorMessage(err)}; VS Code and client commands will need the URL`);
+    return async () => undefined;
+  }
+  logger.debug(`hub file ${file.path}`);
+  return async () => {
+    await file.removeIfOwned(hub.id).catch(() => false);
+  };
+}
+
 /** The ready lines: the agent URL first (tests and scripts match ws://…), then the monitor page. */
 export function printReady(hub: Hub, write: (line: string) => void, logger: Logger): void {
   write(`Switchboard hub ${hub.id} ready — agents connect to: ${hub.agentUrl}`);
   write(`Monitor: ${hub.monitorUrl}`);
   const me = invocation();
-  logger.info(`In another terminal: export SWITCHBOARD_URL='${hub.agentUrl}' then try \`${me} agents\`, \`${me} tail\`, \`${me} send <agent> hello\`.`);
+  logger.info(`In another terminal try \`${me} agents\`, \`${me} tail\`, \`${me} send <agent> hello\` (they find this hub on its own; from elsewhere export SWITCHBOARD_URL='${hub.agentUrl}').`);
 }
 
 /** How this CLI was started, for hints a person can paste: `switchboard`, or `node dist/cli.js` from a checkout. */

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { DEFAULT_HUB_OPTIONS } from '../../src/hub/options';
@@ -77,6 +78,41 @@ test('client commands without a hub URL say how to get one and exit non-zero', a
   const err = p.stderr.join('\n');
   assert.match(err, /No hub URL/);
   assert.match(err, /switchboard hub/);
+});
+
+test('`switchboard hub` records itself in the hub file (0600) so client commands find it without a URL, and removes the record when it stops', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-hubfile-test-'));
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as AddressInfo).port;
+  await new Promise<void>((r) => blocker.close(() => r()));
+  const env = { SWITCHBOARD_HUB_FILE_DIR: dir, SWITCHBOARD_PORT: String(port) };
+  const hub = cli(['hub'], env);
+  try {
+    const [, url] = await hub.waitForLine(READY);
+    const file = join(dir, `hub-${port}.json`);
+    await waitUntil(() => existsSync(file), 5000, 'the hub file');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { port: number; token: string; pid: number };
+    assert.equal(rec.port, port);
+    assert.equal(rec.pid, hub.child.pid);
+    assert.equal(`ws://127.0.0.1:${port}/ws?token=${rec.token}`, url);
+    const agent = new AgentClient({ url: url!, name: 'found-by-file', reconnect: false });
+    await agent.connect();
+    const listed = await cliRun(['agents'], env);
+    assert.equal(listed.exit?.code, 0, listed.transcript());
+    assert.match(listed.stdout.join('\n'), /found-by-file/);
+    await agent.close();
+    hub.child.kill('SIGTERM');
+    assert.deepEqual(await hub.waitExit(15_000), { code: 0, signal: null }, hub.transcript());
+    assert.equal(existsSync(file), false, 'the record is removed when the hub stops');
+    const after = await cliRun(['agents'], env);
+    assert.equal(after.exit?.code, 1);
+    assert.match(after.stderr.join('\n'), /No hub URL/);
+  } finally {
+    await hub.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('client commands against a hub that is not running say so and how to start one', async () => {

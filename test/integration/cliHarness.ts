@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 
 export const ROOT = join(__dirname, '..', '..');
+/** Where CLI processes started by tests keep hub files (one folder per test process). */
+export const TEST_HUB_FILE_DIR = mkdtempSync(join(tmpdir(), 'switchboard-hubfile-'));
 
 let bundled: string | undefined;
 
@@ -131,6 +133,8 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   delete base.SWITCHBOARD_URL;
   for (const k of Object.keys(base)) if (k.startsWith('SWITCHBOARD_') && k !== 'SWITCHBOARD_REQUIRE_BROKERS') delete base[k];
   delete base.FORCE_COLOR;
+  // never read or write the person's real ~/.agent-switchboard from a test
+  base.SWITCHBOARD_HUB_FILE_DIR = TEST_HUB_FILE_DIR;
   const child = spawn(process.execPath, [cliBundle(), ...args], {
     cwd: ROOT,
     env: { ...base, NO_COLOR: '1', ...env },
