@@ -45,10 +45,13 @@ async function oursOnce(queue: string, n: number, prefix: string): Promise<numbe
   }
 }
 
-/** Raw amqplib: a confirm channel publishing to the default exchange, a consumer acking each message. */
+/**
+ * Raw amqplib: a confirm channel publishing to the default exchange, a consumer acking each message. Same socket
+ * options as our bus (TCP_NODELAY), so the comparison is of the code above the socket, not of Nagle.
+ */
 async function rawOnce(queue: string, n: number): Promise<number> {
-  const pubConn = await connect(RABBIT_URL);
-  const subConn = await connect(RABBIT_URL);
+  const pubConn = await connect(RABBIT_URL, { noDelay: true });
+  const subConn = await connect(RABBIT_URL, { noDelay: true });
   try {
     const pch = await pubConn.createConfirmChannel();
     const sch = await subConn.createChannel();

@@ -241,3 +241,60 @@ test('a queue that already exists with other arguments is used as it is: no reco
     await cleanupRabbit(b.url, { prefix });
   }
 });
+
+test('async handlers start in delivery order, up to prefetch at once, and each message is acked only once its handler settles', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('conc');
+  const q = prefix + 'q';
+  const bus = new RabbitMqBus({ url: b.url, prefix, prefetch: 10 });
+  const raw = await connect(b.url);
+  try {
+    await bus.ready();
+    const started: string[] = [];
+    const release: Array<() => void> = [];
+    let running = 0;
+    let maxRunning = 0;
+    await bus.subscribe(queueChannel(q), async (m) => {
+      started.push(String(m.message_id));
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+    });
+    for (let i = 0; i < 30; i++) await bus.publish(queueChannel(q), text(i));
+    await waitFor(() => started.length === 10, 'ten handlers running');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(started.length, 10, 'no more than prefetch handlers at once');
+    const ch = await raw.createChannel();
+    assert.equal((await ch.checkQueue(q)).messageCount, 20, 'the 10 running are unacked, the other 20 wait in the queue');
+    // Settle the later ones first: acks may go out of order, the queue moves on.
+    for (const r of release.splice(0).reverse()) r();
+    await waitFor(() => started.length === 20, 'the next ten');
+    await waitFor(() => {
+      for (const r of release.splice(0)) r();
+      return started.length === 30 && running === 0;
+    }, 'all thirty handled');
+    assert.deepEqual(started, Array.from({ length: 30 }, (_, i) => `m${i}`), 'started in delivery order');
+    assert.equal(maxRunning, 10);
+    await waitFor(async () => (await ch.checkQueue(q)).messageCount === 0, 'queue empty');
+    await ch.close();
+  } finally {
+    await bus.close();
+    await raw.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
+
+test('the dedup window keeps exactly the last `capacity` ids however often it wraps', () => {
+  const w = new DedupWindow(4);
+  for (let i = 0; i < 23; i++) assert.equal(w.isDuplicate(`id${i}`), false);
+  assert.equal(w.size, 4);
+  for (let i = 19; i < 23; i++) assert.equal(w.isDuplicate(`id${i}`), true, `id${i} is within the window`);
+  assert.equal(w.isDuplicate('id18'), false, 'id18 was forgotten');
+  assert.equal(w.isDuplicate('id19'), false, 'and id18 took the place of the oldest, id19');
+  assert.equal(w.size, 4);
+  w.clear();
+  assert.equal(w.size, 0);
+  assert.equal(w.isDuplicate('id22'), false);
+});
