@@ -1,6 +1,7 @@
 // One client's WebSocket as the hub sees it: role and id, counters, a bounded send side (bytes waiting in ws and the
 // socket; a client that stops reading is cut off, nobody else waits for it) and a token-bucket rate limit.
 
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Envelope } from '../protocol/schemas';
 import type { ClientRole } from '../protocol/messageTypes';
@@ -42,6 +43,21 @@ export type RateVerdict = 'ok' | 'limited' | 'abuse';
 
 let serialCounter = 0;
 
+/**
+ * Write batching: the first frame sent to a connection in an event-loop turn corks its socket, and one setImmediate
+ * uncorks every corked socket after the poll phase. The frames sent meanwhile (replies to a burst of inbound frames,
+ * a monitor batch, a fan-out) leave in one writev per socket instead of one syscall per frame. ws corks and uncorks
+ * around each frame itself; cork() nests, so its uncork only drops back to our level.
+ */
+const corked: Connection[] = [];
+let uncorkScheduled = false;
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  // Frames sent while uncorking (none expected) cork again and schedule another round.
+  const list = corked.splice(0);
+  for (const c of list) c.uncork();
+}
+
 export class Connection {
   readonly serial = ++serialCounter;
   /** Synthetic id used until the client registers (log entries, replies to unregistered senders). */
@@ -77,6 +93,8 @@ export class Connection {
   private lastPongAt = 0;
   /** Since when the send buffer has been above maxBufferedBytes (undefined: it is not). */
   private congestedSince: number | undefined;
+  /** The socket is corked by this connection until the next uncorkAll(). */
+  private corkedSocket: Socket | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -105,18 +123,22 @@ export class Connection {
     return this.sendRaw(JSON.stringify(message));
   }
 
-  /** Send an already-serialised frame (fan-outs serialise once). */
-  sendRaw(data: string): boolean {
+  /**
+   * Send an already-serialised frame (fan-outs serialise once). A Buffer holds UTF-8 JSON and goes out as a text
+   * frame: one Buffer sent to many clients is encoded once.
+   */
+  sendRaw(data: string | Buffer): boolean {
     if (!this.isOpen) {
       this.sendDropped++;
       return false;
     }
     const buffered = this.ws.bufferedAmount;
     const soft = this.limits.maxBufferedBytes;
-    if (buffered + data.length > soft) {
+    const len = data.length;
+    if (buffered + len > soft) {
       const now = Date.now();
       this.congestedSince ??= now;
-      if (buffered + data.length > soft * HARD_BUFFER_FACTOR || now - this.congestedSince > SLOW_CONSUMER_GRACE_MS) {
+      if (buffered + len > soft * HARD_BUFFER_FACTOR || now - this.congestedSince > SLOW_CONSUMER_GRACE_MS) {
         this.sendDropped++;
         this.hooks.onSlowConsumer(this, buffered);
         this.close(CloseCode.policy, 'Slow consumer: this client stopped reading and too many bytes queued for it');
@@ -125,10 +147,31 @@ export class Connection {
     } else {
       this.congestedSince = undefined;
     }
-    this.ws.send(data);
+    if (this.corkedSocket === undefined) this.cork();
+    if (typeof data === 'string') this.ws.send(data);
+    else this.ws.send(data, { binary: false });
     this.framesOut++;
-    this.bytesOut += data.length;
+    this.bytesOut += len;
     return true;
+  }
+
+  private cork(): void {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    socket.cork();
+    this.corkedSocket = socket;
+    corked.push(this);
+    if (!uncorkScheduled) {
+      uncorkScheduled = true;
+      setImmediate(uncorkAll);
+    }
+  }
+
+  /** Writes what was sent since the socket was corked (called once per event-loop turn by uncorkAll). */
+  uncork(): void {
+    const socket = this.corkedSocket;
+    this.corkedSocket = undefined;
+    if (socket && !socket.destroyed) socket.uncork();
   }
 
   /** Token bucket (burst 2× the rate). Persistent flooding (ABUSE_STRIKES seconds in a row) is reported as abuse. */

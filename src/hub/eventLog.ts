@@ -52,6 +52,9 @@ const TEXT_PREVIEW_CHARS = 4096;
 export const LOG_FILE_BASENAME = 'switchboard-events';
 /** Default byte budget of the in-memory ring: 10,000 typical chat entries take a few MiB; large frames are capped. */
 export const DEFAULT_LOG_RING_MAX_BYTES = 32 * 1024 * 1024;
+/** Entries whose JSON is remembered (a power of two): enough for a monitor batch and a file-writer batch at speed. */
+const JSON_CACHE_SIZE = 16_384;
+const JSON_CACHE_MASK = JSON_CACHE_SIZE - 1;
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -77,12 +80,16 @@ export class EventLog {
   private readonly listeners = new Set<(e: LogEntry) => void>();
   private readonly logger: Logger;
   private readonly writer: NdjsonWriter | undefined;
+  /** JSON cache (see json()): slot seq & JSON_CACHE_MASK holds the entry, its text once built, or its body's JSON. */
+  private readonly jsonEntry: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(JSON_CACHE_SIZE).fill(undefined);
+  private readonly jsonText: (string | undefined)[] = new Array<string | undefined>(JSON_CACHE_SIZE).fill(undefined);
+  private readonly jsonBody: (string | undefined)[] = new Array<string | undefined>(JSON_CACHE_SIZE).fill(undefined);
 
   constructor(private readonly opts: EventLogOptions) {
     this.ring = new Array<LogEntry | undefined>(Math.max(1, opts.ringSize));
     this.logger = opts.logger ?? silentLogger;
     this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_RING_MAX_BYTES;
-    if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger);
+    if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger, (e) => this.json(e));
   }
 
   /** Entries currently held in memory. */
@@ -117,10 +124,78 @@ export class EventLog {
   /** Append an already-built entry (seq and time are assigned here when missing). */
   append(partial: Omit<LogEntry, 'seq' | 'time'> & { seq?: number; time?: number }): LogEntry {
     const entry: LogEntry = { ...partial, seq: ++this.seq, time: partial.time ?? Date.now() };
+    this.insert(entry, undefined);
+    return entry;
+  }
+
+  /**
+   * Build an entry from a message and append it. `bodyJson`, when given, must be JSON.stringify(message) (the frame
+   * just sent): the entry's own JSON (monitors, the NDJSON file) is then built around it instead of serialising the
+   * body again.
+   */
+  record(direction: LogDirection, message: Envelope, meta: EntryMeta = {}, bodyJson?: string): LogEntry {
+    const size = meta.size ?? 0;
+    // Fields in a fixed order (one hidden class for every recorded entry); absent optional fields are left out.
+    const entry = { seq: ++this.seq, time: Date.now(), direction, message_type: message.message_type } as LogEntry;
+    if (meta.client_id !== undefined) entry.client_id = meta.client_id;
+    if (meta.role !== undefined) entry.role = meta.role;
+    const mid = str(message.message_id);
+    if (mid !== undefined) entry.message_id = mid;
+    const sender = str(message.sender_id);
+    if (sender !== undefined) entry.sender_id = sender;
+    const receiver = str(message.receiver_id);
+    if (receiver !== undefined) entry.receiver_id = receiver;
+    const reply = str(message.in_reply_to_message_id);
+    if (reply !== undefined) entry.in_reply_to_message_id = reply;
+    const thread = str(message.thread) ?? str(message.conversation_id);
+    if (thread !== undefined) entry.thread = thread;
+    const session = str(message.session_id) ?? str(message.websocket_session_id);
+    if (session !== undefined) entry.session_id = session;
+    entry.size = size;
+    if (size > BODY_PREVIEW_BYTES) {
+      entry.truncated = true;
+      bodyJson = undefined;
+    }
+    if (meta.recipients !== undefined) entry.recipients = meta.recipients;
+    entry.body = size > BODY_PREVIEW_BYTES ? preview(message) : { ...message };
+    this.insert(entry, bodyJson);
+    return entry;
+  }
+
+  /**
+   * The entry serialised as JSON (what monitors and the NDJSON file carry). Recent entries are serialised at most
+   * once however many monitors and writers ask: the result is cached by seq in a small ring.
+   */
+  json(entry: LogEntry): string {
+    const i = entry.seq & JSON_CACHE_MASK;
+    if (this.jsonEntry[i] !== entry) return JSON.stringify(entry);
+    let s = this.jsonText[i];
+    if (s === undefined) {
+      const body = this.jsonBody[i];
+      if (body === undefined) s = JSON.stringify(entry);
+      else {
+        // body is the last key of a recorded entry: serialise the rest (body set to null for the moment, which
+        // ends the text with `null}`) and splice the frame's JSON in its place
+        const held = entry.body;
+        (entry as { body: unknown }).body = null;
+        try {
+          s = JSON.stringify(entry);
+        } finally {
+          entry.body = held;
+        }
+        s = s.slice(0, -5) + body + '}';
+        this.jsonBody[i] = undefined;
+      }
+      this.jsonText[i] = s;
+    }
+    return s;
+  }
+
+  private insert(entry: LogEntry, bodyJson: string | undefined): void {
     const len = this.ring.length;
     if (this.count === len) this.bytes -= this.ring[this.head]!.size; // overwriting the oldest
     this.ring[this.head] = entry;
-    this.head = (this.head + 1) % len;
+    this.head = this.head + 1 === len ? 0 : this.head + 1;
     if (this.count < len) this.count++;
     this.bytes += entry.size;
     // The byte budget: a stream of large frames must not pin ringSize × 64 KiB of bodies. Oldest go first.
@@ -130,6 +205,10 @@ export class EventLog {
       this.ring[oldest] = undefined;
       this.count--;
     }
+    const i = entry.seq & JSON_CACHE_MASK;
+    this.jsonEntry[i] = entry;
+    this.jsonBody[i] = bodyJson;
+    this.jsonText[i] = undefined;
     this.writer?.push(entry);
     for (const l of this.listeners) {
       try {
@@ -138,41 +217,6 @@ export class EventLog {
         this.logger.warn(`event-log listener failed: ${(err as Error).message}`);
       }
     }
-    return entry;
-  }
-
-  /** Build an entry from a message and append it. */
-  record(direction: LogDirection, message: Envelope, meta: EntryMeta = {}): LogEntry {
-    const size = meta.size ?? 0;
-    let body: Record<string, unknown> = { ...message };
-    let truncated: boolean | undefined;
-    if (size > BODY_PREVIEW_BYTES) {
-      body = preview(message);
-      truncated = true;
-    }
-    const partial: Omit<LogEntry, 'seq' | 'time'> = {
-      direction,
-      message_type: message.message_type,
-      size,
-      body,
-    };
-    if (meta.client_id !== undefined) partial.client_id = meta.client_id;
-    if (meta.role !== undefined) partial.role = meta.role;
-    const mid = str(message.message_id);
-    if (mid !== undefined) partial.message_id = mid;
-    const sender = str(message.sender_id);
-    if (sender !== undefined) partial.sender_id = sender;
-    const receiver = str(message.receiver_id);
-    if (receiver !== undefined) partial.receiver_id = receiver;
-    const reply = str(message.in_reply_to_message_id);
-    if (reply !== undefined) partial.in_reply_to_message_id = reply;
-    const thread = str(message.thread) ?? str(message.conversation_id);
-    if (thread !== undefined) partial.thread = thread;
-    const session = str(message.session_id) ?? str(message.websocket_session_id);
-    if (session !== undefined) partial.session_id = session;
-    if (truncated) partial.truncated = true;
-    if (meta.recipients !== undefined) partial.recipients = meta.recipients;
-    return this.append(partial);
   }
 
   /** The newest n entries, oldest first. */
@@ -206,7 +250,7 @@ export class EventLog {
   }
 
   export(format: 'ndjson' | 'csv', entries: LogEntry[] = this.recent()): string {
-    if (format === 'ndjson') return entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
+    if (format === 'ndjson') return entries.map((e) => this.json(e)).join('\n') + (entries.length ? '\n' : '');
     const cols = [
       'seq', 'time', 'direction', 'message_type', 'client_id', 'role', 'message_id', 'sender_id', 'receiver_id',
       'in_reply_to_message_id', 'thread', 'session_id', 'size', 'text_payload',
@@ -227,6 +271,9 @@ export class EventLog {
   /** Empties the ring (files on disk are kept: they are the durable record). */
   clear(): void {
     this.ring.fill(undefined);
+    this.jsonEntry.fill(undefined);
+    this.jsonText.fill(undefined);
+    this.jsonBody.fill(undefined);
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
@@ -278,6 +325,7 @@ class NdjsonWriter {
   constructor(
     private readonly opts: EventLogOptions,
     private readonly logger: Logger,
+    private readonly toJson: (e: LogEntry) => string,
   ) {
     this.currentPath = join(opts.dir, `${LOG_FILE_BASENAME}.ndjson`);
     this.maxPending = opts.maxPendingLines ?? 100_000;
@@ -328,7 +376,7 @@ class NdjsonWriter {
     let chunk: string[] = [];
     let chunkBytes = 0;
     for (const e of batch) {
-      const line = JSON.stringify(e) + '\n';
+      const line = this.toJson(e) + '\n';
       const bytes = Buffer.byteLength(line);
       if (this.size + chunkBytes + bytes > this.opts.fileMaxBytes && this.size + chunkBytes > 0) {
         if (chunk.length) await fsp.appendFile(this.currentPath, chunk.join(''));

@@ -19,7 +19,7 @@ import { MemoryBus } from '../bus/memoryBus';
 import { createBus, isBusKind } from '../bus/createBus';
 import { resolveHubOptions, type HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
-import { EventLog } from './eventLog';
+import { EventLog, type EntryMeta } from './eventLog';
 import { HttpFront } from './server';
 import { CloseCode, Connection } from './connection';
 import { HUB_USER_ID, Registry, roleOfRegistration } from './registry';
@@ -124,6 +124,8 @@ export class Hub {
   private readonly lifecycle = new Set<HubLifecycleListener>();
   private chatRedirect: ((agentId: string, message: Envelope) => boolean) | undefined;
   private busIntegration: BusIntegration | undefined;
+  /** The chat message being routed and its JSON (see chatJsonHint); set only during onChat. */
+  private chatJson: ChatJsonHint | undefined;
 
   constructor(options: Partial<HubOptions> = {}, deps: HubDeps = {}) {
     this.opts = resolveHubOptions(options);
@@ -142,6 +144,7 @@ export class Hub {
     this.monitorStreams = new MonitorStreams(
       { batchMs: this.opts.monitorBatchMs, maxPending: this.opts.monitorMaxPending, maxBufferedBytes: this.opts.maxBufferedBytes / 2 },
       (conn, data) => conn.sendRaw(data),
+      (entry) => this.log.json(entry),
     );
     this.unsubLog = this.log.onAppend((entry) => {
       this.monitorStreams.push(entry);
@@ -652,10 +655,12 @@ export class Hub {
       this.sendError(conn, 'frame_too_large', `Frame of ${size} bytes exceeds the ${this.opts.maxPayloadBytes}-byte limit; it was dropped. Split large payloads.`);
       return;
     }
-    const decoded: DecodeResult =
-      !isBinary && !frameIsUtf8(data)
-        ? ({ ok: false, error: new SwitchboardError('invalid_utf8', 'The text frame is not valid UTF-8; it was dropped. Encode messages as UTF-8 JSON.') })
-        : decodeFrame(data as Buffer | ArrayBuffer | Buffer[], isBinary);
+    const utf8 = isBinary || frameIsUtf8(data);
+    // The frame's text is kept for chat: the log and the forwarded frame reuse it instead of serialising again.
+    const text = utf8 && !isBinary && Buffer.isBuffer(data) ? data.toString('utf8') : undefined;
+    const decoded: DecodeResult = !utf8
+      ? { ok: false, error: new SwitchboardError('invalid_utf8', 'The text frame is not valid UTF-8; it was dropped. Encode messages as UTF-8 JSON.') }
+      : decodeFrame(text ?? (data as Buffer | ArrayBuffer | Buffer[]), isBinary);
     if (!decoded.ok) {
       let text = decoded.error.message;
       if (decoded.message_type === MessageType.REGISTER_AGENT && /agent_name/.test(text)) {
@@ -678,7 +683,7 @@ export class Hub {
       const rec = this.registry.agents.get(conn.id);
       if (rec && rec.conn === conn) rec.lastSeen = conn.lastSeen;
     }
-    if (CHAT_TYPES.has(type)) return this.onChat(conn, msg, size);
+    if (CHAT_TYPES.has(type)) return this.onChat(conn, msg, size, text);
     if (roleOfRegistration(type)) return this.onRegister(conn, msg, size);
     this.logIn(conn, msg, size);
     switch (type) {
@@ -764,17 +769,41 @@ export class Hub {
     this.notifyLifecycle('registered', out.role, out.id, msg);
   }
 
-  private onChat(conn: Connection, msg: Envelope, size: number): void {
+  private onChat(conn: Connection, msg: Envelope, size: number, text?: string): void {
+    const claimed = msg.sender_id;
+    const idGiven = Object.hasOwn(msg, 'message_id');
     this.settleSender(conn, msg);
-    if (msg.message_id === undefined || msg.message_id === null || msg.message_id === '') msg.message_id = newMessageId();
-    this.logIn(conn, msg, size);
-    if (conn.role === 'agent') {
-      const rec = this.registry.agents.get(conn.id);
-      if (rec) rec.messagesOut++;
+    const idAdded = msg.message_id === undefined || msg.message_id === null || msg.message_id === '';
+    if (idAdded) msg.message_id = newMessageId();
+    const hint = chatJsonHint(msg, text, claimed, idGiven, idAdded);
+    this.chatJson = hint;
+    try {
+      this.logIn(conn, msg, size, hint?.base);
+      if (conn.role === 'agent') {
+        const rec = this.registry.agents.get(conn.id);
+        if (rec) rec.messagesOut++;
+      }
+      const result = this.router.route(msg, { from: conn });
+      this.chatJson = undefined;
+      this.afterRoute(result);
+      if (result.error) this.sendError(conn, result.error.code, result.error.text, msg.message_id);
+    } finally {
+      this.chatJson = undefined;
     }
-    const result = this.router.route(msg, { from: conn });
-    this.afterRoute(result);
-    if (result.error) this.sendError(conn, result.error.code, result.error.text, msg.message_id);
+  }
+
+  /** A frame as JSON: the chat message being routed is spliced from its inbound JSON (see chatJsonHint). */
+  private frameJson(frame: Envelope): string {
+    const h = this.chatJson;
+    if (h === undefined || h.msg !== frame || typeof frame._client_id !== 'string' || typeof frame.routing_status !== 'string') return JSON.stringify(frame);
+    if (h.out !== undefined && h.outStatus === frame.routing_status) return h.out;
+    // The router appended, in this order: send_timestamp (when there was none), _client_id, routing_status.
+    let out = h.base.slice(0, h.base.lastIndexOf('}'));
+    if (h.addTimestamp) out += ',"send_timestamp":' + JSON.stringify(frame.send_timestamp);
+    out += ',"_client_id":' + JSON.stringify(frame._client_id) + ',"routing_status":' + JSON.stringify(frame.routing_status) + '}';
+    h.out = out;
+    h.outStatus = frame.routing_status;
+    return out;
   }
 
   /**
@@ -825,36 +854,39 @@ export class Hub {
 
   // --- outbound ----------------------------------------------------------------------------------------------
 
-  private logIn(conn: Connection, msg: Envelope, size: number): void {
+  private logIn(conn: Connection, msg: Envelope, size: number, bodyJson?: string): void {
     if (!this.opts.logKeepalives && KEEPALIVE_TYPES.has(msg.message_type)) return;
-    this.log.record('in', msg, { client_id: conn.id, ...(conn.role ? { role: conn.role } : {}), size });
+    this.log.record('in', msg, { client_id: conn.id, role: conn.role, size }, bodyJson);
   }
 
-  private logOut(direction: LogDirection, msg: Envelope, meta: { client_id?: string; role?: ClientRole; size: number; recipients?: number }): void {
+  /** `data` is the frame as sent (JSON.stringify(msg)): the log reuses it instead of serialising the body again. */
+  private logOut(direction: LogDirection, msg: Envelope, meta: EntryMeta, data: string): void {
     if (!this.opts.logKeepalives && KEEPALIVE_TYPES.has(msg.message_type)) return;
-    this.log.record(direction, msg, meta);
+    this.log.record(direction, msg, meta, data);
   }
 
   /** One frame to one client, logged. */
   private sendFrame(conn: Connection, frame: Envelope): boolean {
-    const data = JSON.stringify(frame);
+    const data = this.frameJson(frame);
     const ok = conn.sendRaw(data);
-    if (ok) this.logOut('out', frame, { client_id: conn.id, ...(conn.role ? { role: conn.role } : {}), size: data.length });
+    if (ok) this.logOut('out', frame, { client_id: conn.id, role: conn.role, size: data.length }, data);
     return ok;
   }
 
-  /** The same frame to many clients: serialised once, logged once. */
+  /** The same frame to many clients: serialised and encoded once, logged once. */
   private fanOut(targets: Connection[], frame: Envelope): number {
     if (targets.length === 0) return 0;
-    const data = JSON.stringify(frame);
+    const data = this.frameJson(frame);
     let n = 0;
-    for (const c of targets) if (c.sendRaw(data)) n++;
     if (targets.length === 1) {
       const c = targets[0]!;
-      if (n) this.logOut('out', frame, { client_id: c.id, ...(c.role ? { role: c.role } : {}), size: data.length });
-    } else if (n) {
-      this.logOut('out', frame, { size: data.length, recipients: n });
+      if (c.sendRaw(data)) n++;
+      if (n) this.logOut('out', frame, { client_id: c.id, role: c.role, size: data.length }, data);
+      return n;
     }
+    const bytes = Buffer.from(data);
+    for (const c of targets) if (c.sendRaw(bytes)) n++;
+    if (n) this.logOut('out', frame, { size: data.length, recipients: n }, data);
     return n;
   }
 
@@ -915,6 +947,39 @@ export class Hub {
   dispose(): void {
     this.unsubLog();
   }
+}
+
+/**
+ * A routed chat message is written three times: to the log as it came in, to its receiver and to the log as it went
+ * out (and monitors and the log file carry the log's copies). Instead of serialising it for each, its JSON is taken
+ * from the frame's own text when the hub changed nothing in it but append message_id, and the keys the router adds
+ * (send_timestamp when absent, _client_id, routing_status) are appended to that text. Key order is the object's
+ * own (keys added to an object go last), so the result is what JSON.stringify would give, up to the sender's
+ * whitespace and number spelling. Anything else (a replaced sender, keys the router would overwrite in place) falls
+ * back to JSON.stringify.
+ */
+interface ChatJsonHint {
+  msg: Envelope;
+  /** The message as logged inbound. */
+  base: string;
+  addTimestamp: boolean;
+  out?: string;
+  outStatus?: string;
+}
+
+function chatJsonHint(msg: Envelope, text: string | undefined, claimed: unknown, idGiven: boolean, idAdded: boolean): ChatJsonHint | undefined {
+  if (Object.hasOwn(msg, '_client_id') || Object.hasOwn(msg, 'routing_status')) return undefined;
+  const hasTs = Object.hasOwn(msg, 'send_timestamp');
+  if (hasTs && (msg.send_timestamp === undefined || msg.send_timestamp === null)) return undefined;
+  let base: string;
+  if (text !== undefined && claimed === msg.sender_id && typeof claimed === 'string' && !(idGiven && idAdded)) {
+    const end = text.lastIndexOf('}');
+    if (end < 0) return undefined;
+    base = idAdded ? text.slice(0, end) + ',"message_id":' + JSON.stringify(msg.message_id) + '}' : text;
+  } else {
+    base = JSON.stringify(msg);
+  }
+  return { msg, base, addTimestamp: !hasTs };
 }
 
 function frameIsUtf8(data: RawData): boolean {

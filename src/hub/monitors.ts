@@ -1,6 +1,11 @@
 // Monitor streams (REGISTER_MONITOR): backlog first, then live event-log entries in MONITOR_EVENTS batches every
 // monitorBatchMs. Each monitor's pending entries are bounded; a monitor that falls behind loses the oldest entries
 // and is told how many (`dropped`) instead of stalling the hub or growing memory.
+//
+// Live entries wait in one queue shared by every monitor; each monitor keeps a cursor into it. A batch is built once
+// (entries serialised once, by the event log's JSON cache) and the same encoded frame goes to every monitor that is at
+// the same position, so a hundred monitors cost one serialisation and a hundred socket writes, not a hundred
+// serialisations. Appending an entry costs the same whatever the number of monitors.
 
 import type { LogEntry } from '../protocol/logEntry';
 import { MessageType } from '../protocol/messageTypes';
@@ -20,45 +25,76 @@ export const DEFAULT_MONITOR_BACKLOG = 200;
 
 interface MonitorState {
   conn: Connection;
-  pending: LogEntry[];
+  /** The backlog it asked for, not yet sent (sent before any live entry). */
+  backlog: LogEntry[];
+  /** Absolute position in the live queue of the next entry this monitor gets. */
+  cursor: number;
   dropped: number;
 }
 
 export class MonitorStreams {
   private readonly monitors = new Map<Connection, MonitorState>();
   private timer: NodeJS.Timeout | undefined;
+  /** Live entries not yet sent to every monitor; queue[i] has absolute position base + i. */
+  private queue: LogEntry[] = [];
+  private base = 0;
 
+  /**
+   * @param toJson an entry as JSON (the event log's cached serialisation)
+   * @param sendRaw writes an encoded frame to one monitor; false when it was not sent
+   */
   constructor(
     private readonly opts: MonitorOptions,
-    private readonly sendRaw: (conn: Connection, data: string) => boolean,
+    private readonly sendRaw: (conn: Connection, data: Buffer) => boolean,
+    private readonly toJson: (entry: LogEntry) => string = (e) => JSON.stringify(e),
   ) {}
 
   get count(): number {
     return this.monitors.size;
   }
 
+  /** Entries held for monitors that have not received them yet (shared by all monitors). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private get head(): number {
+    return this.base + this.queue.length;
+  }
+
   add(conn: Connection, backlog: LogEntry[]): void {
-    const state: MonitorState = { conn, pending: [], dropped: 0 };
+    const state: MonitorState = { conn, backlog: [], cursor: this.head, dropped: 0 };
+    const over = backlog.length - this.opts.maxPending;
+    state.backlog = over > 0 ? backlog.slice(over) : backlog.slice();
+    if (over > 0) state.dropped += over;
     this.monitors.set(conn, state);
-    this.enqueue(state, backlog);
-    this.flushOne(state);
+    this.flushOne(state, new Map());
     this.ensureTimer();
   }
 
   remove(conn: Connection): void {
     this.monitors.delete(conn);
-    if (this.monitors.size === 0) this.stop();
+    if (this.monitors.size === 0) {
+      this.stop();
+      this.queue = [];
+      this.base = 0;
+    } else this.trim();
   }
 
-  /** A new log entry: queued for every monitor. */
+  /** A new log entry: queued once for every monitor. */
   push(entry: LogEntry): void {
     if (this.monitors.size === 0) return;
-    for (const s of this.monitors.values()) this.enqueue(s, [entry]);
+    this.queue.push(entry);
+    // Nobody may have more than maxPending waiting: beyond, the oldest go (counted per monitor at its next flush).
+    if (this.queue.length > this.opts.maxPending * 2) this.dropOldest(this.queue.length - this.opts.maxPending);
     this.ensureTimer();
   }
 
   flush(): void {
-    for (const s of this.monitors.values()) this.flushOne(s);
+    // Frames built in this flush, shared by monitors at the same position: "from:to:dropped" → encoded frame.
+    const built = new Map<string, Buffer>();
+    for (const s of this.monitors.values()) this.flushOne(s, built);
+    this.trim();
   }
 
   stop(): void {
@@ -66,27 +102,79 @@ export class MonitorStreams {
     this.timer = undefined;
   }
 
-  private enqueue(s: MonitorState, entries: LogEntry[]): void {
-    for (const e of entries) s.pending.push(e);
-    const over = s.pending.length - this.opts.maxPending;
-    if (over > 0) {
-      s.pending.splice(0, over);
-      s.dropped += over;
+  private dropOldest(n: number): void {
+    this.queue = this.queue.slice(n);
+    this.base += n;
+  }
+
+  /** Forgets live entries every monitor has received, and those beyond the pending bound. */
+  private trim(): void {
+    if (this.queue.length === 0) return;
+    let min = this.head;
+    for (const s of this.monitors.values()) if (s.cursor < min) min = s.cursor;
+    min = Math.max(min, this.head - this.opts.maxPending);
+    if (min >= this.head) {
+      this.base = this.head;
+      this.queue = [];
+    } else if (min - this.base > 0 && (min - this.base >= 1024 || min - this.base >= this.queue.length / 2)) {
+      this.dropOldest(min - this.base);
     }
   }
 
-  private flushOne(s: MonitorState): void {
-    if (s.pending.length === 0 && s.dropped === 0) return;
+  /** Applies the pending bound: the oldest entries beyond maxPending (backlog first) are dropped and counted. */
+  private bound(s: MonitorState): void {
+    const oldest = Math.max(this.base, this.head - this.opts.maxPending);
+    if (s.cursor < oldest) {
+      s.dropped += oldest - s.cursor;
+      s.cursor = oldest;
+    }
+    const over = s.backlog.length + (this.head - s.cursor) - this.opts.maxPending;
+    if (over > 0) {
+      const fromBacklog = Math.min(over, s.backlog.length);
+      s.backlog.splice(0, fromBacklog);
+      s.dropped += fromBacklog;
+      s.dropped += over - fromBacklog;
+      s.cursor += over - fromBacklog;
+    }
+  }
+
+  private flushOne(s: MonitorState, built: Map<string, Buffer>): void {
+    this.bound(s);
+    if (s.backlog.length === 0 && s.cursor === this.head && s.dropped === 0) return;
     if (!s.conn.isOpen) return;
     if (s.conn.bufferedBytes > this.opts.maxBufferedBytes) return;
-    while (s.pending.length > 0 || s.dropped > 0) {
-      const entries = s.pending.splice(0, ENTRIES_PER_FRAME);
-      const frame: Record<string, unknown> = { message_type: MessageType.MONITOR_EVENTS, entries };
-      if (s.dropped > 0) frame.dropped = s.dropped;
+    while (s.backlog.length > 0) {
+      const entries = s.backlog.splice(0, ENTRIES_PER_FRAME);
+      const data = this.encode(entries, 0, entries.length, s.dropped);
       s.dropped = 0;
-      if (!this.sendRaw(s.conn, JSON.stringify(frame))) return;
+      if (!this.sendRaw(s.conn, data)) return;
       if (s.conn.bufferedBytes > this.opts.maxBufferedBytes) return;
     }
+    while (s.cursor < this.head || s.dropped > 0) {
+      const from = s.cursor;
+      const to = Math.min(this.head, from + ENTRIES_PER_FRAME);
+      const key = `${from}:${to}:${s.dropped}`;
+      let data = built.get(key);
+      if (!data) {
+        data = this.encode(this.queue, from - this.base, to - this.base, s.dropped);
+        built.set(key, data);
+      }
+      s.cursor = to;
+      s.dropped = 0;
+      if (!this.sendRaw(s.conn, data)) return;
+      if (s.conn.bufferedBytes > this.opts.maxBufferedBytes) return;
+    }
+  }
+
+  /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */
+  private encode(entries: LogEntry[], from: number, to: number, dropped: number): Buffer {
+    let s = `{"message_type":"${MessageType.MONITOR_EVENTS}","entries":[`;
+    for (let i = from; i < to; i++) {
+      if (i > from) s += ',';
+      s += this.toJson(entries[i]!);
+    }
+    s += dropped > 0 ? `],"dropped":${dropped}}` : ']}';
+    return Buffer.from(s);
   }
 
   private ensureTimer(): void {
