@@ -23,7 +23,7 @@ export interface KafkaResult {
   bytes: number;
 }
 
-async function oursOnce(prefix: string, round: string, n: number): Promise<number> {
+export async function oursOnce(prefix: string, round: string, n: number): Promise<number> {
   const channel = `chat.${round}`;
   const bus = new KafkaBus({ brokers: KAFKA_BROKERS, clientId: `${prefix}ours`, topicPrefix: prefix, groupPrefix: `${prefix}g`, maxBatch: BATCH, partitions: PARTITIONS });
   try {
@@ -46,7 +46,7 @@ async function oursOnce(prefix: string, round: string, n: number): Promise<numbe
   }
 }
 
-async function rawOnce(prefix: string, round: string, n: number): Promise<number> {
+export async function rawOnce(prefix: string, round: string, n: number): Promise<number> {
   const topic = `${prefix}raw.${round}`;
   const groupId = `${prefix}raw-group.${round}`;
   const kafka = new Kafka({ clientId: `${prefix}raw`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 6 } });

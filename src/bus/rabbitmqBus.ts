@@ -19,6 +19,7 @@ import {
 } from './bus';
 import { DedupWindow } from './dedup';
 import { parseEnvelope } from './busSupport';
+import { AckBatcher } from './rabbitAcks';
 
 export interface RabbitMqBusOptions {
   /** amqp://user:pass@host:port/vhost */
@@ -60,7 +61,7 @@ interface Outgoing {
 
 interface Delivery {
   msg: ConsumeMessage;
-  ch: Channel;
+  acks: AckBatcher;
   generation: number;
 }
 
@@ -122,6 +123,8 @@ export class RabbitMqBus implements Bus {
   private conn: ChannelModel | undefined;
   private pub: ConfirmChannel | undefined;
   private sub: Channel | undefined;
+  /** Acks of the current consume channel. */
+  private subAcks: AckBatcher | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
   private readyWaiters: Array<() => void> = [];
@@ -377,7 +380,8 @@ export class RabbitMqBus implements Bus {
       if (!s.active) return;
       s.active = false;
       this.subs.delete(s);
-      s.backlog.length = 0;
+      // Delivered to us but never handled: back to the queue at once rather than unacked until the connection ends.
+      for (const d of s.backlog.splice(0)) if (d.generation === this.generation) d.acks.release(d.msg);
       const tag = s.consumerTag;
       s.consumerTag = undefined;
       if (tag && this.sub && this.current === 'up') {
@@ -423,7 +427,10 @@ export class RabbitMqBus implements Bus {
           }
           return;
         }
-        s.backlog.push({ msg, ch, generation: gen });
+        const acks = this.subAcks;
+        if (!acks || gen !== this.generation) return; // a late delivery on a channel being replaced: redelivered
+        acks.received(msg);
+        s.backlog.push({ msg, acks, generation: gen });
         this.drainSubscription(s);
       },
       { noAck: false },
@@ -442,16 +449,20 @@ export class RabbitMqBus implements Bus {
   private drainSubscription(s: Subscription): void {
     while (s.backlog.length > 0 && s.running < this.prefetch) {
       const d = s.backlog.shift()!;
-      if (d.generation !== this.generation || !s.active) continue; // its channel is gone; the broker redelivers it
+      if (d.generation !== this.generation) continue; // its channel is gone; the broker redelivers it
+      if (!s.active) {
+        d.acks.release(d.msg);
+        continue;
+      }
       const id = d.msg.properties.messageId as string | undefined;
       if (s.dedup.isDuplicate(id)) {
-        ackQuietly(d);
+        d.acks.settle(d.msg);
         continue;
       }
       const envelope = parseEnvelope(d.msg.content);
       if (!envelope) {
         this.log.warn(`dropped a message on ${s.channel} that is not a JSON object with a message_type`);
-        ackQuietly(d);
+        d.acks.settle(d.msg);
         continue;
       }
       this.received++;
@@ -464,7 +475,7 @@ export class RabbitMqBus implements Bus {
         result = undefined;
       }
       if (!isPromiseLike(result)) {
-        ackQuietly(d);
+        d.acks.settle(d.msg);
         continue;
       }
       s.running++;
@@ -480,7 +491,7 @@ export class RabbitMqBus implements Bus {
 
   private handlerSettled(s: Subscription, d: Delivery): void {
     s.running--;
-    ackQuietly(d);
+    d.acks.settle(d.msg);
     if (s.backlog.length > 0) this.drainSubscription(s);
   }
 
@@ -594,6 +605,7 @@ export class RabbitMqBus implements Bus {
         await conn.close().catch(() => undefined);
         return;
       }
+      coalesceWrites(conn);
       const gen = ++this.generation;
       const c = conn;
       this.conn = c; // so that close() can end a setup in progress
@@ -623,6 +635,8 @@ export class RabbitMqBus implements Bus {
       if (this.closed || gen !== this.generation) return;
       this.pub = pub;
       this.sub = sub;
+      this.subAcks?.close();
+      this.subAcks = new AckBatcher(sub);
       for (const s of this.subs) await this.startConsumer(sub, s, gen);
       if (gen !== this.generation) return;
       const wasAttempt = this.attempt;
@@ -639,6 +653,8 @@ export class RabbitMqBus implements Bus {
         this.conn = undefined;
         this.pub = undefined;
         this.sub = undefined;
+        this.subAcks?.close();
+        this.subAcks = undefined;
       }
       if (!this.closed) {
         this.setState('down');
@@ -655,6 +671,8 @@ export class RabbitMqBus implements Bus {
       this.conn = undefined;
       this.pub = undefined;
       this.sub = undefined;
+      this.subAcks?.close();
+      this.subAcks = undefined;
     }
     this.waitingDrain = false;
     this.blocked = false;
@@ -722,6 +740,8 @@ export class RabbitMqBus implements Bus {
     this.conn = undefined;
     this.pub = undefined;
     this.sub = undefined;
+    this.subAcks?.close();
+    this.subAcks = undefined;
     if (conn) await conn.close().catch(() => undefined);
     // A setup that was in flight sees `closed` (or its failed RPCs) and ends without reconnecting.
     await this.connecting?.catch(() => undefined);
@@ -734,13 +754,28 @@ export class RabbitMqBus implements Bus {
   }
 }
 
-/** Acks one delivery; a channel that closed meanwhile makes the broker redeliver it, and the dedup window drops the copy. */
-function ackQuietly(d: Delivery): void {
-  try {
-    d.ch.ack(d.msg);
-  } catch {
-    // the channel is gone: see above
-  }
+/**
+ * amqplib queues every frame (publish, ack) on its channel's stream and a muxer copies them to the socket on the next
+ * tick, one socket write each: with TCP_NODELAY that is a syscall and a TCP segment per frame, which RabbitMQ then
+ * reads one by one. Corking the socket around the muxer's pass sends the whole pass with one writev. Internals of
+ * amqplib 0.10–2.x (`connection.muxer._readIncoming`, `connection.stream`): when they are not there, nothing changes.
+ */
+function coalesceWrites(model: ChannelModel): void {
+  type Muxer = { _readIncoming?: (...args: unknown[]) => unknown };
+  type Sock = { cork?: () => void; uncork?: () => void };
+  const c = (model as unknown as { connection?: { muxer?: Muxer; stream?: Sock } }).connection;
+  const mux = c?.muxer;
+  const sock = c?.stream;
+  const pass = mux?._readIncoming;
+  if (!mux || typeof pass !== 'function' || typeof sock?.cork !== 'function' || typeof sock.uncork !== 'function') return;
+  mux._readIncoming = function corked(this: unknown, ...args: unknown[]): unknown {
+    sock.cork!();
+    try {
+      return pass.apply(this, args);
+    } finally {
+      sock.uncork!();
+    }
+  };
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
