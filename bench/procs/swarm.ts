@@ -1,9 +1,12 @@
 // N idle agents in their own process (so neither side runs out of file descriptors at 10,000): connect, register
 // (or just connect, for the bare-ws baseline), answer PING. Reports when all are up.
+// With monitor: true they register as monitors instead and take whatever the hub streams to them (bytes counted),
+// so a benchmark's monitor load is on the hub without its reading landing in the measuring process.
 import WebSocket from 'ws';
 import { serveIpc } from '../lib';
 
-const cfg = JSON.parse(process.argv[2] ?? '{}') as { url: string; count: number; register: boolean; concurrency?: number };
+const cfg = JSON.parse(process.argv[2] ?? '{}') as { url: string; count: number; register: boolean; concurrency?: number; monitor?: boolean };
+let bytesIn = 0;
 const sockets: WebSocket[] = [];
 let registered = 0;
 
@@ -14,6 +17,17 @@ function one(i: number): Promise<void> {
     ws.once('error', reject);
     ws.once('open', () => {
       if (!cfg.register) return resolve();
+      if (cfg.monitor) {
+        ws.on('message', (d: Buffer) => {
+          bytesIn += d.length;
+          if (d.includes('"REGISTER_MONITOR_RESPONSE"')) {
+            registered++;
+            resolve();
+          }
+        });
+        ws.send(JSON.stringify({ message_type: 'REGISTER_MONITOR', monitor_name: `monitor-${i}`, backlog: 0 }));
+        return;
+      }
       ws.send(JSON.stringify({ message_type: 'REGISTER_AGENT', agent_name: `idle-${i}` }));
       let id = '';
       ws.on('message', (d) => {
@@ -38,7 +52,7 @@ async function main(): Promise<void> {
     }),
   );
   const elapsedMs = performance.now() - t0;
-  serveIpc({ info: () => ({ elapsedMs, registered, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length }) }, async () => {
+  serveIpc({ info: () => ({ elapsedMs, registered, bytesIn, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length }) }, async () => {
     for (const s of sockets) s.terminate();
   });
   process.send?.({ type: 'ready', port: 0, token: '' });

@@ -21,32 +21,53 @@ const dbg = (k: string, v: number): number => (process.env.BENCH_DEBUG && consol
 interface Pair {
   send: () => void;
   delivered: () => number;
+  /** Set by windowed(): the pair's receiver calls it after counting a delivery. */
+  onDeliver?: () => void;
 }
 interface PacedPair {
   send: (t: number) => void;
   latencies: number[];
 }
 
-/** Windowed throughput: each of `pairs` senders keeps `window` messages in flight for `ms`. */
-async function windowed(pairs: { send: () => void; delivered: () => number }[], window: number, ms: number): Promise<number> {
+/**
+ * Windowed throughput: each of `pairs` senders keeps `window` messages in flight for `ms`. Event-driven: a delivery
+ * sends the next message (no polling loop burning the client's core while it waits), the same for ours and baseline.
+ */
+async function windowed(pairs: Pair[], window: number, ms: number): Promise<number> {
   const sent = pairs.map(() => 0);
+  let running = true;
   const pump = (i: number): void => {
     const p = pairs[i]!;
-    while (sent[i]! - p.delivered() < window) {
+    while (running && sent[i]! - p.delivered() < window) {
       p.send();
       sent[i]!++;
     }
   };
-  const start = performance.now();
   const base = pairs.reduce((a, p) => a + p.delivered(), 0);
-  while (performance.now() - start < ms) {
-    for (let i = 0; i < pairs.length; i++) pump(i);
-    await new Promise((r) => setImmediate(r));
-  }
+  const start = performance.now();
+  pairs.forEach((p, i) => {
+    p.onDeliver = () => pump(i);
+    pump(i);
+  });
+  await sleep(ms);
+  running = false;
   const total = pairs.reduce((a, p) => a + p.delivered(), 0) - base;
+  const rate = (total / (performance.now() - start)) * 1000;
   // let what is still in flight arrive before the other side is measured
   await waitFor(() => pairs.every((p, i) => p.delivered() >= sent[i]!), 10_000, 'messages in flight').catch(() => undefined);
-  return (total / (performance.now() - start)) * 1000;
+  for (const p of pairs) p.onDeliver = undefined;
+  return rate;
+}
+
+/**
+ * The monitor whose copy of every message is part of the measured work. It reads in a process of its own: its
+ * reading is the monitor's cost, not the hub's, and must not delay the measuring clients' event loop (the baseline
+ * has no monitor to read).
+ */
+async function startMonitor(hub: BenchProc): Promise<BenchProc> {
+  const m = await startProc('swarm', { url: hubUrl(hub), count: 1, register: true, monitor: true });
+  await m.call('info');
+  return m;
 }
 
 /**
@@ -74,25 +95,34 @@ async function alternate(rounds: number, ours: () => Promise<void>, baseline: ()
   }
 }
 
-export async function routedThroughput(ms = 3000): Promise<{ ours: number; baseline: number }> {
+export interface CpuShare {
+  server: number;
+  client: number;
+}
+
+export async function routedThroughput(ms = 3000): Promise<{ ours: number; baseline: number; oursCpu: CpuShare; baselineCpu: CpuShare }> {
   const P = 8;
   const W = 64;
   const ROUND_MS = 500;
   // ours: agent → hub (validate, route, log, copy to a monitor) → agent
   const hub = await startProc('hubProc', { logRingSize: 10_000 });
-  const monitor = await openWs(hubUrl(hub));
-  monitor.send(JSON.stringify({ message_type: 'REGISTER_MONITOR', monitor_name: 'bench', backlog: 0 }));
+  const monitor = await startMonitor(hub);
   const pairs: Pair[] = [];
-  const sockets: WebSocket[] = [monitor];
+  const sockets: WebSocket[] = [];
   for (let i = 0; i < P; i++) {
     let got = 0;
+    const pair: Pair = { send: () => undefined, delivered: () => got };
     const b = await rawAgent(hubUrl(hub), `b${i}`, (s) => {
-      if (isText(s)) got++;
+      if (isText(s)) {
+        got++;
+        pair.onDeliver?.();
+      }
     });
     const a = await rawAgent(hubUrl(hub), `a${i}`);
     sockets.push(a.ws, b.ws);
     const frame = textFrame(a.id, b.id, PAYLOAD);
-    pairs.push({ send: () => a.ws.send(frame), delivered: () => got });
+    pair.send = () => a.ws.send(frame);
+    pairs.push(pair);
   }
   // baseline: the same clients and payloads against a bare ws echo server
   const echo = await startProc('rawServer', { mode: 'echo' });
@@ -100,29 +130,62 @@ export async function routedThroughput(ms = 3000): Promise<{ ours: number; basel
   for (let i = 0; i < P; i++) {
     let got = 0;
     const ws = await openWs(rawUrl(echo));
+    const frame = textFrame(`agent_a${i}`, `agent_b${i}`, PAYLOAD);
+    const pair: Pair = { send: () => ws.send(frame), delivered: () => got };
     ws.on('message', (d) => {
       const s = String(d);
       if (s.includes('"PING"')) return;
-      if (isText(s)) got++;
+      if (isText(s)) {
+        got++;
+        pair.onDeliver?.();
+      }
     });
     sockets.push(ws);
-    const frame = textFrame(`agent_a${i}`, `agent_b${i}`, PAYLOAD);
-    epairs.push({ send: () => ws.send(frame), delivered: () => got });
+    epairs.push(pair);
   }
   await windowed(pairs, W, 300); // warm-up
   await windowed(epairs, W, 300);
   let ours = 0;
   let baseline = 0;
   const rounds = Math.max(2, Math.round(ms / ROUND_MS));
+  const oursCpu = new CpuMeter(hub);
+  const baseCpu = new CpuMeter(echo);
   await alternate(
     rounds,
-    async () => void (ours += dbg("ours", await windowed(pairs, W, ROUND_MS))),
-    async () => void (baseline += dbg("base", await windowed(epairs, W, ROUND_MS))),
+    async () => void (ours += dbg('ours', await oursCpu.during(() => windowed(pairs, W, ROUND_MS)))),
+    async () => void (baseline += dbg('base', await baseCpu.during(() => windowed(epairs, W, ROUND_MS)))),
   );
   for (const s of sockets) s.terminate();
+  await monitor.stop();
   await hub.stop();
   await echo.stop();
-  return { ours: ours / rounds, baseline: baseline / rounds };
+  return { ours: ours / rounds, baseline: baseline / rounds, oursCpu: oursCpu.summary(), baselineCpu: baseCpu.summary() };
+}
+
+/**
+ * CPU used by the server process and by this (client) process while one side is measured, as shares of a core:
+ * a server near 100% is the bottleneck; a client near 100% means the client caps the rate (client-bound).
+ */
+class CpuMeter {
+  private server = 0;
+  private client = 0;
+  private wall = 0;
+  constructor(private readonly proc: BenchProc) {}
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    const s0 = await this.proc.stats();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = await fn();
+    const c1 = process.cpuUsage(c0);
+    const s1 = await this.proc.stats();
+    this.wall += performance.now() - t0;
+    this.client += (c1.user + c1.system) / 1000;
+    this.server += (s1.cpuUserUs + s1.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1000;
+    return out;
+  }
+  summary(): { server: number; client: number } {
+    return { server: this.server / this.wall, client: this.client / this.wall };
+  }
 }
 
 /** Paced at `rate` msg/s over 10 pairs; latency measured in one process, so one clock. */
@@ -150,9 +213,8 @@ export async function addedLatency(rate = 10_000, ms = 3000): Promise<{ ours: nu
   const P = 10;
   const ROUND_MS = 750;
   const hub = await startProc('hubProc', {});
-  const monitor = await openWs(hubUrl(hub));
-  monitor.send(JSON.stringify({ message_type: 'REGISTER_MONITOR', monitor_name: 'bench', backlog: 0 }));
-  const sockets: WebSocket[] = [monitor];
+  const monitor = await startMonitor(hub);
+  const sockets: WebSocket[] = [];
   const pairs: PacedPair[] = [];
   const stamp = /"text_payload":"t=([0-9.]+)"/;
   for (let i = 0; i < P; i++) {
@@ -194,12 +256,25 @@ export async function addedLatency(rate = 10_000, ms = 3000): Promise<{ ours: nu
     async () => void baseline.push(...(await paced(rpairs, rate, ROUND_MS))),
   );
   for (const s of sockets) s.terminate();
+  await monitor.stop();
   await hub.stop();
   await relay.stop();
   return { ours: ours.sort((a, b) => a - b), baseline: baseline.sort((a, b) => a - b) };
 }
 
-/** One message to `m` monitors: deliveries per second to every monitor, against a raw broadcast of a pre-built buffer. */
+/** Occurrences of `needle` in `s`. */
+function count(s: string, needle: string): number {
+  let n = 0;
+  for (let i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/**
+ * One message to `m` monitors: deliveries per second to every monitor, against a raw broadcast of a pre-built buffer.
+ * Both client sets decode each frame's text and count the chat messages in it by scanning (ours: the inbound TEXT
+ * entries of a MONITOR_EVENTS batch; baseline: the TEXT frame itself); both servers run side by side and are measured
+ * in alternating rounds.
+ */
 export async function fanOut(m: number, k = 2000): Promise<{ ours: number; baseline: number }> {
   const hub = await startProc('hubProc', { monitorMaxPending: 100_000 });
   const counts: number[] = [];
@@ -209,9 +284,7 @@ export async function fanOut(m: number, k = 2000): Promise<{ ours: number; basel
     counts.push(0);
     ws.on('message', (d) => {
       const s = String(d);
-      if (!s.includes('"MONITOR_EVENTS"')) return;
-      const msg = JSON.parse(s) as { entries: { direction: string; message_type: string }[] };
-      for (const e of msg.entries) if (e.direction === 'in' && e.message_type === 'TEXT') counts[i]!++;
+      if (s.startsWith('{"message_type":"MONITOR_EVENTS"')) counts[i]! += count(s, '"direction":"in","message_type":"TEXT"');
     });
     ws.send(JSON.stringify({ message_type: 'REGISTER_MONITOR', monitor_name: `m${i}`, backlog: 0 }));
     sockets.push(ws);
@@ -219,33 +292,42 @@ export async function fanOut(m: number, k = 2000): Promise<{ ours: number; basel
   const b = await rawAgent(hubUrl(hub), 'sink');
   const a = await rawAgent(hubUrl(hub), 'source');
   sockets.push(a.ws, b.ws);
-  await sleep(200);
   const frame = textFrame(a.id, b.id, PAYLOAD);
-  let t0 = performance.now();
-  for (let i = 0; i < k; i++) a.ws.send(frame);
-  await waitFor(() => counts.every((c) => c >= k), 120_000, 'monitors to receive every message');
-  const ours = (k / (performance.now() - t0)) * 1000;
-  for (const s of sockets) s.terminate();
-  await hub.stop();
 
   const bc = await startProc('rawServer', { mode: 'broadcast' });
   const bcounts: number[] = [];
-  const bs: WebSocket[] = [];
   for (let i = 0; i < m; i++) {
     const ws = await openWs(rawUrl(bc));
     bcounts.push(0);
-    ws.on('message', () => bcounts[i]!++);
-    bs.push(ws);
+    ws.on('message', (d) => {
+      if (isText(String(d))) bcounts[i]!++;
+    });
+    sockets.push(ws);
   }
   const src = await openWs(rawUrl(bc));
+  sockets.push(src);
   await sleep(200);
-  t0 = performance.now();
-  for (let i = 0; i < k; i++) src.send(frame);
-  await waitFor(() => bcounts.every((c) => c >= k), 120_000, 'raw broadcast');
-  const baseline = (k / (performance.now() - t0)) * 1000;
-  for (const s of [...bs, src]) s.terminate();
+
+  const rounds = 2;
+  const per = Math.max(1, Math.round(k / rounds));
+  const burst = async (send: () => void, got: number[], what: string): Promise<number> => {
+    const target = got.map((c) => c + per);
+    const t0 = performance.now();
+    for (let i = 0; i < per; i++) send();
+    await waitFor(() => got.every((c, i) => c >= target[i]!), 120_000, what);
+    return performance.now() - t0;
+  };
+  let oursMs = 0;
+  let baseMs = 0;
+  await alternate(
+    rounds,
+    async () => void (oursMs += await burst(() => a.ws.send(frame), counts, 'monitors to receive every message')),
+    async () => void (baseMs += await burst(() => src.send(frame), bcounts, 'raw broadcast')),
+  );
+  for (const s of sockets) s.terminate();
+  await hub.stop();
   await bc.stop();
-  return { ours, baseline };
+  return { ours: ((per * rounds) / oursMs) * 1000, baseline: ((per * rounds) / baseMs) * 1000 };
 }
 
 export interface ScalePoint {

@@ -52,8 +52,8 @@ const TEXT_PREVIEW_CHARS = 4096;
 export const LOG_FILE_BASENAME = 'switchboard-events';
 /** Default byte budget of the in-memory ring: 10,000 typical chat entries take a few MiB; large frames are capped. */
 export const DEFAULT_LOG_RING_MAX_BYTES = 32 * 1024 * 1024;
-/** Entries whose JSON is remembered (a power of two): enough for a monitor batch and a file-writer batch at speed. */
-const JSON_CACHE_SIZE = 16_384;
+/** Recent entries whose body JSON is remembered (a power of two): a monitor batch and a file-writer batch at speed. */
+const JSON_CACHE_SIZE = 8192;
 const JSON_CACHE_MASK = JSON_CACHE_SIZE - 1;
 
 function str(v: unknown): string | undefined {
@@ -80,9 +80,8 @@ export class EventLog {
   private readonly listeners = new Set<(e: LogEntry) => void>();
   private readonly logger: Logger;
   private readonly writer: NdjsonWriter | undefined;
-  /** JSON cache (see json()): slot seq & JSON_CACHE_MASK holds the entry, its text once built, or its body's JSON. */
+  /** For json(): slot seq & JSON_CACHE_MASK holds a recent entry and its body's JSON (the frame's text). */
   private readonly jsonEntry: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(JSON_CACHE_SIZE).fill(undefined);
-  private readonly jsonText: (string | undefined)[] = new Array<string | undefined>(JSON_CACHE_SIZE).fill(undefined);
   private readonly jsonBody: (string | undefined)[] = new Array<string | undefined>(JSON_CACHE_SIZE).fill(undefined);
 
   constructor(private readonly opts: EventLogOptions) {
@@ -163,32 +162,14 @@ export class EventLog {
   }
 
   /**
-   * The entry serialised as JSON (what monitors and the NDJSON file carry). Recent entries are serialised at most
-   * once however many monitors and writers ask: the result is cached by seq in a small ring.
+   * The entry serialised as JSON (what monitors and the NDJSON file carry): the same text as JSON.stringify(entry).
+   * For a recent entry recorded with its frame's text, the body is not serialised again but spliced in.
    */
   json(entry: LogEntry): string {
     const i = entry.seq & JSON_CACHE_MASK;
     if (this.jsonEntry[i] !== entry) return JSON.stringify(entry);
-    let s = this.jsonText[i];
-    if (s === undefined) {
-      const body = this.jsonBody[i];
-      if (body === undefined) s = JSON.stringify(entry);
-      else {
-        // body is the last key of a recorded entry: serialise the rest (body set to null for the moment, which
-        // ends the text with `null}`) and splice the frame's JSON in its place
-        const held = entry.body;
-        (entry as { body: unknown }).body = null;
-        try {
-          s = JSON.stringify(entry);
-        } finally {
-          entry.body = held;
-        }
-        s = s.slice(0, -5) + body + '}';
-        this.jsonBody[i] = undefined;
-      }
-      this.jsonText[i] = s;
-    }
-    return s;
+    const body = this.jsonBody[i];
+    return body === undefined ? JSON.stringify(entry) : recordedJson(entry, body);
   }
 
   private insert(entry: LogEntry, bodyJson: string | undefined): void {
@@ -208,7 +189,6 @@ export class EventLog {
     const i = entry.seq & JSON_CACHE_MASK;
     this.jsonEntry[i] = entry;
     this.jsonBody[i] = bodyJson;
-    this.jsonText[i] = undefined;
     this.writer?.push(entry);
     for (const l of this.listeners) {
       try {
@@ -272,7 +252,6 @@ export class EventLog {
   clear(): void {
     this.ring.fill(undefined);
     this.jsonEntry.fill(undefined);
-    this.jsonText.fill(undefined);
     this.jsonBody.fill(undefined);
     this.head = 0;
     this.count = 0;
@@ -293,6 +272,26 @@ export class EventLog {
   reopen(): void {
     this.writer?.reopen();
   }
+}
+
+/**
+ * JSON.stringify(entry) for an entry built by record(), with its body already serialised: the same keys in the same
+ * order (record() builds every entry in this order), written out directly — about twice as fast as serialising.
+ */
+function recordedJson(e: LogEntry, bodyJson: string): string {
+  let s = '{"seq":' + e.seq + ',"time":' + e.time + ',"direction":"' + e.direction + '","message_type":' + JSON.stringify(e.message_type);
+  if (e.client_id !== undefined) s += ',"client_id":' + JSON.stringify(e.client_id);
+  if (e.role !== undefined) s += ',"role":"' + e.role + '"';
+  if (e.message_id !== undefined) s += ',"message_id":' + JSON.stringify(e.message_id);
+  if (e.sender_id !== undefined) s += ',"sender_id":' + JSON.stringify(e.sender_id);
+  if (e.receiver_id !== undefined) s += ',"receiver_id":' + JSON.stringify(e.receiver_id);
+  if (e.in_reply_to_message_id !== undefined) s += ',"in_reply_to_message_id":' + JSON.stringify(e.in_reply_to_message_id);
+  if (e.thread !== undefined) s += ',"thread":' + JSON.stringify(e.thread);
+  if (e.session_id !== undefined) s += ',"session_id":' + JSON.stringify(e.session_id);
+  s += ',"size":' + e.size;
+  if (e.truncated !== undefined) s += ',"truncated":' + e.truncated;
+  if (e.recipients !== undefined) s += ',"recipients":' + e.recipients;
+  return s + ',"body":' + bodyJson + '}';
 }
 
 function csvCell(s: string): string {

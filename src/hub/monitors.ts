@@ -20,6 +20,9 @@ export interface MonitorOptions {
 
 /** Entries per MONITOR_EVENTS frame: keeps single frames well below client payload limits. */
 const ENTRIES_PER_FRAME = 500;
+const FRAME_HEAD = `{"message_type":"${MessageType.MONITOR_EVENTS}","entries":[`;
+/** The frame assembly buffer grows for large batches and is given back beyond this size. */
+const SCRATCH_KEEP_BYTES = 1024 * 1024;
 /** Backlog when the monitor does not ask for one. */
 export const DEFAULT_MONITOR_BACKLOG = 200;
 
@@ -38,6 +41,9 @@ export class MonitorStreams {
   /** Live entries not yet sent to every monitor; queue[i] has absolute position base + i. */
   private queue: LogEntry[] = [];
   private base = 0;
+  /** Where frames are assembled (see encode). */
+  private scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
+  private used = 0;
 
   /**
    * @param toJson an entry as JSON (the event log's cached serialisation)
@@ -168,13 +174,29 @@ export class MonitorStreams {
 
   /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */
   private encode(entries: LogEntry[], from: number, to: number, dropped: number): Buffer {
-    let s = `{"message_type":"${MessageType.MONITOR_EVENTS}","entries":[`;
+    // Each entry's JSON is written straight into a reused scratch buffer: no frame-sized string is ever built.
+    this.used = 0;
+    this.write(FRAME_HEAD);
     for (let i = from; i < to; i++) {
-      if (i > from) s += ',';
-      s += this.toJson(entries[i]!);
+      if (i > from) this.write(',');
+      this.write(this.toJson(entries[i]!));
     }
-    s += dropped > 0 ? `],"dropped":${dropped}}` : ']}';
-    return Buffer.from(s);
+    this.write(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
+    const out = Buffer.allocUnsafe(this.used);
+    this.scratch.copy(out, 0, 0, this.used);
+    if (this.scratch.length > SCRATCH_KEEP_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
+    return out;
+  }
+
+  private write(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit
+    if (this.scratch.length - this.used < s.length * 3) {
+      const need = this.used + s.length * 3;
+      const grown = Buffer.allocUnsafe(Math.max(need, this.scratch.length * 2));
+      this.scratch.copy(grown, 0, 0, this.used);
+      this.scratch = grown;
+    }
+    this.used += this.scratch.write(s, this.used, 'utf8');
   }
 
   private ensureTimer(): void {
