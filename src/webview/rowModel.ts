@@ -11,6 +11,11 @@ export interface MessageRow {
   to: string;
   preview: string;
   direction: LogEntry['direction'];
+  /**
+   * For a frame written to a connection other than its receiver (the copy of every chat message each front-end gets,
+   * seed behaviour): the client it went to. Without it one message shows as identical outgoing rows.
+   */
+  copyTo?: string;
   /** A CSS class suffix for the type's colour: chat, status, control, presence, error, other. */
   kind: RowKind;
 }
@@ -107,8 +112,16 @@ export function toOf(entry: LogEntry): string {
   return 'hub';
 }
 
+/** The connection an outgoing frame was written to, when that is not its receiver (a front-end's copy). */
+export function copyTargetOf(entry: LogEntry): string | undefined {
+  if (entry.direction !== 'out' || !entry.client_id || !entry.receiver_id) return undefined;
+  return entry.client_id !== entry.receiver_id ? entry.client_id : undefined;
+}
+
 export function toRow(entry: LogEntry): MessageRow {
+  const copyTo = copyTargetOf(entry);
   return {
+    ...(copyTo ? { copyTo } : {}),
     seq: entry.seq,
     time: formatTime(entry.time),
     type: entry.message_type,

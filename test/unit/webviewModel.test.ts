@@ -188,6 +188,17 @@ test('a hub with a different id resets the duplicate guard so its lower seqs are
   assert.equal(m.bufferedCount, 2);
 });
 
+test('rows: a chat message written to a front-end other than its receiver is marked as that front-end\'s copy', () => {
+  const base = { seq: 1, time: 0, message_type: 'TEXT', sender_id: 'web_a', receiver_id: 'agent_b', size: 10, body: { message_type: 'TEXT', text_payload: 'hi' } };
+  const toAgent = toRow({ ...base, direction: 'out', client_id: 'agent_b' });
+  const copy = toRow({ ...base, direction: 'out', client_id: 'web_c' });
+  const inbound = toRow({ ...base, direction: 'in', client_id: 'web_a' });
+  assert.equal(toAgent.copyTo, undefined);
+  assert.equal(inbound.copyTo, undefined);
+  assert.equal(copy.copyTo, 'web_c');
+  assert.equal(copy.to, 'agent_b', 'the receiver stays the receiver');
+});
+
 test('rows: time with milliseconds, from/to fall back to the connection or the hub, one-line preview', () => {
   const d = new Date(2026, 0, 2, 3, 4, 5, 6);
   const row = toRow({ seq: 1, time: d.getTime(), direction: 'out', message_type: 'PING', client_id: 'agent_a', size: 2, body: { message_type: 'PING' } });

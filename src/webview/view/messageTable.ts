@@ -153,16 +153,16 @@ export class MessageTable {
         r.seq = entry.seq;
         r.root.dataset.seq = String(entry.seq);
         r.root.id = `row-${entry.seq}`;
-        r.root.className = `row kind-${row.kind}`;
+        r.root.className = `row kind-${row.kind}${row.copyTo ? ' copy' : ''}`;
         r.dir.className = `codicon ${row.direction === 'in' ? 'codicon-arrow-small-right' : row.direction === 'out' ? 'codicon-arrow-small-left' : 'codicon-circle-small'}`;
-        r.dir.title = row.direction === 'in' ? 'into the hub' : row.direction === 'out' ? 'out of the hub' : 'hub internal';
+        r.dir.title = row.direction === 'in' ? 'into the hub' : row.copyTo ? 'out of the hub: a copy for a front-end' : row.direction === 'out' ? 'out of the hub' : 'hub internal';
         setText(r.time, row.time);
         setText(r.type, row.type);
         // agents by name (the id stays in the tooltip and in the free-text search)
         setText(r.from, this.nameOf(row.from));
-        setText(r.to, this.nameOf(row.to));
+        setText(r.to, row.copyTo ? `copy → ${this.nameOf(row.copyTo)}` : this.nameOf(row.to));
         r.from.title = row.from;
-        r.to.title = row.to;
+        r.to.title = row.copyTo ? `a copy of a message for ${row.to}, written to ${row.copyTo}` : row.to;
         setText(r.preview, row.preview);
         r.selected = false;
         r.root.setAttribute('aria-selected', 'false');
