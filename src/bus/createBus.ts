@@ -3,8 +3,8 @@
 
 import type { Bus, BusKind } from './bus';
 import { MemoryBus } from './memoryBus';
-import { RabbitMqBus } from './rabbitmqBus';
-import { KafkaBus } from './kafkaBus';
+import type { RabbitMqBus } from './rabbitmqBus';
+import type { KafkaBus } from './kafkaBus';
 import { SwitchboardError } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
 
@@ -57,14 +57,19 @@ export function createBus(config: BusConfig, logger?: Logger): Bus {
       if (!/^amqps?:\/\//.test(url)) {
         throw new SwitchboardError('invalid_message', `A RabbitMQ URL starts with amqp:// or amqps:// (got "${url.replace(/\/\/[^@]*@/, '//***@')}").`);
       }
-      return new RabbitMqBus({ url, prefix: config.prefix, connectionName: config.clientName, logger });
+      // required on demand (here and for Kafka): the broker clients are most of the bundle, and the default memory
+      // bus needs neither, so VS Code activates the extension without evaluating them
+      const { RabbitMqBus: Rabbit } = require('./rabbitmqBus') as { RabbitMqBus: typeof RabbitMqBus };
+      return new Rabbit({ url, prefix: config.prefix, connectionName: config.clientName, logger });
     }
-    case 'kafka':
-      return new KafkaBus({
+    case 'kafka': {
+      const { KafkaBus: Kafka } = require('./kafkaBus') as { KafkaBus: typeof KafkaBus };
+      return new Kafka({
         ...(config.kafkaBrokers ? { brokers: config.kafkaBrokers } : {}),
         ...(config.clientName ? { clientId: config.clientName } : {}),
         ...(config.prefix ? { topicPrefix: config.prefix } : {}),
         ...(logger ? { logger } : {}),
       });
+    }
   }
 }

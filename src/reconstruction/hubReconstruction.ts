@@ -12,8 +12,6 @@ import { SwitchboardError } from '../protocol/errors';
 import { Reconstructor, type ReconstructOptions, type ReconstructionSource } from './reconstructor';
 import type { ContextPeerTransport, ContextTransport } from './contextTransport';
 import { HubContextTransport } from './hubContextTransport';
-import { KafkaContextTransport } from './kafkaContextTransport';
-import { RabbitMqContextTransport } from './rabbitmqContextTransport';
 import { ContextGateway } from './contextGateway';
 import { resolveContextSettings, type ContextSettings } from './contextConfig';
 
@@ -84,10 +82,12 @@ export class HubReconstruction {
       transport = new HubContextTransport(hub.context, `reconstructor_${hub.id}`);
     } else {
       const requesterId = `reconstructor-${hub.id}`;
+      // loaded on demand: kafkajs and amqplib are most of the bundle, and a memory hub (the default) needs neither,
+      // so the extension activates without evaluating them
       peer =
         carrier === 'kafka'
-          ? new KafkaContextTransport({ kafka: settings.kafka, requesterId, logger, cleanupOnClose: true })
-          : new RabbitMqContextTransport({ rabbitmq: settings.rabbitmq, requesterId, logger });
+          ? new (await import('./kafkaContextTransport')).KafkaContextTransport({ kafka: settings.kafka, requesterId, logger, cleanupOnClose: true })
+          : new (await import('./rabbitmqContextTransport')).RabbitMqContextTransport({ rabbitmq: settings.rabbitmq, requesterId, logger });
       transport = peer;
       gateway = new ContextGateway(hub.context, peer, `hub-${hub.id}`, logger);
     }
