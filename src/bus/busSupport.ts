@@ -1,5 +1,5 @@
 // Pieces every broker bus needs in the same way: reading an envelope off the wire, the id de-duplication keys on,
-// status listeners that cannot break the bus, a handler call that cannot kill a consumer, and deadline waits.
+// status listeners that cannot break the bus, and deadline waits.
 
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
@@ -24,15 +24,6 @@ export function parseEnvelope(body: Buffer | null | undefined): Envelope | undef
 export function envelopeId(m: Envelope): string | undefined {
   const id = m.message_id;
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-}
-
-/** Runs a subscriber's handler; its exception is logged, never allowed to stop the consumer or loop the message. */
-export async function runHandler(handler: BusHandler, m: Envelope, channel: string, log: Logger): Promise<void> {
-  try {
-    await handler(m);
-  } catch (err) {
-    log.warn(`handler for ${channel} threw: ${errorMessage(err)}`);
-  }
 }
 
 /** onStatus() listeners; one that throws is logged and the others still hear. */

@@ -21,7 +21,7 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Bus, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 import { DedupWindow } from './dedup';
-import { StatusListeners, Waiters, envelopeId, parseEnvelope, runHandler } from './busSupport';
+import { StatusListeners, Waiters, envelopeId, parseEnvelope } from './busSupport';
 import {
   DEFAULT_TOPIC_PREFIX,
   kafkaBrokersFromEnv,
@@ -74,7 +74,7 @@ interface Outgoing {
   plan: TopicPlan;
   key: string | null;
   value: Buffer;
-  headers: IHeaders;
+  headers: IHeaders | undefined;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -86,6 +86,8 @@ interface Subscription {
   /** A group of its own: deleted again when the subscription ends. */
   ephemeral: boolean;
   handler: BusHandler;
+  /** Logs a handler's exception or rejection (it never stops the consumer). */
+  onHandlerError: (err: unknown) => void;
   dedup: DedupWindow;
   consumer: Consumer | undefined;
   active: boolean;
@@ -98,6 +100,9 @@ interface Subscription {
 /** Header carrying a bus-made id for envelopes without `message_id`, so their redeliveries are dropped too. */
 const BUS_ID_HEADER = 'sb-id';
 const PRESENCE_SEGMENT_MS = '600000';
+const MAX_PLANS = 10_000;
+/** What eachMessage answers for a message handled synchronously (kafkajs awaits it). */
+const SETTLED: Promise<void> = Promise.resolve();
 
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
@@ -142,6 +147,7 @@ export class KafkaBus implements Bus {
   private readonly idleWaiters = new Waiters();
   private readonly readyWaiters = new Waiters();
   private readonly ensured = new Set<string>();
+  private readonly plans = new Map<string, TopicPlan>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly subs = new Set<Subscription>();
   private readonly listeners = new StatusListeners();
@@ -205,7 +211,18 @@ export class KafkaBus implements Bus {
 
   /** The topic a channel is carried on (see kafkaConfig.ts). */
   topicFor(channel: string): string {
-    return planTopic(channel, this.topicPrefix, this.names).topic;
+    return this.planFor(channel).topic;
+  }
+
+  /** planTopic, remembered per channel (a publish should not rebuild and re-sanitise the name every time); bounded. */
+  private planFor(channel: string): TopicPlan {
+    let plan = this.plans.get(channel);
+    if (!plan) {
+      plan = planTopic(channel, this.topicPrefix, this.names);
+      if (this.plans.size >= MAX_PLANS) this.plans.clear();
+      this.plans.set(channel, plan);
+    }
+    return plan;
   }
 
   /** Messages accepted by publish() and not yet acknowledged by the broker. */
@@ -257,9 +274,9 @@ export class KafkaBus implements Bus {
         ),
       );
     }
-    const plan = planTopic(channel, this.topicPrefix, this.names);
-    const headers: IHeaders = {};
-    if (envelopeId(message) === undefined) headers[BUS_ID_HEADER] = 'bus_' + randomBytes(8).toString('hex');
+    const plan = this.planFor(channel);
+    // A bus-made id only where the envelope has none (most have one: no header object to allocate and encode).
+    const headers: IHeaders | undefined = envelopeId(message) === undefined ? { [BUS_ID_HEADER]: 'bus_' + randomBytes(8).toString('hex') } : undefined;
     let value: Buffer;
     try {
       value = Buffer.from(JSON.stringify(message), 'utf8');
@@ -399,7 +416,7 @@ export class KafkaBus implements Bus {
 
   async subscribe(channel: string, handler: BusHandler, opts: SubscribeOptions = {}): Promise<Unsubscribe> {
     if (this.closed) throw new SwitchboardError('shutdown', 'The Kafka bus is closed.');
-    const plan = planTopic(channel, this.topicPrefix, this.names);
+    const plan = this.planFor(channel);
     // Group ids include the topic: kafkajs assigns every topic of a group to its members whatever they subscribed to.
     let group = opts.group;
     if (group === undefined && plan.kind === 'queue') group = 'queue';
@@ -411,6 +428,7 @@ export class KafkaBus implements Bus {
       groupId: kafkaSafeName(`${this.groupPrefix}.${plan.topic}.${member}`),
       ephemeral,
       handler,
+      onHandlerError: (err) => this.log.warn(`handler for ${channel} threw: ${errorMessage(err)}`),
       dedup: new DedupWindow(this.dedupSize),
       consumer: undefined,
       active: true,
@@ -460,7 +478,7 @@ export class KafkaBus implements Bus {
         await consumer.connect();
         await consumer.subscribe({ topics: [sub.plan.topic], fromBeginning: sub.plan.fromBeginning });
         // Resolves once the group is joined (the seeks are in place before the first fetch: see watchConsumer).
-        await consumer.run({ eachMessage: (p) => this.deliver(sub, p) });
+        await consumer.run({ eachMessage: (p) => this.deliver(sub, p) ?? SETTLED });
         if (!sub.active || this.closed) await this.stopConsumer(sub, consumer, false);
         return;
       } catch (err) {
@@ -508,19 +526,33 @@ export class KafkaBus implements Bus {
     });
   }
 
-  /** Handlers run one message at a time per subscription (order kept); the offset is committed after the handler. */
-  private async deliver(sub: Subscription, { message, topic, partition }: EachMessagePayload): Promise<void> {
-    if (!sub.active) return;
+  /**
+   * Handlers run one message at a time per subscription (order kept); the offset is committed after the handler.
+   * Not `async`: a synchronous handler costs kafkajs no promise per message; an async one is awaited through the
+   * promise returned here (its rejection logged like a throw).
+   */
+  private deliver(sub: Subscription, { message, topic, partition }: EachMessagePayload): Promise<void> | undefined {
+    if (!sub.active) return undefined;
     const envelope = parseEnvelope(message.value);
     if (!envelope) {
       this.log.warn(`dropped a message on ${topic}[${partition}] @${message.offset} that is not a JSON object with a message_type`);
-      return;
+      return undefined;
     }
-    const header = message.headers?.[BUS_ID_HEADER];
-    const id = envelopeId(envelope) ?? (header === undefined ? undefined : String(header));
-    if (sub.dedup.isDuplicate(id)) return;
+    let id = envelopeId(envelope);
+    if (id === undefined) {
+      const header = message.headers?.[BUS_ID_HEADER];
+      if (header !== undefined) id = String(header);
+    }
+    if (sub.dedup.isDuplicate(id)) return undefined;
     this.received++;
-    await runHandler(sub.handler, envelope, sub.channel, this.log);
+    try {
+      const result = sub.handler(envelope);
+      // (No closure made per message: under tsx every named arrow costs a defineProperty.)
+      return result instanceof Promise ? result.catch(sub.onHandlerError) : undefined;
+    } catch (err) {
+      sub.onHandlerError(err);
+      return undefined;
+    }
   }
 
   private async unsubscribe(sub: Subscription): Promise<void> {
@@ -727,7 +759,7 @@ function toTopicMessages(batch: Outgoing[]): TopicMessages[] {
       t = { topic: item.plan.topic, messages: [] };
       byTopic.set(item.plan.topic, t);
     }
-    t.messages.push({ key: item.key, value: item.value, headers: item.headers });
+    t.messages.push(item.headers ? { key: item.key, value: item.value, headers: item.headers } : { key: item.key, value: item.value });
   }
   return [...byTopic.values()];
 }

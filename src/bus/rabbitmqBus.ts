@@ -258,10 +258,7 @@ export class RabbitMqBus implements Bus {
         queue,
         body,
         props,
-        resolve: () => {
-          this.published++;
-          resolve();
-        },
+        resolve, // counted in onConfirm: no closure per message
         reject,
         nacks: 0,
       });
@@ -322,6 +319,7 @@ export class RabbitMqBus implements Bus {
     if (gen !== this.generation || !this.inflight.has(item)) return;
     if (!err) {
       this.inflight.delete(item);
+      this.published++;
       item.resolve();
       void this.pump();
       return;
