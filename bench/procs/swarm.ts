@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { serveIpc } from '../lib';
 
-const cfg = JSON.parse(process.argv[2] ?? '{}') as { url: string; count: number; register: boolean; concurrency?: number; monitor?: boolean };
+const cfg = JSON.parse(process.argv[2] ?? '{}') as { url: string; count: number; register: boolean; concurrency?: number; monitor?: boolean; onCommand?: boolean };
 let bytesIn = 0;
 const sockets: WebSocket[] = [];
 let registered = 0;
@@ -42,7 +42,8 @@ function one(i: number): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
+/** Connects (and registers) all of them, `concurrency` at a time; resolves with the time it took. */
+async function connectAll(): Promise<number> {
   const conc = cfg.concurrency ?? 200;
   let next = 0;
   const t0 = performance.now();
@@ -51,10 +52,22 @@ async function main(): Promise<void> {
       while (next < cfg.count) await one(next++);
     }),
   );
-  const elapsedMs = performance.now() - t0;
-  serveIpc({ info: () => ({ elapsedMs, registered, bytesIn, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length }) }, async () => {
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  const info = (elapsedMs: number) => ({ elapsedMs, registered, bytesIn, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+  const stop = async (): Promise<void> => {
     for (const s of sockets) s.terminate();
-  });
+  };
+  if (cfg.onCommand) {
+    // Several swarms connect at once: each waits, ready, for `go` (so a rate counts only the time they all ran).
+    serveIpc({ go: async () => info(await connectAll()) }, stop);
+    process.send?.({ type: 'ready', port: 0, token: '' });
+    return;
+  }
+  const elapsedMs = await connectAll();
+  serveIpc({ info: () => info(elapsedMs) }, stop);
   process.send?.({ type: 'ready', port: 0, token: '' });
 }
 void main();
