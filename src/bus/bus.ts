@@ -46,6 +46,11 @@ export interface Bus {
   status(): BusStatus;
   /** Resolves once the bus has accepted the message (a broker confirm for RabbitMQ, an ack for Kafka). */
   publish(channel: string, message: Envelope): Promise<void>;
+  /**
+   * Handlers are called in delivery order, one call per message. A bus need not wait for an async handler's promise
+   * before calling it with the next message (RabbitMQ runs up to `prefetch` at once; the message is acknowledged
+   * when its own promise settles): what must happen in order belongs before the handler's first `await`.
+   */
   subscribe(channel: string, handler: BusHandler, opts?: SubscribeOptions): Promise<Unsubscribe>;
   /** Called on every state change; returns a function that removes the listener. */
   onStatus(listener: (status: BusStatus) => void): () => void;
