@@ -25,7 +25,7 @@ let callSeq = 0;
 /** Fork bench/procs/<name>.ts under tsx with --expose-gc; resolves when it reports READY {port, token}. */
 export function startProc(name: string, args: Record<string, unknown> = {}): Promise<BenchProc> {
   const child = fork(join(__dirname, 'procs', `${name}.ts`), [JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && name === 'hubProc' ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : [])],
+    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && name === 'hubProc' ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : []), ...(process.env.BENCH_TRACE_GC && name === 'hubProc' ? ['--trace-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (v: unknown) => void>();

@@ -52,9 +52,6 @@ const TEXT_PREVIEW_CHARS = 4096;
 export const LOG_FILE_BASENAME = 'switchboard-events';
 /** Default byte budget of the in-memory ring: 10,000 typical chat entries take a few MiB; large frames are capped. */
 export const DEFAULT_LOG_RING_MAX_BYTES = 32 * 1024 * 1024;
-/** Recent entries whose body JSON is remembered (a power of two): a monitor batch and a file-writer batch at speed. */
-const JSON_CACHE_SIZE = 8192;
-const JSON_CACHE_MASK = JSON_CACHE_SIZE - 1;
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -80,15 +77,18 @@ export class EventLog {
   private readonly listeners = new Set<(e: LogEntry) => void>();
   private readonly logger: Logger;
   private readonly writer: NdjsonWriter | undefined;
-  /** For json(): slot seq & JSON_CACHE_MASK holds a recent entry and its body's JSON (the frame's text). */
-  private readonly jsonEntry: (LogEntry | undefined)[] = new Array<LogEntry | undefined>(JSON_CACHE_SIZE).fill(undefined);
-  private readonly jsonBody: (string | undefined)[] = new Array<string | undefined>(JSON_CACHE_SIZE).fill(undefined);
+  /**
+   * The entry being appended and its body's JSON (the frame's text), while the file writer and listeners see it: they
+   * serialise it then, and the text is not kept beyond (holding it would double what each entry keeps alive).
+   */
+  private current: LogEntry | undefined;
+  private currentBody: string | undefined;
 
   constructor(private readonly opts: EventLogOptions) {
     this.ring = new Array<LogEntry | undefined>(Math.max(1, opts.ringSize));
     this.logger = opts.logger ?? silentLogger;
     this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_RING_MAX_BYTES;
-    if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger, (e) => this.json(e));
+    if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger);
   }
 
   /** Entries currently held in memory. */
@@ -166,10 +166,8 @@ export class EventLog {
    * For a recent entry recorded with its frame's text, the body is not serialised again but spliced in.
    */
   json(entry: LogEntry): string {
-    const i = entry.seq & JSON_CACHE_MASK;
-    if (this.jsonEntry[i] !== entry) return JSON.stringify(entry);
-    const body = this.jsonBody[i];
-    return body === undefined ? JSON.stringify(entry) : recordedJson(entry, body);
+    if (entry === this.current && this.currentBody !== undefined) return recordedJson(entry, this.currentBody);
+    return JSON.stringify(entry);
   }
 
   private insert(entry: LogEntry, bodyJson: string | undefined): void {
@@ -186,17 +184,18 @@ export class EventLog {
       this.ring[oldest] = undefined;
       this.count--;
     }
-    const i = entry.seq & JSON_CACHE_MASK;
-    this.jsonEntry[i] = entry;
-    this.jsonBody[i] = bodyJson;
-    this.writer?.push(entry);
+    this.current = entry;
+    this.currentBody = bodyJson;
+    this.writer?.push(this.json(entry));
     for (const l of this.listeners) {
+      // a listener that appends (nested insert) moves `current`; json() then serialises, which is only slower
       try {
         l(entry);
       } catch (err) {
         this.logger.warn(`event-log listener failed: ${(err as Error).message}`);
       }
     }
+    this.current = this.currentBody = undefined;
   }
 
   /** The newest n entries, oldest first. */
@@ -251,8 +250,6 @@ export class EventLog {
   /** Empties the ring (files on disk are kept: they are the durable record). */
   clear(): void {
     this.ring.fill(undefined);
-    this.jsonEntry.fill(undefined);
-    this.jsonBody.fill(undefined);
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
@@ -310,7 +307,8 @@ function preview(m: Envelope): Record<string, unknown> {
 
 /** Appends NDJSON lines in batches; rotates `<base>.ndjson` → `<base>.1.ndjson` … keeping `fileCount` old files. */
 class NdjsonWriter {
-  private pending: LogEntry[] = [];
+  /** Entries as JSON, serialised when appended. */
+  private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private size = -1;
@@ -324,20 +322,19 @@ class NdjsonWriter {
   constructor(
     private readonly opts: EventLogOptions,
     private readonly logger: Logger,
-    private readonly toJson: (e: LogEntry) => string,
   ) {
     this.currentPath = join(opts.dir, `${LOG_FILE_BASENAME}.ndjson`);
     this.maxPending = opts.maxPendingLines ?? 100_000;
     this.interval = opts.flushIntervalMs ?? 200;
   }
 
-  push(e: LogEntry): void {
+  push(json: string): void {
     if (this.closed) return;
     if (this.pending.length >= this.maxPending) {
       this.pending.shift();
       this.dropped++;
     }
-    this.pending.push(e);
+    this.pending.push(json);
     if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.interval);
   }
 
@@ -366,7 +363,7 @@ class NdjsonWriter {
     this.closed = false;
   }
 
-  private async write(batch: LogEntry[]): Promise<void> {
+  private async write(batch: string[]): Promise<void> {
     if (this.size < 0) {
       await fsp.mkdir(this.opts.dir, { recursive: true });
       this.size = await fsp.stat(this.currentPath).then((s) => s.size, () => 0);
@@ -374,8 +371,8 @@ class NdjsonWriter {
     // Split the batch at rotation points so no file grows far beyond fileMaxBytes.
     let chunk: string[] = [];
     let chunkBytes = 0;
-    for (const e of batch) {
-      const line = this.toJson(e) + '\n';
+    for (const json of batch) {
+      const line = json + '\n';
       const bytes = Buffer.byteLength(line);
       if (this.size + chunkBytes + bytes > this.opts.fileMaxBytes && this.size + chunkBytes > 0) {
         if (chunk.length) await fsp.appendFile(this.currentPath, chunk.join(''));

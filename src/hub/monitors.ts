@@ -2,10 +2,11 @@
 // monitorBatchMs. Each monitor's pending entries are bounded; a monitor that falls behind loses the oldest entries
 // and is told how many (`dropped`) instead of stalling the hub or growing memory.
 //
-// Live entries wait in one queue shared by every monitor; each monitor keeps a cursor into it. A batch is built once
-// (entries serialised once, by the event log's JSON cache) and the same encoded frame goes to every monitor that is at
-// the same position, so a hundred monitors cost one serialisation and a hundred socket writes, not a hundred
-// serialisations. Appending an entry costs the same whatever the number of monitors.
+// Live entries wait in one queue shared by every monitor; each monitor keeps a cursor into it. Each entry is encoded
+// once, as it is appended (the event log hands over its JSON then, built around the frame's own text), into the
+// frames of the next batch; at the batch tick those same bytes go to every monitor that is caught up. A hundred
+// monitors cost one serialisation and a hundred socket writes, and the work is spread over the appends instead of
+// stalling the hub at each tick. A monitor that is behind (its socket was backed up) gets frames built from the queue.
 
 import type { LogEntry } from '../protocol/logEntry';
 import { MessageType } from '../protocol/messageTypes';
@@ -44,6 +45,12 @@ export class MonitorStreams {
   /** Where frames are assembled (see encode). */
   private scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
   private used = 0;
+  /** The next batch, encoded as entries arrive: frames for positions [liveFrom, head), the last one still open. */
+  private liveFrom = 0;
+  private liveFrames: Buffer[] = [];
+  private live = Buffer.allocUnsafe(64 * 1024);
+  private liveUsed = 0;
+  private liveCount = 0;
 
   /**
    * @param toJson an entry as JSON (the event log's cached serialisation)
@@ -69,12 +76,13 @@ export class MonitorStreams {
   }
 
   add(conn: Connection, backlog: LogEntry[]): void {
+    if (this.monitors.size === 0) this.resetLive(this.head);
     const state: MonitorState = { conn, backlog: [], cursor: this.head, dropped: 0 };
     const over = backlog.length - this.opts.maxPending;
     state.backlog = over > 0 ? backlog.slice(over) : backlog.slice();
     if (over > 0) state.dropped += over;
     this.monitors.set(conn, state);
-    this.flushOne(state, new Map());
+    this.flushOne(state, new Map(), undefined);
     this.ensureTimer();
   }
 
@@ -84,22 +92,27 @@ export class MonitorStreams {
       this.stop();
       this.queue = [];
       this.base = 0;
+      this.resetLive(0);
     } else this.trim();
   }
 
-  /** A new log entry: queued once for every monitor. */
+  /** A new log entry: queued once for every monitor, and encoded into the next batch. */
   push(entry: LogEntry): void {
     if (this.monitors.size === 0) return;
     this.queue.push(entry);
+    this.appendLive(entry);
     // Nobody may have more than maxPending waiting: beyond, the oldest go (counted per monitor at its next flush).
     if (this.queue.length > this.opts.maxPending * 2) this.dropOldest(this.queue.length - this.opts.maxPending);
     this.ensureTimer();
   }
 
   flush(): void {
-    // Frames built in this flush, shared by monitors at the same position: "from:to:dropped" → encoded frame.
+    const head = this.head;
+    const live = this.closeLive();
+    // Frames built in this flush for monitors that are behind, shared by those at the same spot: "from:to:dropped".
     const built = new Map<string, Buffer>();
-    for (const s of this.monitors.values()) this.flushOne(s, built);
+    for (const s of this.monitors.values()) this.flushOne(s, built, live, head);
+    this.liveFrom = head;
     this.trim();
   }
 
@@ -144,7 +157,7 @@ export class MonitorStreams {
     }
   }
 
-  private flushOne(s: MonitorState, built: Map<string, Buffer>): void {
+  private flushOne(s: MonitorState, built: Map<string, Buffer>, live: Buffer[] | undefined, liveTo = this.head): void {
     this.bound(s);
     if (s.backlog.length === 0 && s.cursor === this.head && s.dropped === 0) return;
     if (!s.conn.isOpen) return;
@@ -155,6 +168,14 @@ export class MonitorStreams {
       s.dropped = 0;
       if (!this.sendRaw(s.conn, data)) return;
       if (s.conn.bufferedBytes > this.opts.maxBufferedBytes) return;
+    }
+    if (live && s.cursor === this.liveFrom && s.dropped === 0) {
+      // caught up: the batch encoded as the entries arrived
+      s.cursor = liveTo;
+      for (const data of live) {
+        if (!this.sendRaw(s.conn, data)) return;
+      }
+      return;
     }
     while (s.cursor < this.head || s.dropped > 0) {
       const from = s.cursor;
@@ -170,6 +191,50 @@ export class MonitorStreams {
       if (!this.sendRaw(s.conn, data)) return;
       if (s.conn.bufferedBytes > this.opts.maxBufferedBytes) return;
     }
+  }
+
+  private resetLive(at: number): void {
+    this.liveFrom = at;
+    this.liveFrames = [];
+    this.liveUsed = 0;
+    this.liveCount = 0;
+  }
+
+  private appendLive(entry: LogEntry): void {
+    const json = this.toJson(entry);
+    if (this.liveCount === 0) {
+      this.liveUsed = 0;
+      this.liveWrite(FRAME_HEAD);
+    } else this.liveWrite(',');
+    this.liveWrite(json);
+    if (++this.liveCount === ENTRIES_PER_FRAME) this.liveFrames.push(this.sealLive());
+  }
+
+  /** The batch since the last tick (undefined when empty); the open frame is closed. */
+  private closeLive(): Buffer[] | undefined {
+    if (this.liveCount > 0) this.liveFrames.push(this.sealLive());
+    const frames = this.liveFrames;
+    this.liveFrames = [];
+    return frames.length ? frames : undefined;
+  }
+
+  private sealLive(): Buffer {
+    this.liveWrite(']}');
+    const out = Buffer.allocUnsafe(this.liveUsed);
+    this.live.copy(out, 0, 0, this.liveUsed);
+    this.liveUsed = 0;
+    this.liveCount = 0;
+    if (this.live.length > SCRATCH_KEEP_BYTES) this.live = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
+    return out;
+  }
+
+  private liveWrite(s: string): void {
+    if (this.live.length - this.liveUsed < s.length * 3) {
+      const grown = Buffer.allocUnsafe(Math.max(this.liveUsed + s.length * 3, this.live.length * 2));
+      this.live.copy(grown, 0, 0, this.liveUsed);
+      this.live = grown;
+    }
+    this.liveUsed += this.live.write(s, this.liveUsed, 'utf8');
   }
 
   /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */

@@ -115,10 +115,14 @@ test("an entry's JSON spliced from its frame text is the JSON of the entry, in m
   try {
     const log = new EventLog({ ringSize: 10, dir, fileMaxBytes: 1e6, fileCount: 1, flushIntervalMs: 5 });
     const msg = { message_type: 'REPLY', sender_id: 'a"\\b', receiver_id: 'c\u2028', text_payload: 'é\n😀', message_id: 'm1', in_reply_to_message_id: 'm0', thread: 't', session_id: 's', n: 1 };
+    // listeners see the entry's JSON while it is appended (spliced from the frame text when given)
+    const seen: string[] = [];
+    log.onAppend((e) => seen.push(log.json(e)));
     const out = log.record('out', msg, { client_id: 'c', role: 'agent', size: 99, recipients: 2 }, JSON.stringify(msg));
     const plain = log.record('in', { message_type: 'TEXT', conversation_id: 'conv' }, { size: 5 });
     const internal = log.append({ direction: 'internal', message_type: 'WARNING', size: 0, body: { text_payload: 'w' } });
-    for (const e of [out, plain, internal]) assert.equal(log.json(e), JSON.stringify(e));
+    assert.deepEqual(seen, [out, plain, internal].map((e) => JSON.stringify(e)));
+    for (const e of [out, plain, internal]) assert.equal(log.json(e), JSON.stringify(e), 'and later, by serialising');
     await log.close();
     const lines = readFileSync(join(dir, `${LOG_FILE_BASENAME}.ndjson`), 'utf8').trim().split('\n');
     assert.deepEqual(lines.map((l) => JSON.parse(l)), JSON.parse(JSON.stringify([out, plain, internal])));
