@@ -19,6 +19,8 @@ export const ACTIVITY_PER_AGENT = 50;
 export const MAX_TRACKED_AGENTS = 5_000;
 /** Distinct message types offered in the type filter. */
 export const MAX_TYPES = 256;
+/** Front-end, monitor and broker names remembered from registrations in the stream (oldest forgotten first). */
+export const MAX_CLIENT_NAMES = 2000;
 
 export interface AgentActivity {
   time: number;
@@ -48,6 +50,8 @@ const NO_CHANGE: ModelChange = Object.freeze({ rows: false, agents: false, hub: 
 export class MonitorModel {
   hub: MonitorHubInfo = { hub_id: null, state: 'connecting', mode: 'browser' };
   readonly agents = new Map<string, MonitorAgent>();
+  /** Names of clients that are not agents, learnt from their registration responses. */
+  readonly clientNames = new Map<string, string>();
   readonly activity = new Map<string, AgentActivity[]>();
   readonly counts = new Map<string, AgentCounts>();
   readonly types = new Set<string>();
@@ -274,8 +278,30 @@ export class MonitorModel {
   }
 
   /** Per-agent derived state: kept live even while the table is paused. */
+  /** An agent's name, else the name a front-end, monitor or broker registered with (seen in the stream), else the id. */
+  displayName(id: string): string {
+    return this.agents.get(id)?.agent_name || this.clientNames.get(id) || id;
+  }
+
+  private learnClientName(e: LogEntry): void {
+    const b = e.body;
+    const pairs: [unknown, unknown][] = [
+      [b.frontend_id, b.frontend_name],
+      [b.monitor_id, b.monitor_name],
+      [b.broker_id, b.broker_name],
+    ];
+    for (const [id, name] of pairs) {
+      if (typeof id !== 'string' || typeof name !== 'string' || !name) continue;
+      if (this.clientNames.size >= MAX_CLIENT_NAMES && !this.clientNames.has(id)) {
+        this.clientNames.delete(this.clientNames.keys().next().value as string);
+      }
+      this.clientNames.set(id, name);
+    }
+  }
+
   private track(e: LogEntry): void {
     if (this.types.size < MAX_TYPES) this.types.add(e.message_type);
+    if (e.direction === 'out' && e.message_type.endsWith('_RESPONSE') && e.message_type.startsWith('REGISTER_')) this.learnClientName(e);
     const conn = e.client_id;
     if (conn && e.role === 'agent') {
       const c = this.countsFor(conn);

@@ -153,7 +153,9 @@ test('messages between a front-end and an agent appear as rows with type, from, 
   const rows = await rowTexts();
   const text = rows.find((t) => t.includes('plan the offsite') && t.includes('TEXT'));
   assert.ok(text, `a TEXT row with the question; rows: ${rows.join(' | ')}`);
-  assert.ok(text.includes(frontendId) && text.includes('echo-agent'), 'from and to are shown, agents by name');
+  // agents by their names, the front-end by the name it registered with (the id stays in the tooltip)
+  assert.ok(text.includes('e2e person') && text.includes('echo-agent'), `from and to are shown by name: ${text}`);
+  assert.equal(await page.locator('.row .cell.from', { hasText: 'e2e person' }).first().getAttribute('title'), frontendId);
   assert.ok(rows.some((t) => t.includes('REPLY') && t.includes('answer to plan the offsite')));
   await shot('01-live');
 });

@@ -239,3 +239,22 @@ test('a hub log that starts again from seq 1 under the same hub id replaces the 
   assert.deepEqual(visibleSeqs(m), [1, 2]);
   assert.equal(m.rowAt(1)!.body.text_payload, 'fresh');
 });
+
+test('front-ends and monitors are shown by the name they registered with, learnt from the stream; agents by theirs', () => {
+  const m = new MonitorModel(100);
+  m.apply({ type: HostNotification.Agents, full: true, agents: [agent('agent_a', 'echo')] });
+  m.apply({
+    type: HostNotification.Entries,
+    entries: [
+      entry({ direction: 'out', message_type: 'REGISTER_FRONTEND_RESPONSE', client_id: 'web_1', body: { message_type: 'REGISTER_FRONTEND_RESPONSE', status: 'success', frontend_id: 'web_1', frontend_name: 'e2e person' } }),
+      entry({ direction: 'out', message_type: 'REGISTER_MONITOR_RESPONSE', client_id: 'mon_1', body: { message_type: 'REGISTER_MONITOR_RESPONSE', status: 'success', monitor_id: 'mon_1', monitor_name: 'browser monitor' } }),
+      // an inbound frame claiming a name for someone else teaches nothing
+      entry({ direction: 'in', message_type: 'REGISTER_FRONTEND_RESPONSE', body: { message_type: 'REGISTER_FRONTEND_RESPONSE', frontend_id: 'web_2', frontend_name: 'spoof' } }),
+    ],
+  });
+  assert.equal(m.displayName('agent_a'), 'echo');
+  assert.equal(m.displayName('web_1'), 'e2e person');
+  assert.equal(m.displayName('mon_1'), 'browser monitor');
+  assert.equal(m.displayName('web_2'), 'web_2');
+  assert.equal(m.displayName('user_x'), 'user_x');
+});

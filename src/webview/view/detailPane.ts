@@ -179,7 +179,7 @@ export class DetailPane {
     refresh.addEventListener('click', () => this.renderThread());
     p.append(el('div', { class: 'thread-head' }, el('span', {}, summary), refresh));
     if (seq.omitted) p.append(el('p', { class: 'hint' }, `${seq.omitted} later messages are not drawn.`));
-    const nameOf = (id: string): string => this.model.agents.get(id)?.agent_name || id;
+    const nameOf = (id: string): string => this.model.displayName(id);
     const diagram = renderSequenceDiagram(seq, {
       selectedSeq: this.entry?.seq ?? null,
       nameOf,

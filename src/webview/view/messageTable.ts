@@ -95,7 +95,7 @@ export class MessageTable {
   }
 
   private nameOf(id: string): string {
-    return this.model.agents.get(id)?.agent_name || id;
+    return this.model.displayName(id);
   }
 
   setSelected(seq: number | null): void {

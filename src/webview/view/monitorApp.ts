@@ -142,7 +142,10 @@ export class MonitorApp {
         const request_id = this.nextRequestId(labels[action]);
         this.source.send({ type: WebviewCommand.ReconstructionAction, request_id, action, reconstruction_id: id });
       },
-      nameOf: (id) => this.model.agents.get(id)?.agent_name || undefined,
+      nameOf: (id) => {
+        const n = this.model.displayName(id);
+        return n === id ? undefined : n;
+      },
     });
     this.reconstructionButton = custom(
       'vscode-button',
