@@ -41,6 +41,8 @@ export class MonitorStreams {
   private timer: NodeJS.Timeout | undefined;
   /** Live entries not yet sent to every monitor; queue[i] has absolute position base + i. */
   private queue: LogEntry[] = [];
+  /** queue[i] as JSON (encoded once, when appended: a monitor that is behind does not cost a second serialisation). */
+  private queueJson: string[] = [];
   private base = 0;
   /** Where frames are assembled (see encode). */
   private scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
@@ -91,6 +93,7 @@ export class MonitorStreams {
     if (this.monitors.size === 0) {
       this.stop();
       this.queue = [];
+      this.queueJson = [];
       this.base = 0;
       this.resetLive(0);
     } else this.trim();
@@ -100,7 +103,7 @@ export class MonitorStreams {
   push(entry: LogEntry): void {
     if (this.monitors.size === 0) return;
     this.queue.push(entry);
-    this.appendLive(entry);
+    this.queueJson.push(this.appendLive(entry));
     // Nobody may have more than maxPending waiting: beyond, the oldest go (counted per monitor at its next flush).
     if (this.queue.length > this.opts.maxPending * 2) this.dropOldest(this.queue.length - this.opts.maxPending);
     this.ensureTimer();
@@ -123,6 +126,7 @@ export class MonitorStreams {
 
   private dropOldest(n: number): void {
     this.queue = this.queue.slice(n);
+    this.queueJson = this.queueJson.slice(n);
     this.base += n;
   }
 
@@ -135,6 +139,7 @@ export class MonitorStreams {
     if (min >= this.head) {
       this.base = this.head;
       this.queue = [];
+      this.queueJson = [];
     } else if (min - this.base > 0 && (min - this.base >= 1024 || min - this.base >= this.queue.length / 2)) {
       this.dropOldest(min - this.base);
     }
@@ -183,7 +188,7 @@ export class MonitorStreams {
       const key = `${from}:${to}:${s.dropped}`;
       let data = built.get(key);
       if (!data) {
-        data = this.encode(this.queue, from - this.base, to - this.base, s.dropped);
+        data = this.encode(this.queueJson, from - this.base, to - this.base, s.dropped);
         built.set(key, data);
       }
       s.cursor = to;
@@ -200,7 +205,7 @@ export class MonitorStreams {
     this.liveCount = 0;
   }
 
-  private appendLive(entry: LogEntry): void {
+  private appendLive(entry: LogEntry): string {
     const json = this.toJson(entry);
     if (this.liveCount === 0) {
       this.liveUsed = 0;
@@ -208,6 +213,7 @@ export class MonitorStreams {
     } else this.liveWrite(',');
     this.liveWrite(json);
     if (++this.liveCount === ENTRIES_PER_FRAME) this.liveFrames.push(this.sealLive());
+    return json;
   }
 
   /** The batch since the last tick (undefined when empty); the open frame is closed. */
@@ -238,13 +244,14 @@ export class MonitorStreams {
   }
 
   /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */
-  private encode(entries: LogEntry[], from: number, to: number, dropped: number): Buffer {
+  private encode(entries: readonly (LogEntry | string)[], from: number, to: number, dropped: number): Buffer {
     // Each entry's JSON is written straight into a reused scratch buffer: no frame-sized string is ever built.
     this.used = 0;
     this.write(FRAME_HEAD);
     for (let i = from; i < to; i++) {
       if (i > from) this.write(',');
-      this.write(this.toJson(entries[i]!));
+      const e = entries[i]!;
+      this.write(typeof e === 'string' ? e : this.toJson(e));
     }
     this.write(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
     const out = Buffer.allocUnsafe(this.used);
