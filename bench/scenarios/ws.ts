@@ -34,11 +34,13 @@ interface PacedPair {
  * sends the next message (no polling loop burning the client's core while it waits), the same for ours and baseline.
  */
 async function windowed(pairs: Pair[], window: number, ms: number): Promise<number> {
+  // per pair: sent in this window, and deliveries before it (delivered() counts from the start of the run)
   const sent = pairs.map(() => 0);
+  const before = pairs.map((p) => p.delivered());
   let running = true;
   const pump = (i: number): void => {
     const p = pairs[i]!;
-    while (running && sent[i]! - p.delivered() < window) {
+    while (running && sent[i]! - (p.delivered() - before[i]!) < window) {
       p.send();
       sent[i]!++;
     }
@@ -54,7 +56,7 @@ async function windowed(pairs: Pair[], window: number, ms: number): Promise<numb
   const total = pairs.reduce((a, p) => a + p.delivered(), 0) - base;
   const rate = (total / (performance.now() - start)) * 1000;
   // let what is still in flight arrive before the other side is measured
-  await waitFor(() => pairs.every((p, i) => p.delivered() >= sent[i]!), 10_000, 'messages in flight').catch(() => undefined);
+  await waitFor(() => pairs.every((p, i) => p.delivered() - before[i]! >= sent[i]!), 10_000, 'messages in flight').catch(() => undefined);
   for (const p of pairs) p.onDeliver = undefined;
   return rate;
 }
