@@ -2,6 +2,9 @@
 // consumer group per subscription (a named group competes, no group = a group of its own); topics created before use.
 // A broker that stops and comes back loses nothing: unsent batches wait and are resent, consumers resume from their
 // committed offsets, and a bounded message-id window drops the copies at-least-once delivery brings.
+// A hub's own channel (`hubs.direct.<hubId>`, kafkaConfig.ts) has a topic that lives as long as its subscriber: made
+// by it, deleted when it leaves; publishers never create one and send to them through a producer of their own, so a
+// deleted topic can never break the metadata of the producer everything else goes through.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -70,6 +73,14 @@ export interface KafkaBusOptions {
   logger?: Logger;
 }
 
+/** A kafkajs producer and whether it is connected (the send pipeline connects it on demand). */
+interface Lane {
+  producer: Producer;
+  connected: boolean;
+  /** Instance topics (another hub's direct channel) only: it may have to forget a topic its owner deleted. */
+  instance: boolean;
+}
+
 interface Outgoing {
   plan: TopicPlan;
   key: string | null;
@@ -100,6 +111,10 @@ interface Subscription {
 /** Header carrying a bus-made id for envelopes without `message_id`, so their redeliveries are dropped too. */
 const BUS_ID_HEADER = 'sb-id';
 const PRESENCE_SEGMENT_MS = '600000';
+/** How long deleting an instance topic may take (the broker's own timeout; our wait is a second longer). */
+const TOPIC_DELETE_MS = 5_000;
+/** kafkajs's retries in the instance lane: an unknown (deleted) topic surfaces in ~0.3 s, not after ~6 s. */
+const INSTANCE_LANE_RETRIES = 2;
 const MAX_PLANS = 10_000;
 /** What eachMessage answers for a message handled synchronously (kafkajs awaits it). */
 const SETTLED: Promise<void> = Promise.resolve();
@@ -111,8 +126,9 @@ export class KafkaBus implements Bus {
   private readonly admin: Admin;
   /** Checks reachability without kafkajs's retries, so an outage is noticed in one attempt. */
   private readonly probeAdmin: Admin;
-  private producer: Producer;
-  private producerConnected = false;
+  private main: Lane;
+  /** Made on the first publish to an instance channel (see Lane). */
+  private instanceLane: Lane | undefined;
   private readonly log: Logger;
   private readonly topicPrefix: string;
   private readonly groupPrefix: string;
@@ -188,7 +204,7 @@ export class KafkaBus implements Bus {
     });
     this.admin = this.kafka.admin();
     this.probeAdmin = this.kafka.admin({ retry: { retries: 0 } });
-    this.producer = this.newProducer();
+    this.main = { producer: this.newProducer(this.kafkaRetry), connected: false, instance: false };
     this.starting = this.start();
   }
 
@@ -307,16 +323,31 @@ export class KafkaBus implements Bus {
     let failures = 0;
     let isolate = 0;
     while (this.pending.length > 0 && !this.closed) {
-      const batch = this.pending.slice(0, isolate > 0 ? 1 : this.maxBatch);
+      const batch = this.nextBatch(isolate > 0 ? 1 : this.maxBatch);
+      const lane = batch[0]!.plan.kind === 'instance' ? this.laneForInstances() : this.main;
       try {
-        await this.ensureTopics(batch.map((b) => b.plan));
-        if (!this.producerConnected) {
-          await this.producer.connect();
-          this.producerConnected = true;
+        if (lane.instance) {
+          // Never created here (their owner makes them): check they exist; messages for one that is gone are refused.
+          if (await this.refuseGoneInstanceTopics(batch)) continue;
+        } else {
+          await this.ensureTopics(batch.map((b) => b.plan));
         }
-        await this.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(batch) });
+        if (!lane.connected) {
+          await lane.producer.connect();
+          lane.connected = true;
+        }
+        await lane.producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(batch) });
       } catch (err) {
         if (this.closed) break;
+        if (lane.instance && isUnknownTopic(err)) {
+          // Its owner deleted a topic since we last sent to it (that hub stopped). kafkajs keeps every topic a
+          // producer used in its metadata requests, which now fail: a new producer forgets it; the next round checks
+          // which topics still exist and refuses the messages for the gone one.
+          for (const b of batch) this.ensured.delete(b.plan.topic);
+          await this.replaceProducer(lane, err, 'a topic it sent to was deleted');
+          await this.sleep(this.backoff(++failures));
+          continue;
+        }
         const refused = refusalOf(err);
         if (refused !== undefined && !needsNewProducer(err)) {
           if (batch.length > 1) {
@@ -338,8 +369,8 @@ export class KafkaBus implements Bus {
         failures++;
         this.failedSends++;
         this.markDown(err, `publish of ${batch.length} message(s) failed`);
-        if (/producer is disconnected/i.test(errorMessage(err))) this.producerConnected = false;
-        if (needsNewProducer(err)) await this.replaceProducer(err);
+        if (/producer is disconnected/i.test(errorMessage(err))) lane.connected = false;
+        if (needsNewProducer(err)) await this.replaceProducer(lane, err);
         await this.sleep(this.backoff(failures));
         continue;
       }
@@ -356,22 +387,74 @@ export class KafkaBus implements Bus {
     if (this.pending.length === 0) this.idleWaiters.wake();
   }
 
-  private newProducer(): Producer {
+  private newProducer(retry: KafkaBus['kafkaRetry']): Producer {
     return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
-      retry: this.kafkaRetry,
+      retry,
     });
   }
 
-  /** A producer whose id or sequence the broker refuses is replaced; resent messages may then be duplicated on the wire (the receiver drops them). */
-  private async replaceProducer(cause: unknown): Promise<void> {
-    const old = this.producer;
-    this.producer = this.newProducer();
-    this.producerConnected = false; // connected by the next send attempt
-    this.log.warn(`replacing the Kafka producer after an error it cannot recover from: ${errorText(cause)}`);
+  private laneForInstances(): Lane {
+    this.instanceLane ??= {
+      producer: this.newProducer({ ...this.kafkaRetry, retries: Math.min(this.kafkaRetry.retries, INSTANCE_LANE_RETRIES) }),
+      connected: false,
+      instance: true,
+    };
+    return this.instanceLane;
+  }
+
+  /** The oldest pending messages (at most max) that go through one lane: order across lanes is kept by sending one batch at a time. */
+  private nextBatch(max: number): Outgoing[] {
+    const instance = this.pending[0]!.plan.kind === 'instance';
+    const limit = Math.min(max, this.pending.length);
+    let n = 1;
+    while (n < limit && (this.pending[n]!.plan.kind === 'instance') === instance) n++;
+    return this.pending.slice(0, n);
+  }
+
+  /**
+   * Instance topics of this batch not yet known to exist are looked up (listTopics: asking for the topic by name would
+   * make the admin client track it, and fail, once it is deleted). Messages for one that does not exist are refused
+   * and taken out of the pipeline; true when that happened (the caller builds its batch again).
+   */
+  private async refuseGoneInstanceTopics(batch: Outgoing[]): Promise<boolean> {
+    const unknown = new Set<string>();
+    for (const b of batch) if (!this.ensured.has(b.plan.topic)) unknown.add(b.plan.topic);
+    if (unknown.size === 0) return false;
+    const existing = new Set(await this.admin.listTopics());
+    const gone = new Set<string>();
+    for (const t of unknown) {
+      if (existing.has(t)) this.ensured.add(t);
+      else gone.add(t);
+    }
+    if (gone.size === 0) return false;
+    // close() may have rejected and dropped everything meanwhile; only settle what is still ours.
+    if (this.closed || this.pending[0] !== batch[0]) return true;
+    const kept = batch.filter((b) => !gone.has(b.plan.topic));
+    this.pending.splice(0, batch.length, ...kept);
+    this.log.info(`no subscriber owns ${[...gone].join(', ')} (that hub is gone); ${batch.length - kept.length} message(s) for it dropped`);
+    for (const b of batch) {
+      if (!gone.has(b.plan.topic)) continue;
+      b.reject(new SwitchboardError('unknown_receiver', `Nobody listens on ${b.plan.topic} any more (its topic is gone); the message was dropped.`));
+    }
+    if (this.pending.length === 0) this.idleWaiters.wake();
+    return true;
+  }
+
+  /**
+   * A producer whose id or sequence the broker refuses is replaced (resent messages may then be duplicated on the
+   * wire; the receiver drops them), and so is an instance-lane producer that sent to a topic since deleted.
+   */
+  private async replaceProducer(lane: Lane, cause: unknown, why = 'an error it cannot recover from'): Promise<void> {
+    const old = lane.producer;
+    lane.producer = this.newProducer(lane.instance ? { ...this.kafkaRetry, retries: Math.min(this.kafkaRetry.retries, INSTANCE_LANE_RETRIES) } : this.kafkaRetry);
+    lane.connected = false; // connected by the next send attempt
+    const line = `replacing the Kafka producer${lane.instance ? ' of hub-to-hub topics' : ''} after ${why}: ${errorText(cause)}`;
+    if (lane.instance && isUnknownTopic(cause)) this.log.info(line);
+    else this.log.warn(line);
     await withTimeout(old.disconnect(), 5_000).catch(() => undefined);
   }
 
@@ -471,7 +554,9 @@ export class KafkaBus implements Bus {
           rebalanceTimeout: Math.max(this.sessionTimeoutMs, 10_000),
           maxWaitTimeInMs: this.maxWaitMs,
           allowAutoTopicCreation: false,
-          retry: this.kafkaRetry,
+          // kafkajs restarts a crashed consumer by itself, also one that disconnect() (close with the broker away)
+          // did not reach in time: only while it is still this subscription's, or its retries outlive close().
+          retry: { ...this.kafkaRetry, restartOnFailure: async () => sub.active && !this.closed && sub.consumer === consumer },
         });
         this.watchConsumer(sub, consumer);
         sub.consumer = consumer;
@@ -563,6 +648,32 @@ export class KafkaBus implements Bus {
     const consumer = sub.consumer;
     sub.consumer = undefined;
     if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral);
+    await this.releaseOwnTopics([sub], this.current === 'up');
+  }
+
+  /**
+   * Like a group of our own, the topic of an instance channel (a hub's `hubs.direct.<id>`) is garbage once its
+   * subscriber leaves: it is deleted when a subscription with a group of its own ends, the topic was made or seen by
+   * this bus, and no other subscription here reads it. Skipped when the broker is away (stop() must not wait for it);
+   * at most TOPIC_DELETE_MS + 1 s otherwise; a failure is logged, never thrown.
+   */
+  private async releaseOwnTopics(ended: Subscription[], up: boolean): Promise<void> {
+    const topics = new Set<string>();
+    for (const s of ended) if (s.plan.kind === 'instance' && s.ephemeral && this.ensured.has(s.plan.topic)) topics.add(s.plan.topic);
+    for (const s of this.subs) topics.delete(s.plan.topic);
+    if (topics.size === 0) return;
+    const list = [...topics];
+    for (const t of list) this.ensured.delete(t);
+    if (!up) {
+      this.log.info(`topic ${list.join(', ')} left in place: the broker is unreachable`);
+      return;
+    }
+    try {
+      await withTimeout(this.admin.deleteTopics({ topics: list, timeout: TOPIC_DELETE_MS }), TOPIC_DELETE_MS + 1_000);
+      this.log.debug(`deleted topic ${list.join(', ')}`);
+    } catch (err) {
+      this.log.warn(`could not delete topic ${list.join(', ')}: ${errorText(err)}`);
+    }
   }
 
   private async stopConsumer(sub: Subscription, consumer: Consumer, deleteGroup: boolean): Promise<void> {
@@ -589,8 +700,8 @@ export class KafkaBus implements Bus {
   private async start(): Promise<void> {
     try {
       await this.admin.connect();
-      await this.producer.connect();
-      this.producerConnected = true;
+      await this.main.producer.connect();
+      this.main.connected = true;
       await this.probeAdmin.connect();
       this.markUp();
     } catch (err) {
@@ -728,9 +839,10 @@ export class KafkaBus implements Bus {
         if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral && wasUp);
       }),
     );
+    await this.releaseOwnTopics(subs, wasUp && this.current === 'up');
     await this.starting.catch(() => undefined);
     // The producer first: a send still retrying against an absent broker then fails at once and the pump ends.
-    for (const client of [this.producer, this.admin, this.probeAdmin]) {
+    for (const client of [this.main.producer, ...(this.instanceLane ? [this.instanceLane.producer] : []), this.admin, this.probeAdmin]) {
       await withTimeout(client.disconnect(), 5_000).catch(() => undefined);
     }
     await this.pumping?.catch(() => undefined);
@@ -769,6 +881,16 @@ function needsNewProducer(err: unknown): boolean {
   return /OUT_OF_ORDER_SEQUENCE|UNKNOWN_PRODUCER_ID|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|out of order sequence|producer id|producer epoch|fenced/i.test(
     errorText(err),
   );
+}
+
+/** A send that failed because a topic is not there (deleted under the producer), kafkajs's retries included. */
+function isUnknownTopic(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if ((e as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return /UNKNOWN_TOPIC_OR_PARTITION|does not host this topic-partition/i.test(errorText(err));
 }
 
 /** The broker's error type when it refused the request for good (a non-retriable protocol error), else undefined. */

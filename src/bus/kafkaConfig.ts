@@ -7,6 +7,9 @@
 //   `agent.context.response.<id>`          aiokafka reads and writes them unchanged)
 //   a presence channel (`presence`,     → `<topicPrefix><channel>`, cleanup.policy=compact, 1 partition, keyed by
 //   `presence.<ns>`, `<x>.presence`)       agent (agent_id, else sender_id): the latest state per key survives
+//   a hub's own channel                 → `<topicPrefix><channel>`, 3 partitions like a stream, but owned by one bus
+//   (`[<prefix>]hubs.direct.<hubId>`)      instance: only its subscriber creates the topic and deletes it when the
+//                                          subscription ends; a publisher never creates it (see isInstanceChannel)
 //   anything else (`chat.<ns>`,         → `<topicPrefix><channel>`, 3 partitions, keyed by sender_id so each sender's
 //   `events.<ns>`, `agent.events`, …)      messages stay in order
 // topicPrefix defaults to `switchboard.`. Characters Kafka refuses (anything but A-Z a-z 0-9 . _ -) become `_`.
@@ -93,7 +96,20 @@ export function isPresenceChannel(channel: string): boolean {
   return channel === 'presence' || channel.startsWith('presence.') || channel.endsWith('.presence');
 }
 
-export type TopicKind = 'queue' | 'context' | 'presence' | 'stream';
+/** What names a hub's own channel: `hubs.direct.<hubId>`, after any prefix (the bus bridge's naming). */
+export const INSTANCE_CHANNEL_MARK = 'hubs.direct.';
+
+/**
+ * A channel one hub instance alone consumes (its `hubs.direct.<hubId>`, ids new on every start): on Kafka its topic
+ * lives only as long as that consumer. The subscriber (a group of its own) creates it and deletes it when it leaves;
+ * a publisher never creates it, so a message for a hub that is gone is refused rather than left in a new topic.
+ */
+export function isInstanceChannel(channel: string): boolean {
+  const at = channel.lastIndexOf(INSTANCE_CHANNEL_MARK);
+  return at >= 0 && at + INSTANCE_CHANNEL_MARK.length < channel.length && !channel.startsWith('queue:');
+}
+
+export type TopicKind = 'queue' | 'context' | 'presence' | 'instance' | 'stream';
 
 export interface TopicPlan {
   topic: string;
@@ -109,5 +125,6 @@ export function planTopic(channel: string, topicPrefix: string, names: KafkaName
   }
   if (isContextTopic(channel, names)) return { topic: kafkaSafeName(channel), kind: 'context', fromBeginning: false };
   if (isPresenceChannel(channel)) return { topic: kafkaSafeName(topicPrefix + channel), kind: 'presence', fromBeginning: true };
+  if (isInstanceChannel(channel)) return { topic: kafkaSafeName(topicPrefix + channel), kind: 'instance', fromBeginning: false };
   return { topic: kafkaSafeName(topicPrefix + channel), kind: 'stream', fromBeginning: false };
 }

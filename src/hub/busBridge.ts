@@ -119,6 +119,8 @@ export class BusBridge implements RemoteAgentSource {
       presence: `${p}hubs.presence`,
       anyHub: `${p}hubs.deliver.any`,
       broadcast: `${p}hubs.broadcast`,
+      // This hub's alone (its id is new on every start): on Kafka an instance topic (kafkaConfig isInstanceChannel),
+      // made by the subscription in start() and deleted when stop() ends it; other hubs only publish to it.
       hub: (hubId) => `${p}hubs.direct.${hubId}`,
     };
     this.presenceIntervalMs = opts.presenceIntervalMs ?? 2_000;

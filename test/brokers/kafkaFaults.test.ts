@@ -8,25 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { requireBroker, uniquePrefix, waitFor } from './helpers';
-import { KAFKA_SCRIPT, numbered, orderViolation, prefixedBus, runTool, type ToolResult } from './kafkaTestKit';
+import { KAFKA_SCRIPT, freePort, numbered, orderViolation, prefixedBus, runTool, type ToolResult } from './kafkaTestKit';
 import type { Envelope } from '../../src/protocol/schemas';
 import { queueChannel, type BusStatus } from '../../src/bus/bus';
 
 /** How long the broker stays stopped before the restart (SWITCHBOARD_KAFKA_FAULT_DOWN_MS). */
 const DOWN_MS = Number(process.env.SWITCHBOARD_KAFKA_FAULT_DOWN_MS ?? 8_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 class Counter {
   readonly got: Envelope[] = [];

@@ -2,6 +2,7 @@
 // for the independent tools (kcat, tools/kafka/kafka.sh) that never block the event loop while they work.
 
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -112,6 +113,18 @@ export function runTool(cmd: string, args: string[], opts: { input?: string; tim
     // A tool that exits without reading its stdin (kcat -C) makes this write fail with EPIPE: not the test's error.
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A TCP port nothing listens on right now (for a broker of a test's own, started with kafka.sh). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
   });
 }
 
