@@ -105,7 +105,14 @@ test('a python3-pika seed agent consumes agent_queue_<id> with basic_get and rep
     hub = await startRabbitHub(b.url, prefix);
     child = spawn(PY, [join(__dirname, 'rabbitSeedAgent.py'), hub.agentUrl, b.url, prefix, '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const io = collect(child);
-    const line = await waitFor(() => io.out.find((l) => l.startsWith('REGISTERED ')), `the pika agent to register (stderr: ${io.err.join('')})`, 20_000);
+    const py = child;
+    const line = await waitFor(() => {
+      // a Python that died (broker refused, hub closed) is reported with its exit code and what it said
+      if (py.exitCode !== null) throw new Error(`the pika agent exited with ${py.exitCode}: ${io.err.join('')}`);
+      return io.out.find((l) => l.startsWith('REGISTERED '));
+    }, 'the pika agent to register', 45_000).catch((err: Error) => {
+      throw new Error(`${err.message}; stdout: ${io.out.join(' | ')}; stderr: ${io.err.join('')}`);
+    });
     const agentId = line.split(' ')[1]!;
     const fe = await RawClient.open(hub.agentUrl);
     clients.push(fe);

@@ -22,8 +22,15 @@ async def main() -> None:
             print("REFUSED", json.dumps(first), flush=True)
             sys.exit(2)
         agent_id = first["agent_id"]
+        print("WEBSOCKET_REGISTERED", agent_id, flush=True)  # progress, so a hang below is told apart from one above
         queue = f"{prefix}agent_queue_{agent_id}"
-        conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        params = pika.URLParameters(amqp_url)
+        # a busy broker (other suites share it) gets a few tries and bounded waits instead of one hanging connect
+        params.connection_attempts = 5
+        params.retry_delay = 1
+        params.socket_timeout = 5
+        params.blocked_connection_timeout = 10
+        conn = pika.BlockingConnection(params)
         ch = conn.channel()
         ch.queue_declare(queue=queue, durable=True)
         print("REGISTERED", agent_id, flush=True)
