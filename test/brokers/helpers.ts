@@ -136,7 +136,7 @@ export async function cleanupRabbit(
     for (const x of listRabbit('list_exchanges', what.prefix)) exchanges.add(x);
   }
   if (queues.size === 0 && exchanges.size === 0) return;
-  const conn = await amqpConnect(url);
+  const conn = await amqpConnect(url, { timeout: 10_000 }); // a stalled broker fails the cleanup, not the whole file
   try {
     const ch = await conn.createChannel();
     for (const q of queues) await ch.deleteQueue(q);

@@ -78,7 +78,7 @@ export class RawClient {
 
 /** A raw AMQP connection, as a seed agent or tool would have. */
 export async function rawAmqp(url: string): Promise<{ conn: ChannelModel; depth(queue: string): Promise<number>; getJson(queue: string): Promise<Envelope | undefined> }> {
-  const conn = await connect(url);
+  const conn = await connect(url, { timeout: 10_000 });
   // A get on a queue that does not exist yet (the hub declares agent queues asynchronously) closes the channel with a
   // 404: treat that as "nothing there yet" and open a fresh channel for the next call.
   let ch: Channel | undefined;
