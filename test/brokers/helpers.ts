@@ -206,3 +206,41 @@ export async function withRabbitRestartLock<T>(fn: () => Promise<T>, quietMs = 3
     }
   }
 }
+
+// --- Kafka tests that must not overlap ---------------------------------------------------------------------------
+
+/**
+ * Waits until no other test process holds the named lock (a pid file; a holder that died no longer counts), takes it
+ * and returns its release.
+ * Used to keep the Kafka broker-restart test and the per-hub topic tests (topic deletion, a second broker) apart:
+ * run side by side, the restart test's consumers stalled after the restart (2 of 2 tries, 2026-12-06), which is
+ * recorded as an open problem in issue 5; apart, each passes.
+ */
+export async function acquireExclusive(name: string, waitMs = 600_000): Promise<() => void> {
+  const file = join(tmpdir(), `switchboard-${name}.lock`);
+  const holderAlive = (): boolean => {
+    try {
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    while (holderAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    writeFileSync(file, String(process.pid));
+    // two processes that wrote at once: the last write wins, the other waits for it
+    await new Promise((r) => setTimeout(r, 100));
+    if (readFileSync(file, 'utf8').trim() === String(process.pid) || Date.now() > deadline) break;
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}

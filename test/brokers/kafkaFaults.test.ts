@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireBroker, uniquePrefix, waitFor } from './helpers';
+import { acquireExclusive, requireBroker, uniquePrefix, waitFor } from './helpers';
 import { KAFKA_SCRIPT, freePort, numbered, orderViolation, prefixedBus, runTool, type ToolResult } from './kafkaTestKit';
 import type { Envelope } from '../../src/protocol/schemas';
 import { queueChannel, type BusStatus } from '../../src/bus/bus';
@@ -32,6 +32,7 @@ class Counter {
 test('kafka broker restart: a counted stream arrives complete, once, in order per sender', { timeout: 420_000 }, async (t) => {
   const shared = await requireBroker('kafka', t);
   if (!shared) return;
+  t.after(await acquireExclusive('kafka-test-brokers')); // see acquireExclusive: these tests stall each other
 
   const port = await freePort();
   const cport = await freePort();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { requireBroker, uniquePrefix, waitFor } from './helpers';
+import { acquireExclusive, requireBroker, uniquePrefix, waitFor } from './helpers';
 import { KAFKA_SCRIPT, cleanupKafka, freePort, runTool, startKafkaHub } from './kafkaTestKit';
 import { RawClient } from './rabbitHarness';
 import { AgentClient } from '../../src/sdk/agentClient';
@@ -41,6 +41,7 @@ async function askAcross(fe: RawClient, feId: string, agentId: string, id: strin
 test('kafka hubs: a hub deletes its own direct topic when it stops; the hub that sent to it keeps working', { timeout: 180_000 }, async (t) => {
   const k = await requireBroker('kafka', t);
   if (!k) return;
+  t.after(await acquireExclusive('kafka-test-brokers')); // see acquireExclusive: these tests stall each other
   const prefix = uniquePrefix('khubtopics');
   const hubs: Hub[] = [];
   const clients: RawClient[] = [];
@@ -130,6 +131,7 @@ test('kafka hubs: a hub whose broker went away still stops (its topic is left, n
   // Its own broker on free ports (kafka.sh, its own data dir), so stopping it never disturbs the shared one.
   const shared = await requireBroker('kafka', t);
   if (!shared) return;
+  t.after(await acquireExclusive('kafka-test-brokers')); // see acquireExclusive: these tests stall each other
   const port = await freePort();
   const cport = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'sb-kafka-hubtopics-'));
