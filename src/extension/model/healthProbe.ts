@@ -58,12 +58,4 @@ export function probeHub(host: string, port: number, timeoutMs = 1500): Promise<
 }
 
 /** True when `pid` names a live process (signal 0 checks without touching it). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive } from '../../hub/hubFile';
