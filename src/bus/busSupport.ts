@@ -3,7 +3,7 @@
 
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
-import { errorMessage } from '../protocol/errors';
+import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { BusHandler, BusStatus } from './bus';
 
 /** A JSON object with a string `message_type`, or undefined (not JSON, an array, no type). */
@@ -71,4 +71,17 @@ export class Waiters {
   wake(): void {
     for (const w of this.list.splice(0)) w();
   }
+}
+
+/**
+ * `p`, or a `timeout` error after `ms`. For broker round trips that have no deadline of their own (a disconnect, a
+ * channel close, a consumer cancel): a broker that accepted the socket but stopped answering must not hold close()
+ * or a reconnect forever.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what = 'the broker'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SwitchboardError('timeout', `${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

@@ -24,7 +24,7 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Bus, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 import { DedupWindow } from './dedup';
-import { StatusListeners, Waiters, envelopeId, parseEnvelope } from './busSupport';
+import { StatusListeners, Waiters, envelopeId, parseEnvelope, withTimeout } from './busSupport';
 import {
   DEFAULT_TOPIC_PREFIX,
   kafkaBrokersFromEnv,
@@ -917,12 +917,4 @@ function safeJson(v: unknown): string {
   } catch {
     return '';
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SwitchboardError('timeout', `timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

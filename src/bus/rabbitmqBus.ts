@@ -18,7 +18,7 @@ import {
   type Unsubscribe,
 } from './bus';
 import { DedupWindow } from './dedup';
-import { parseEnvelope } from './busSupport';
+import { StatusListeners, Waiters, parseEnvelope, withTimeout } from './busSupport';
 import { AckBatcher } from './rabbitAcks';
 
 export interface RabbitMqBusOptions {
@@ -44,6 +44,12 @@ export interface RabbitMqBusOptions {
   connectionName?: string;
   /** close() waits this long for unconfirmed publishes before giving up on them. Default 2,000 ms. */
   closeGraceMs?: number;
+  /**
+   * Deadline of a request to the broker on a live connection (declare, delete or purge a queue, start a consumer;
+   * the whole setup after a connect gets this + 5 s): a broker that keeps the socket but stops answering has the
+   * socket destroyed and is reconnected to. Default 15,000 ms.
+   */
+  requestTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -127,7 +133,7 @@ export class RabbitMqBus implements Bus {
   private subAcks: AckBatcher | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
-  private readyWaiters: Array<() => void> = [];
+  private readonly readyWaiters = new Waiters();
 
   private readonly pending: Outgoing[] = [];
   private readonly inflight = new Set<Outgoing>();
@@ -135,14 +141,14 @@ export class RabbitMqBus implements Bus {
   private waitingDrain = false;
   private blocked = false;
   private drainWaits = 0;
-  private readonly idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new Waiters();
 
   /** `queue:` channels declared on the current connection; cleared on reconnect. */
   private readonly declaredQueues = new Set<string>();
   /** Queues to declare after every reconnect (declareQueues()). */
   private readonly knownQueues = new Set<string>();
   private readonly subs = new Set<Subscription>();
-  private readonly listeners = new Set<(s: BusStatus) => void>();
+  private readonly listeners = new StatusListeners();
 
   constructor(opts: RabbitMqBusOptions) {
     this.url = withHeartbeat(opts.url, opts.heartbeatSeconds ?? 10);
@@ -156,12 +162,14 @@ export class RabbitMqBus implements Bus {
     this.maxInflight = opts.maxInflight ?? 1_000;
     this.dedupSize = opts.dedupWindow ?? 10_000;
     this.closeGraceMs = opts.closeGraceMs ?? 2_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.log = (opts.logger ?? silentLogger).child('rabbitmq');
     this.connectionName = opts.connectionName ?? 'agent-switchboard';
     this.connecting = this.connectOnce();
   }
 
   private readonly connectionName: string;
+  private readonly requestTimeoutMs: number;
 
   get state(): BusState {
     return this.current;
@@ -198,33 +206,21 @@ export class RabbitMqBus implements Bus {
   }
 
   onStatus(listener: (status: BusStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
-  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs. */
-  ready(timeoutMs = 10_000): Promise<void> {
-    if (this.current === 'up') return Promise.resolve();
-    if (this.closed) return Promise.reject(new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
-        reject(
-          new SwitchboardError(
-            'bus_down',
-            `RabbitMQ at ${redactAmqpUrl(this.url)} did not answer within ${timeoutMs} ms` +
-              (this.lastError ? ` (${this.lastError})` : '') +
-              '. Is the broker running and are the URL and credentials right?',
-            { retriable: true },
-          ),
-        );
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.readyWaiters.push(done);
-    });
+  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs or when the bus closes. */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (this.current !== 'up' && !this.closed) await this.readyWaiters.wait(timeoutMs);
+    if (this.closed) throw new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.');
+    if (this.current === 'up') return;
+    throw new SwitchboardError(
+      'bus_down',
+      `RabbitMQ at ${redactAmqpUrl(this.url)} did not answer within ${timeoutMs} ms` +
+        (this.lastError ? ` (${this.lastError})` : '') +
+        '. Is the broker running and are the URL and credentials right?',
+      { retriable: true },
+    );
   }
 
   // --- publishing ---------------------------------------------------------------------------------------------
@@ -339,13 +335,12 @@ export class RabbitMqBus implements Bus {
     this.noteError(err);
     this.log.warn(`publishing failed (${errorMessage(err)}); reconnecting to republish in order`);
     this.pub = undefined;
-    this.conn?.close().catch(() => undefined);
+    const conn = this.conn;
+    if (conn) void closeConnection(conn);
   }
 
   private notifyIdle(): void {
-    if (this.pending.length === 0 && this.inflight.size === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
-    }
+    if (this.pending.length === 0 && this.inflight.size === 0) this.idleWaiters.wake();
   }
 
   // --- subscribing --------------------------------------------------------------------------------------------
@@ -365,7 +360,8 @@ export class RabbitMqBus implements Bus {
     const ch = this.sub;
     if (ch && this.current === 'up') {
       try {
-        await this.startConsumer(ch, s, this.generation);
+        const gen = this.generation;
+        await this.bounded(() => this.startConsumer(ch, s, gen), 'basic.consume');
       } catch (err) {
         // A refused declaration (e.g. a queue of that name with other arguments) is the caller's to see.
         this.subs.delete(s);
@@ -384,7 +380,7 @@ export class RabbitMqBus implements Bus {
       s.consumerTag = undefined;
       if (tag && this.sub && this.current === 'up') {
         try {
-          await this.sub.cancel(tag);
+          await withTimeout(this.sub.cancel(tag), RPC_TIMEOUT_MS, 'RabbitMQ (basic.cancel)');
         } catch (err) {
           this.noteError(err);
         }
@@ -525,7 +521,26 @@ export class RabbitMqBus implements Bus {
     }
     while (this.knownQueues.size > MAX_KNOWN_QUEUES) this.knownQueues.delete(this.knownQueues.values().next().value as string);
     if (!this.pub || this.current !== 'up') return; // declared on (re)connect
-    for (const q of queueNames) await this.declareQueueOn(q);
+    await this.bounded(async () => {
+      for (const q of queueNames) await this.declareQueueOn(q);
+    }, 'queue.declare');
+  }
+
+  /**
+   * An administrative round trip on the live connection, with a deadline: a broker that stops answering has its
+   * socket destroyed (so the bus reconnects, and the traffic channels with it) and the caller gets the error.
+   */
+  private async bounded(fn: () => Promise<void>, what: string): Promise<void> {
+    const conn = this.conn;
+    try {
+      await withTimeout(fn(), this.requestTimeoutMs, `RabbitMQ (${what})`);
+    } catch (err) {
+      if (err instanceof SwitchboardError && err.code === 'timeout' && conn && this.conn === conn) {
+        this.log.warn(`${errorMessage(err)}; reconnecting`);
+        destroyConnection(conn, errorMessage(err));
+      }
+      throw err;
+    }
   }
 
   async deleteQueues(queueNames: string[]): Promise<number> {
@@ -562,13 +577,15 @@ export class RabbitMqBus implements Bus {
   private async withAdminChannel(fn: (ch: Channel) => Promise<void>): Promise<void> {
     const conn = this.conn;
     if (!conn || this.current !== 'up') throw new SwitchboardError('bus_down', 'RabbitMQ is not connected.', { retriable: true });
-    const ch = await conn.createChannel();
-    ch.on('error', () => undefined);
-    try {
-      await fn(ch);
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
+    await this.bounded(async () => {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      try {
+        await fn(ch);
+      } finally {
+        await ch.close().catch(() => undefined);
+      }
+    }, 'an administrative request');
   }
 
   // --- connection lifecycle -----------------------------------------------------------------------------------
@@ -576,15 +593,8 @@ export class RabbitMqBus implements Bus {
   private setState(state: BusState): void {
     if (this.current === state && state !== 'connecting') return;
     this.current = state;
-    if (state === 'up') for (const w of this.readyWaiters.splice(0)) w();
-    const s = this.status();
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch (err) {
-        this.log.warn(`status listener threw: ${errorMessage(err)}`);
-      }
-    }
+    if (state === 'up') this.readyWaiters.wake();
+    this.listeners.emit(this.status(), this.log);
   }
 
   private noteError(err: unknown): void {
@@ -595,12 +605,13 @@ export class RabbitMqBus implements Bus {
     if (this.closed) return;
     this.setState('connecting');
     let conn: ChannelModel | undefined;
+    let setupTimer: NodeJS.Timeout | undefined;
     try {
       // noDelay (TCP_NODELAY): without it Nagle holds a small publish back until the previous segment is ACKed, and
       // the peer's delayed ACK makes that ~40 ms per request/confirm round trip on an otherwise idle connection.
       conn = await connect(this.url, { clientProperties: { connection_name: this.connectionName }, timeout: 5_000, noDelay: true });
       if (this.closed) {
-        await conn.close().catch(() => undefined);
+        await closeConnection(conn);
         return;
       }
       coalesceWrites(conn);
@@ -617,6 +628,14 @@ export class RabbitMqBus implements Bus {
         this.blocked = false;
         void this.pump();
       });
+      // A broker that took the socket but stalls (booting, recovering its queues) must not hold the setup for ever:
+      // past the deadline the socket goes, every RPC below fails and the usual reconnect follows.
+      const setupMs = this.requestTimeoutMs + 5_000;
+      setupTimer = setTimeout(() => {
+        const why = `RabbitMQ did not finish the channel setup within ${setupMs} ms`;
+        this.log.warn(`${why}; reconnecting`);
+        destroyConnection(c, why);
+      }, setupMs);
       const pub = await c.createConfirmChannel();
       const sub = await c.createChannel();
       for (const ch of [pub, sub]) {
@@ -636,6 +655,7 @@ export class RabbitMqBus implements Bus {
       this.subAcks?.close();
       this.subAcks = new AckBatcher(sub);
       for (const s of this.subs) await this.startConsumer(sub, s, gen);
+      clearTimeout(setupTimer);
       if (gen !== this.generation) return;
       const wasAttempt = this.attempt;
       this.attempt = 0;
@@ -644,9 +664,10 @@ export class RabbitMqBus implements Bus {
       if (wasAttempt > 0) this.log.info(`reconnected to ${redactAmqpUrl(this.url)} after ${wasAttempt} attempt(s)`);
       void this.pump();
     } catch (err) {
+      clearTimeout(setupTimer);
       this.noteError(err);
       this.log.debug(`connect failed: ${errorMessage(err)}`);
-      if (conn) await conn.close().catch(() => undefined);
+      if (conn) await closeConnection(conn);
       if (this.conn === conn) {
         this.conn = undefined;
         this.pub = undefined;
@@ -703,18 +724,7 @@ export class RabbitMqBus implements Bus {
   /** Waits (up to timeoutMs) until every accepted publish is confirmed. */
   flush(timeoutMs = 10_000): Promise<boolean> {
     if (this.pending.length === 0 && this.inflight.size === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        const i = this.idleWaiters.indexOf(done);
-        if (i >= 0) this.idleWaiters.splice(i, 1);
-        resolve(false);
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.idleWaiters.push(done);
-    });
+    return this.idleWaiters.wait(timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -740,15 +750,36 @@ export class RabbitMqBus implements Bus {
     this.sub = undefined;
     this.subAcks?.close();
     this.subAcks = undefined;
-    if (conn) await conn.close().catch(() => undefined);
-    // A setup that was in flight sees `closed` (or its failed RPCs) and ends without reconnecting.
+    if (conn) await closeConnection(conn);
+    // A setup that was in flight sees `closed` (or its failed RPCs, the socket being gone) and ends without reconnecting.
     await this.connecting?.catch(() => undefined);
-    for (const w of this.idleWaiters.splice(0)) w();
-    this.readyWaiters = [];
+    this.idleWaiters.wake();
+    this.readyWaiters.wake(); // ready() callers hear that the bus closed
     this.current = 'down';
-    const s = this.status();
-    for (const l of this.listeners) l(s);
+    this.listeners.emit(this.status(), this.log);
     this.listeners.clear();
+  }
+}
+
+/** Deadline of a single broker round trip that has none of its own (cancel, connection close). */
+const RPC_TIMEOUT_MS = 5_000;
+
+/**
+ * Ends a connection whose broker stopped answering by destroying the amqplib socket under it (internal; absent in a
+ * future amqplib, then nothing happens). With an error: amqplib listens for the socket's 'error' and 'end', not
+ * 'close', so only then does the connection close, its RPCs fail and the bus reconnect.
+ */
+function destroyConnection(model: ChannelModel, reason: string): void {
+  const sock = (model as unknown as { connection?: { stream?: { destroy?: (err?: Error) => void } } }).connection?.stream;
+  sock?.destroy?.(new SwitchboardError('timeout', reason));
+}
+
+/** connection.close, or the socket destroyed when the broker does not answer close-ok in time. */
+async function closeConnection(model: ChannelModel): Promise<void> {
+  try {
+    await withTimeout(model.close(), RPC_TIMEOUT_MS, 'RabbitMQ (connection.close)');
+  } catch (err) {
+    destroyConnection(model, errorMessage(err));
   }
 }
 

@@ -301,3 +301,89 @@ test('the dedup window keeps exactly the last `capacity` ids however often it wr
   assert.equal(w.size, 0);
   assert.equal(w.isDuplicate('id22'), false);
 });
+
+/**
+ * A TCP proxy in front of the real broker that can go silent: sockets stay open and nothing is forwarded either way
+ * (what a stalled broker or a wedged network path looks like to a client, short of the AMQP heartbeat noticing).
+ */
+async function freezableProxy(brokerUrl: string): Promise<{ url: string; freeze(on: boolean): void; close(): Promise<void> }> {
+  const { createServer, connect: tcp } = await import('node:net');
+  const upstream = new URL(brokerUrl);
+  const sockets = new Set<import('node:net').Socket>();
+  let frozen = false;
+  const server = createServer((client) => {
+    const up = tcp(Number(upstream.port || 5672), upstream.hostname);
+    for (const s of [client, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        up.destroy();
+      });
+      if (frozen) s.pause();
+    }
+    client.pipe(up);
+    up.pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const url = new URL(brokerUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    freeze(on) {
+      frozen = on;
+      for (const s of sockets) if (on) s.pause();
+      else s.resume();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+test('a broker that keeps the socket but stops answering: requests fail by their deadline, the bus reconnects, close() does not hang', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('silent');
+  const proxy = await freezableProxy(b.url);
+  const seen: BusStatus[] = [];
+  // heartbeat 60 s: the deadlines, not the heartbeat, must be what notices the silence here
+  const bus = new RabbitMqBus({ url: proxy.url, prefix, requestTimeoutMs: 1_500, heartbeatSeconds: 60, reconnect: { initialMs: 100, maxMs: 500 } });
+  bus.onStatus((s) => void seen.push(s));
+  try {
+    await bus.ready();
+    const got: string[] = [];
+    await bus.subscribe('chat', (m) => void got.push(String(m.text_payload)));
+
+    proxy.freeze(true);
+    const t0 = Date.now();
+    await assert.rejects(bus.declareQueues([`${prefix}q`]), /did not answer within 1500 ms/);
+    const failedAfter = Date.now() - t0;
+    await waitFor(() => bus.state !== 'up', 'the bus to give up the silent connection');
+
+    proxy.freeze(false);
+    await waitFor(() => bus.state === 'up', 'the bus to reconnect once the broker answers again', 30_000);
+    await bus.publish('chat', text(1, { text_payload: 'after the silence' }));
+    await waitFor(() => got.includes('after the silence'), 'the subscription to work again after the reconnect');
+    // the state the UI shows says why
+    assert.ok(seen.some((s) => s.state !== 'up' && /queue\.declare\) did not answer within 1500 ms/.test(s.lastError ?? '')), JSON.stringify(seen));
+
+    proxy.freeze(true);
+    const t1 = Date.now();
+    await bus.close();
+    const closedAfter = Date.now() - t1;
+    t.diagnostic(`declare failed after ${failedAfter} ms; close() with a silent broker took ${closedAfter} ms`);
+    // bounds that only prove "does not hang" (the broker never answers in this phase)
+    assert.ok(failedAfter < 10_000, `the declare ended by its deadline (${failedAfter} ms)`);
+    assert.ok(closedAfter < 15_000, `close() ended though the broker never answered (${closedAfter} ms)`);
+  } finally {
+    await bus.close();
+    proxy.freeze(false);
+    await proxy.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
