@@ -164,17 +164,29 @@ function listRabbit(cmd: 'list_queues' | 'list_exchanges', prefix: string): stri
  */
 export const RABBIT_RESTART_MARKER = join(tmpdir(), 'switchboard-rabbitmq-restart.lock');
 
-function markerHolderAlive(): boolean {
-  if (!existsSync(RABBIT_RESTART_MARKER)) return false;
+/** Whether a pid file names a live process other than this one (a holder that died no longer counts). */
+function otherHolderAlive(file: string): boolean {
+  if (!existsSync(file)) return false;
   try {
-    const pid = Number(readFileSync(RABBIT_RESTART_MARKER, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
     process.kill(pid, 0); // throws when that process is gone
-    return pid !== process.pid;
+    return true;
   } catch {
     return false;
   }
 }
+
+/** Removes a pid file if this process holds it. */
+function releasePidFile(file: string): void {
+  try {
+    if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+const markerHolderAlive = (): boolean => otherHolderAlive(RABBIT_RESTART_MARKER);
 
 async function waitWhileRabbitRestarts(timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -199,11 +211,7 @@ export async function withRabbitRestartLock<T>(fn: () => Promise<T>, quietMs = 3
     while (otherRabbitConnections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     return await fn();
   } finally {
-    try {
-      if (readFileSync(RABBIT_RESTART_MARKER, 'utf8').trim() === String(process.pid)) unlinkSync(RABBIT_RESTART_MARKER);
-    } catch {
-      // already gone
-    }
+    releasePidFile(RABBIT_RESTART_MARKER);
   }
 }
 
@@ -214,33 +222,19 @@ export async function withRabbitRestartLock<T>(fn: () => Promise<T>, quietMs = 3
  * and returns its release.
  * Used to keep the Kafka broker-restart test and the per-hub topic tests (topic deletion, a second broker) apart:
  * run side by side, the restart test's consumers stalled after the restart (2 of 2 tries, 2026-12-06), which is
- * recorded as an open problem in issue 5; apart, each passes.
+ * recorded as an open problem in issue 5; apart, each passes. SWITCHBOARD_TEST_NOLOCK=1 turns the lock off, to try to
+ * reproduce that (not reproduced since: 3 of 3 side by side passed on 2026-12-06, once under two CPU burners).
  */
 export async function acquireExclusive(name: string, waitMs = 600_000): Promise<() => void> {
+  if (process.env.SWITCHBOARD_TEST_NOLOCK === '1') return () => undefined;
   const file = join(tmpdir(), `switchboard-${name}.lock`);
-  const holderAlive = (): boolean => {
-    try {
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const deadline = Date.now() + waitMs;
   for (;;) {
-    while (holderAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    while (otherHolderAlive(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     writeFileSync(file, String(process.pid));
     // two processes that wrote at once: the last write wins, the other waits for it
     await new Promise((r) => setTimeout(r, 100));
     if (readFileSync(file, 'utf8').trim() === String(process.pid) || Date.now() > deadline) break;
   }
-  return () => {
-    try {
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-    } catch {
-      // already gone
-    }
-  };
+  return () => releasePidFile(file);
 }
