@@ -18,6 +18,8 @@ export interface UiState {
   follow: boolean;
   /** The detail pane's width in px once someone resized it. */
   detailWidth: number | null;
+  /** Whether the Reconstruction pane was the view on screen (a reloaded webview comes back to it). */
+  reconstructionOpen: boolean;
 }
 
 export const INITIAL_UI_STATE: Readonly<UiState> = Object.freeze({
@@ -30,6 +32,7 @@ export const INITIAL_UI_STATE: Readonly<UiState> = Object.freeze({
   detailOpen: false,
   follow: true,
   detailWidth: null,
+  reconstructionOpen: false,
 });
 
 const TABS: ReadonlySet<string> = new Set<DetailTab>(['message', 'thread', 'agent']);
@@ -47,5 +50,6 @@ export function parseUiState(v: unknown): UiState {
     detailOpen: r.detailOpen === true,
     follow: r.follow !== false,
     detailWidth: typeof r.detailWidth === 'number' && r.detailWidth >= 100 && r.detailWidth <= 10_000 ? Math.round(r.detailWidth) : null,
+    reconstructionOpen: r.reconstructionOpen === true,
   };
 }

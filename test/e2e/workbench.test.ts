@@ -208,6 +208,12 @@ step('"Reconstruct Agent Context" from the palette (offline agents first) shows 
   await frame.locator('.toast', { hasText: 'No language model is available' }).waitFor({ state: 'visible', timeout: 15_000 });
   await shot('10-reconstruction-summarise');
 
+  // the webview is torn down while its tab is hidden; shown again, it comes back to the report it was showing
+  await runCommand('Developer: Show Running Extensions');
+  await page.locator('.runtime-extensions-editor').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await runCommand('Switchboard: Open Monitor');
+  await pane.locator('.rc-title', { hasText: 'Reconstruction of' }).waitFor({ state: 'visible', timeout: 30_000 });
+
   // the offline coder's context menu in the Agents view does the same
   await frame.locator('vscode-button.rc-open').click();
   await pane.waitFor({ state: 'hidden', timeout: 5_000 });

@@ -203,7 +203,9 @@ export class MonitorApp {
     if (n.type === HostNotification.Reconstruction) {
       this.reconstruction.show(n);
       this.reconstructionButton.hidden = false;
-      if (n.focus !== false) this.setReconstructionOpen(true);
+      // A new report opens the pane; a report re-sent to a reloaded webview (focus false) opens it only if it was
+      // the view on screen before the reload (the webview is torn down whenever its tab is hidden).
+      if (n.focus !== false || this.ui.reconstructionOpen) this.setReconstructionOpen(true);
     }
     this.markDirty(change);
   }
@@ -502,6 +504,10 @@ export class MonitorApp {
   /** Swaps the message view for the Reconstruction pane and back. */
   private setReconstructionOpen(open: boolean): void {
     const show = open && this.reconstruction.hasReport;
+    if (this.ui.reconstructionOpen !== show) {
+      this.ui.reconstructionOpen = show;
+      this.saveSoon();
+    }
     this.reconstruction.element.hidden = !show;
     this.body.hidden = show;
     document.body.classList.toggle('rc-mode', show);
