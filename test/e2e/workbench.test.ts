@@ -35,7 +35,9 @@ async function runCommand(title: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
-      await page.keyboard.press('Escape');
+      // Escape only to dismiss a leftover quick input or menu: pressed while the monitor has the focus it would be the
+      // monitor's own Escape (e.g. closing the Reconstruction pane)
+      if (await page.locator('.quick-input-widget:visible, .monaco-menu:visible').count()) await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 5_000 });
