@@ -2,7 +2,7 @@
 // what `switchboard tail` and `switchboard demo --with-hub` show.
 
 import type { LogEntry } from '../protocol/logEntry';
-import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
+import { CHAT_TYPES, HUB_USER_ID, HUB_USER_NAME, MessageType } from '../protocol/messageTypes';
 import type { AgentStatusEntryT } from '../protocol/schemas';
 import type { Palette, Paint } from './terminal';
 
@@ -83,7 +83,7 @@ export class TailPrinter {
 
   private who(id: string | undefined | null): string {
     if (!id) return '?';
-    return this.names.get(id) ?? id;
+    return this.names.get(id) ?? (id === HUB_USER_ID ? HUB_USER_NAME : id);
   }
 
   format(e: LogEntry): string {

@@ -7,11 +7,10 @@ import type { Envelope } from '../protocol/schemas';
 import type { AgentSnapshot } from '../protocol/logEntry';
 import type { AgentPresence, ClientRole } from '../protocol/messageTypes';
 import type { ErrorCode } from '../protocol/errors';
-import { ID_PREFIX, MessageType } from '../protocol/messageTypes';
+import { HUB_USER_ID, ID_PREFIX, MessageType } from '../protocol/messageTypes';
 import { newClientId } from '../protocol/ids';
 
-/** The built-in front-end session of the person at the UI (VS Code / CLI). Always exists. */
-export const HUB_USER_ID = 'web_switchboard';
+export { HUB_USER_ID };
 
 /** Ids no client may take: they mean something to the router. */
 const RESERVED_IDS: ReadonlySet<string> = new Set(['server', 'broadcast', 'broker', 'all', HUB_USER_ID]);

@@ -8,7 +8,7 @@ import type { Bus } from '../bus/bus';
 import { isoNow } from '../protocol/ids';
 import type { Connection } from './connection';
 import type { Registry } from './registry';
-import { HUB_USER_ID } from './registry';
+import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
 import type { AgentEventEvent, StatusLineEvent } from './hubEvents';
 
 /** The bus channel AGENT_EVENTs are published on (seed 000's pub/sub topic). */
@@ -42,7 +42,7 @@ export class StatusRouter {
 
   constructor(private readonly deps: StatusDeps) {
     this.sessions.set(HUB_USER_ID, {
-      snapshot: { session_id: HUB_USER_ID, name: 'You (VS Code / CLI)', connected: true, connected_at: isoNow(), status_lines: [] },
+      snapshot: { session_id: HUB_USER_ID, name: HUB_USER_NAME, connected: true, connected_at: isoNow(), status_lines: [] },
     });
   }
 

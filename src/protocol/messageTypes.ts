@@ -81,5 +81,10 @@ export const ID_PREFIX = {
   hub: 'hub_',
 } as const;
 
+/** The built-in front-end session of the person at the UI (VS Code / CLI): always there, never a connection. */
+export const HUB_USER_ID = 'web_switchboard';
+/** What the UIs call that session. */
+export const HUB_USER_NAME = 'You (VS Code / CLI)';
+
 export type ClientRole = 'agent' | 'frontend' | 'broker' | 'monitor';
 export type AgentPresence = 'online' | 'paused' | 'offline';

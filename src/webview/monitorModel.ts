@@ -9,6 +9,7 @@ import {
   type MonitorAgent,
   type MonitorHubInfo,
 } from '../protocol/webviewMessages';
+import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
 import { RingBuffer } from './ringBuffer';
 import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
 
@@ -280,7 +281,7 @@ export class MonitorModel {
   /** Per-agent derived state: kept live even while the table is paused. */
   /** An agent's name, else the name a front-end, monitor or broker registered with (seen in the stream), else the id. */
   displayName(id: string): string {
-    return this.agents.get(id)?.agent_name || this.clientNames.get(id) || id;
+    return this.agents.get(id)?.agent_name || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);
   }
 
   private learnClientName(e: LogEntry): void {

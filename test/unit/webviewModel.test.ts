@@ -257,4 +257,6 @@ test('front-ends and monitors are shown by the name they registered with, learnt
   assert.equal(m.displayName('mon_1'), 'browser monitor');
   assert.equal(m.displayName('web_2'), 'web_2');
   assert.equal(m.displayName('user_x'), 'user_x');
+  // the built-in session of the person at VS Code / the CLI never registers: it has a name of its own
+  assert.equal(m.displayName('web_switchboard'), 'You (VS Code / CLI)');
 });
