@@ -24,7 +24,8 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Bus, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 import { DedupWindow } from './dedup';
-import { StatusListeners, Waiters, envelopeId, parseEnvelope, withTimeout } from './busSupport';
+import { envelopeId, parseEnvelope, withTimeout } from './busSupport';
+import { BrokerBusBase } from './brokerBusBase';
 import {
   DEFAULT_TOPIC_PREFIX,
   kafkaBrokersFromEnv,
@@ -119,8 +120,10 @@ const MAX_PLANS = 10_000;
 /** What eachMessage answers for a message handled synchronously (kafkajs awaits it). */
 const SETTLED: Promise<void> = Promise.resolve();
 
-export class KafkaBus implements Bus {
+export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
   readonly kind = 'kafka' as const;
+  protected readonly label = 'Kafka';
+  protected readonly unreachableHint = 'Is the broker running (tools/kafka/kafka.sh start) and is the bootstrap list right?';
   readonly brokers: string[];
   private readonly kafka: Kafka;
   private readonly admin: Admin;
@@ -129,15 +132,12 @@ export class KafkaBus implements Bus {
   private main: Lane;
   /** Made on the first publish to an instance channel (see Lane). */
   private instanceLane: Lane | undefined;
-  private readonly log: Logger;
+  protected readonly log: Logger;
   private readonly topicPrefix: string;
   private readonly groupPrefix: string;
   private readonly names: KafkaNames;
   private readonly partitions: number;
   private readonly replicationFactor: number;
-  private readonly initialMs: number;
-  private readonly maxMs: number;
-  private readonly jitter: number;
   private readonly maxBuffered: number;
   private readonly maxBatch: number;
   private readonly dedupSize: number;
@@ -149,29 +149,20 @@ export class KafkaBus implements Bus {
   private readonly clientId: string;
   private readonly kafkaRetry: { initialRetryTime: number; maxRetryTime: number; retries: number };
 
-  private current: BusState = 'connecting';
-  private lastError: string | undefined;
-  private attempt = 0;
-  private published = 0;
-  private received = 0;
-  private closed = false;
   private subCounter = 0;
   private failedSends = 0;
 
   private readonly pending: Outgoing[] = [];
   private pumping: Promise<void> | undefined;
-  private readonly idleWaiters = new Waiters();
-  private readonly readyWaiters = new Waiters();
   private readonly ensured = new Set<string>();
   private readonly plans = new Map<string, TopicPlan>();
   private readonly creating = new Map<string, Promise<void>>();
-  private readonly subs = new Set<Subscription>();
-  private readonly listeners = new StatusListeners();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly starting: Promise<void>;
 
   constructor(opts: KafkaBusOptions = {}) {
+    super(opts.reconnect);
     this.names = opts.names ?? kafkaNamesFromEnv();
     this.brokers = opts.brokers ?? kafkaBrokersFromEnv();
     this.clientId = opts.clientId ?? `switchboard-${randomBytes(4).toString('hex')}`;
@@ -179,9 +170,6 @@ export class KafkaBus implements Bus {
     this.groupPrefix = opts.groupPrefix ?? (process.env.KAFKA_CONSUMER_GROUP_PREFIX?.trim() || 'switchboard');
     this.partitions = Math.max(1, Math.min(opts.partitions ?? 3, 64));
     this.replicationFactor = opts.replicationFactor ?? -1;
-    this.initialMs = opts.reconnect?.initialMs ?? 200;
-    this.maxMs = opts.reconnect?.maxMs ?? 5_000;
-    this.jitter = opts.reconnect?.jitter ?? 0.3;
     this.maxBuffered = opts.maxBuffered ?? 50_000;
     this.maxBatch = opts.maxBatch ?? 500;
     this.dedupSize = opts.dedupWindow ?? 10_000;
@@ -208,21 +196,12 @@ export class KafkaBus implements Bus {
     this.starting = this.start();
   }
 
-  get state(): BusState {
-    return this.current;
+  protected displayUrl(): string {
+    return `kafka://${this.brokers.join(',')}`;
   }
 
-  status(): BusStatus {
-    const s: BusStatus = {
-      kind: 'kafka',
-      state: this.current,
-      url: `kafka://${this.brokers.join(',')}`,
-      reconnectAttempt: this.attempt,
-      published: this.published,
-      received: this.received,
-    };
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+  protected override address(): string {
+    return this.brokers.join(',');
   }
 
   /** The topic a channel is carried on (see kafkaConfig.ts). */
@@ -249,32 +228,6 @@ export class KafkaBus implements Bus {
   /** Produce attempts that failed and were retried by the bus (after kafkajs's own retries gave up). */
   get sendRetries(): number {
     return this.failedSends;
-  }
-
-  /** Duplicates dropped by de-duplication, over all subscriptions. */
-  get duplicatesDropped(): number {
-    let n = 0;
-    for (const s of this.subs) n += s.dedup.dropped;
-    return n;
-  }
-
-  onStatus(listener: (status: BusStatus) => void): () => void {
-    return this.listeners.add(listener);
-  }
-
-  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs or when the bus closes. */
-  async ready(timeoutMs = 10_000): Promise<void> {
-    if (this.current !== 'up' && !this.closed) await this.readyWaiters.wait(timeoutMs);
-    if (this.closed) throw new SwitchboardError('shutdown', 'The Kafka bus is closed.');
-    if (this.current !== 'up') {
-      throw new SwitchboardError(
-        'bus_down',
-        `Kafka at ${this.brokers.join(',')} did not answer within ${timeoutMs} ms` +
-          (this.lastError ? ` (${this.lastError})` : '') +
-          '. Is the broker running (tools/kafka/kafka.sh start) and is the bootstrap list right?',
-        { retriable: true },
-      );
-    }
   }
 
   // --- publishing ---------------------------------------------------------------------------------------------
@@ -761,15 +714,6 @@ export class KafkaBus implements Bus {
   private setState(state: BusState): void {
     this.current = state;
     this.listeners.emit(this.status(), this.log);
-  }
-
-  private noteError(err: unknown): void {
-    this.lastError = errorMessage(err);
-  }
-
-  private backoff(n: number): number {
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(Math.max(n, 1) - 1, 30));
-    return Math.max(0, Math.min(this.maxMs, base * (1 + this.jitter * (Math.random() * 2 - 1))));
   }
 
   /** A delay that close() cuts short. */

@@ -18,7 +18,8 @@ import {
   type Unsubscribe,
 } from './bus';
 import { DedupWindow } from './dedup';
-import { StatusListeners, Waiters, parseEnvelope, withTimeout } from './busSupport';
+import { parseEnvelope, withTimeout } from './busSupport';
+import { BrokerBusBase } from './brokerBusBase';
 import { AckBatcher } from './rabbitAcks';
 
 export interface RabbitMqBusOptions {
@@ -103,27 +104,20 @@ export function redactAmqpUrl(url: string): string {
   }
 }
 
-export class RabbitMqBus implements Bus {
+export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
   readonly kind = 'rabbitmq' as const;
+  protected readonly label = 'RabbitMQ';
+  protected readonly unreachableHint = 'Is the broker running and are the URL and credentials right?';
   private readonly url: string;
   private readonly prefix: string;
   private readonly exchange: string;
   private readonly prefetch: number;
-  private readonly initialMs: number;
-  private readonly maxMs: number;
-  private readonly jitter: number;
   private readonly maxBuffered: number;
   private readonly maxInflight: number;
   private readonly dedupSize: number;
   private readonly closeGraceMs: number;
-  private readonly log: Logger;
+  protected readonly log: Logger;
 
-  private current: BusState = 'connecting';
-  private lastError: string | undefined;
-  private attempt = 0;
-  private published = 0;
-  private received = 0;
-  private closed = false;
   private generation = 0;
 
   private conn: ChannelModel | undefined;
@@ -133,7 +127,6 @@ export class RabbitMqBus implements Bus {
   private subAcks: AckBatcher | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
-  private readonly readyWaiters = new Waiters();
 
   private readonly pending: Outgoing[] = [];
   private readonly inflight = new Set<Outgoing>();
@@ -141,23 +134,18 @@ export class RabbitMqBus implements Bus {
   private waitingDrain = false;
   private blocked = false;
   private drainWaits = 0;
-  private readonly idleWaiters = new Waiters();
 
   /** `queue:` channels declared on the current connection; cleared on reconnect. */
   private readonly declaredQueues = new Set<string>();
   /** Queues to declare after every reconnect (declareQueues()). */
   private readonly knownQueues = new Set<string>();
-  private readonly subs = new Set<Subscription>();
-  private readonly listeners = new StatusListeners();
 
   constructor(opts: RabbitMqBusOptions) {
+    super(opts.reconnect);
     this.url = withHeartbeat(opts.url, opts.heartbeatSeconds ?? 10);
     this.prefix = opts.prefix ?? '';
     this.exchange = this.prefix + (opts.exchange ?? 'switchboard.bus');
     this.prefetch = opts.prefetch ?? 100;
-    this.initialMs = opts.reconnect?.initialMs ?? 200;
-    this.maxMs = opts.reconnect?.maxMs ?? 5_000;
-    this.jitter = opts.reconnect?.jitter ?? 0.3;
     this.maxBuffered = opts.maxBuffered ?? 50_000;
     this.maxInflight = opts.maxInflight ?? 1_000;
     this.dedupSize = opts.dedupWindow ?? 10_000;
@@ -171,21 +159,8 @@ export class RabbitMqBus implements Bus {
   private readonly connectionName: string;
   private readonly requestTimeoutMs: number;
 
-  get state(): BusState {
-    return this.current;
-  }
-
-  status(): BusStatus {
-    const s: BusStatus = {
-      kind: 'rabbitmq',
-      state: this.current,
-      url: redactAmqpUrl(this.url),
-      reconnectAttempt: this.attempt,
-      published: this.published,
-      received: this.received,
-    };
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+  protected displayUrl(): string {
+    return redactAmqpUrl(this.url);
   }
 
   /** Messages accepted by publish() and not yet confirmed by the broker. */
@@ -196,31 +171,6 @@ export class RabbitMqBus implements Bus {
   /** How often publishing paused because amqplib's buffer was full (publish() returned false) until 'drain'. */
   get backpressureWaits(): number {
     return this.drainWaits;
-  }
-
-  /** Duplicates dropped by de-duplication, over all subscriptions. */
-  get duplicatesDropped(): number {
-    let n = 0;
-    for (const s of this.subs) n += s.dedup.dropped;
-    return n;
-  }
-
-  onStatus(listener: (status: BusStatus) => void): () => void {
-    return this.listeners.add(listener);
-  }
-
-  /** Resolves once the bus is up (immediately if it is); rejects after timeoutMs or when the bus closes. */
-  async ready(timeoutMs = 10_000): Promise<void> {
-    if (this.current !== 'up' && !this.closed) await this.readyWaiters.wait(timeoutMs);
-    if (this.closed) throw new SwitchboardError('shutdown', 'The RabbitMQ bus is closed.');
-    if (this.current === 'up') return;
-    throw new SwitchboardError(
-      'bus_down',
-      `RabbitMQ at ${redactAmqpUrl(this.url)} did not answer within ${timeoutMs} ms` +
-        (this.lastError ? ` (${this.lastError})` : '') +
-        '. Is the broker running and are the URL and credentials right?',
-      { retriable: true },
-    );
   }
 
   // --- publishing ---------------------------------------------------------------------------------------------
@@ -597,10 +547,6 @@ export class RabbitMqBus implements Bus {
     this.listeners.emit(this.status(), this.log);
   }
 
-  private noteError(err: unknown): void {
-    this.lastError = errorMessage(err);
-  }
-
   private async connectOnce(): Promise<void> {
     if (this.closed) return;
     this.setState('connecting');
@@ -712,8 +658,7 @@ export class RabbitMqBus implements Bus {
   private scheduleReconnect(): void {
     if (this.closed || this.reconnectTimer) return;
     this.attempt++;
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt - 1, 30));
-    const delay = Math.max(0, Math.min(this.maxMs, base * (1 + this.jitter * (Math.random() * 2 - 1))));
+    const delay = this.backoff(this.attempt);
     this.setState('down');
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
