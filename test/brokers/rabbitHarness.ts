@@ -2,11 +2,87 @@
 // frames, and a raw AMQP connection to look at queues the way a seed client would.
 
 import WebSocket from 'ws';
+import type { TestContext } from 'node:test';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { Hub } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import type { Envelope } from '../../src/protocol/schemas';
-import { waitFor } from './helpers';
+import { AgentClient, type AgentClientOptions } from '../../src/sdk/agentClient';
+import { RoutingBroker, type RoutingBrokerOptions } from '../../src/cli/broker';
+import { seedQueueNames } from '../../src/hub/seedTopology';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+
+type RawAmqp = Awaited<ReturnType<typeof rawAmqp>>;
+
+/**
+ * One test's share of the real RabbitMQ: a unique prefix and its seed queue names, and hubs, routing brokers, SDK
+ * agents, raw clients and a raw AMQP connection made through it. When the test ends (pass or fail) they are closed
+ * in that order (clients first, hubs last, the newest hub first) and everything under the prefix is deleted.
+ */
+export interface RabbitWorld {
+  url: string;
+  prefix: string;
+  queues: ReturnType<typeof seedQueueNames>;
+  hub(options?: Partial<HubOptions>): Promise<Hub>;
+  /** A routing broker (`switchboard broker`), started; by default also registered with a hub. */
+  broker(options?: Partial<RoutingBrokerOptions>, opts?: { register?: boolean }): Promise<RoutingBroker>;
+  /** An SDK agent, connected; `reply` makes it answer every message with reply(text). */
+  agent(options: AgentClientOptions, reply?: (text: string) => string): Promise<AgentClient>;
+  client(url: string): Promise<RawClient>;
+  amqp(): Promise<RawAmqp>;
+}
+
+export async function rabbitWorld(t: TestContext, label: string): Promise<RabbitWorld | undefined> {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return undefined;
+  const prefix = uniquePrefix(label);
+  const clients: RawClient[] = [];
+  const agents: AgentClient[] = [];
+  const brokers: RoutingBroker[] = [];
+  const hubs: Hub[] = [];
+  let amqp: RawAmqp | undefined;
+  t.after(async () => {
+    for (const c of clients) await c.close();
+    for (const a of agents) await a.close().catch(() => undefined);
+    for (const br of brokers) await br.stop().catch(() => undefined);
+    for (const h of hubs.reverse()) await h.stop().catch(() => undefined);
+    await amqp?.conn.close().catch(() => undefined);
+    await cleanupRabbit(b.url, { prefix });
+  });
+  return {
+    url: b.url,
+    prefix,
+    queues: seedQueueNames(prefix),
+    async hub(options = {}) {
+      const h = await startRabbitHub(b.url, prefix, options);
+      hubs.push(h);
+      return h;
+    },
+    async broker(options = {}, opts = {}) {
+      const br = new RoutingBroker({ rabbitmqUrl: b.url, queuePrefix: prefix, ...options });
+      brokers.push(br);
+      await br.start();
+      if (opts.register !== false) await br.registered();
+      return br;
+    },
+    async agent(options, reply) {
+      const a = new AgentClient(options);
+      agents.push(a);
+      if (reply) a.onMessage((m, ctx) => ctx.reply(reply(String(m.text_payload))));
+      await a.connect();
+      return a;
+    },
+    async client(url) {
+      const c = await RawClient.open(url);
+      clients.push(c);
+      return c;
+    },
+    async amqp() {
+      amqp ??= await rawAmqp(b.url);
+      return amqp;
+    },
+  };
+}
 
 export async function startRabbitHub(url: string, prefix: string, options: Partial<HubOptions> = {}): Promise<Hub> {
   const hub = new Hub({
