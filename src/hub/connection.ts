@@ -41,6 +41,9 @@ const ABUSE_STRIKES = 10;
 
 export type RateVerdict = 'ok' | 'limited' | 'abuse';
 
+/** A Buffer of UTF-8 JSON goes out as a text frame. */
+const AS_TEXT = { binary: false } as const;
+
 let serialCounter = 0;
 
 /**
@@ -149,7 +152,7 @@ export class Connection {
     }
     if (this.corkedSocket === undefined) this.cork();
     if (typeof data === 'string') this.ws.send(data);
-    else this.ws.send(data, { binary: false });
+    else this.ws.send(data, AS_TEXT);
     this.framesOut++;
     this.bytesOut += len;
     return true;

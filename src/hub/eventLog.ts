@@ -8,6 +8,7 @@ import type { ClientRole } from '../protocol/messageTypes';
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
 import { silentLogger } from '../protocol/logger';
+import type { JsonWriter } from './jsonWriter';
 
 export interface EventLogOptions {
   ringSize: number;
@@ -166,8 +167,21 @@ export class EventLog {
    * For a recent entry recorded with its frame's text, the body is not serialised again but spliced in.
    */
   json(entry: LogEntry): string {
-    if (entry === this.current && this.currentBody !== undefined) return recordedJson(entry, this.currentBody);
-    return JSON.stringify(entry);
+    if (entry !== this.current || this.currentBody === undefined) return JSON.stringify(entry);
+    return recordedHead(entry) + this.currentBody + '}';
+  }
+
+  /**
+   * The same JSON as json(entry), written as UTF-8 into `w` (monitor frames). For the entry being appended, its head
+   * and its body's JSON (the frame's text) are written one after the other: the entry's JSON is never built as one
+   * string (which would copy the body once more, and then be copied into the buffer).
+   */
+  writeJson(entry: LogEntry, w: JsonWriter): void {
+    const body = entry === this.current ? this.currentBody : undefined;
+    if (body === undefined) return w.text(JSON.stringify(entry));
+    w.text(recordedHead(entry));
+    w.text(body);
+    w.text('}');
   }
 
   private insert(entry: LogEntry, bodyJson: string | undefined): void {
@@ -272,10 +286,11 @@ export class EventLog {
 }
 
 /**
- * JSON.stringify(entry) for an entry built by record(), with its body already serialised: the same keys in the same
- * order (record() builds every entry in this order), written out directly — about twice as fast as serialising.
+ * JSON.stringify(entry) up to its body, for an entry built by record() whose body is already serialised: the same keys
+ * in the same order (record() builds every entry in this order), written out directly — several times faster than
+ * serialising. The body's JSON and '}' follow.
  */
-function recordedJson(e: LogEntry, bodyJson: string): string {
+function recordedHead(e: LogEntry): string {
   let s = '{"seq":' + e.seq + ',"time":' + e.time + ',"direction":"' + e.direction + '","message_type":' + JSON.stringify(e.message_type);
   if (e.client_id !== undefined) s += ',"client_id":' + JSON.stringify(e.client_id);
   if (e.role !== undefined) s += ',"role":"' + e.role + '"';
@@ -288,7 +303,7 @@ function recordedJson(e: LogEntry, bodyJson: string): string {
   s += ',"size":' + e.size;
   if (e.truncated !== undefined) s += ',"truncated":' + e.truncated;
   if (e.recipients !== undefined) s += ',"recipients":' + e.recipients;
-  return s + ',"body":' + bodyJson + '}';
+  return s + ',"body":';
 }
 
 function csvCell(s: string): string {

@@ -144,7 +144,7 @@ export class Hub {
     this.monitorStreams = new MonitorStreams(
       { batchMs: this.opts.monitorBatchMs, maxPending: this.opts.monitorMaxPending, maxBufferedBytes: this.opts.maxBufferedBytes / 2 },
       (conn, data) => conn.sendRaw(data),
-      (entry) => this.log.json(entry),
+      (entry, w) => this.log.writeJson(entry, w),
     );
     this.unsubLog = this.log.onAppend((entry) => {
       this.monitorStreams.push(entry);

@@ -3,14 +3,16 @@
 // and is told how many (`dropped`) instead of stalling the hub or growing memory.
 //
 // Live entries wait in one queue shared by every monitor; each monitor keeps a cursor into it. Each entry is encoded
-// once, as it is appended (the event log hands over its JSON then, built around the frame's own text), into the
-// frames of the next batch; at the batch tick those same bytes go to every monitor that is caught up. A hundred
-// monitors cost one serialisation and a hundred socket writes, and the work is spread over the appends instead of
-// stalling the hub at each tick. A monitor that is behind (its socket was backed up) gets frames built from the queue.
+// once, as it is appended (the event log writes its JSON then, the frame's own bytes copied in as its body), straight
+// into the frames of the next batch; at the batch tick those same bytes go to every monitor that is caught up. A
+// hundred monitors cost one serialisation and a hundred socket writes, and the work is spread over the appends instead
+// of stalling the hub at each tick. The queue remembers where each entry's bytes sit in those frames, so a monitor that
+// is behind (its socket was backed up) gets frames copied from them: no JSON string per entry is ever built or kept.
 
 import type { LogEntry } from '../protocol/logEntry';
 import { MessageType } from '../protocol/messageTypes';
 import type { Connection } from './connection';
+import { JsonWriter } from './jsonWriter';
 
 export interface MonitorOptions {
   batchMs: number;
@@ -39,29 +41,29 @@ interface MonitorState {
 export class MonitorStreams {
   private readonly monitors = new Map<Connection, MonitorState>();
   private timer: NodeJS.Timeout | undefined;
-  /** Live entries not yet sent to every monitor; queue[i] has absolute position base + i. */
-  private queue: LogEntry[] = [];
-  /** queue[i] as JSON (encoded once, when appended: a monitor that is behind does not cost a second serialisation). */
-  private queueJson: string[] = [];
+  /**
+   * Live entries not yet sent to every monitor, entry i at absolute position base + i: the sealed frame holding its
+   * JSON (undefined while that frame is still open) and its byte range there (qOff[2i], qOff[2i + 1]).
+   */
+  private qFrame: (Buffer | undefined)[] = [];
+  private qOff: number[] = [];
   private base = 0;
-  /** Where frames are assembled (see encode). */
-  private scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
-  private used = 0;
+  /** Where frames for monitors that are behind, and backlogs, are assembled (see encode). */
+  private readonly scratch = new JsonWriter(64 * 1024);
   /** The next batch, encoded as entries arrive: frames for positions [liveFrom, head), the last one still open. */
   private liveFrom = 0;
   private liveFrames: Buffer[] = [];
-  private live = Buffer.allocUnsafe(64 * 1024);
-  private liveUsed = 0;
+  private readonly live = new JsonWriter(64 * 1024);
   private liveCount = 0;
 
   /**
-   * @param toJson an entry as JSON (the event log's cached serialisation)
    * @param sendRaw writes an encoded frame to one monitor; false when it was not sent
+   * @param writeJson writes an entry's JSON into a sink (the event log's, which copies the frame's bytes as the body)
    */
   constructor(
     private readonly opts: MonitorOptions,
     private readonly sendRaw: (conn: Connection, data: Buffer) => boolean,
-    private readonly toJson: (entry: LogEntry) => string = (e) => JSON.stringify(e),
+    private readonly writeJson: (entry: LogEntry, w: JsonWriter) => void = (e, w) => w.text(JSON.stringify(e)),
   ) {}
 
   get count(): number {
@@ -70,11 +72,11 @@ export class MonitorStreams {
 
   /** Entries held for monitors that have not received them yet (shared by all monitors). */
   get queued(): number {
-    return this.queue.length;
+    return this.qFrame.length;
   }
 
   private get head(): number {
-    return this.base + this.queue.length;
+    return this.base + this.qFrame.length;
   }
 
   add(conn: Connection, backlog: LogEntry[]): void {
@@ -92,8 +94,8 @@ export class MonitorStreams {
     this.monitors.delete(conn);
     if (this.monitors.size === 0) {
       this.stop();
-      this.queue = [];
-      this.queueJson = [];
+      this.qFrame = [];
+      this.qOff = [];
       this.base = 0;
       this.resetLive(0);
     } else this.trim();
@@ -102,10 +104,10 @@ export class MonitorStreams {
   /** A new log entry: queued once for every monitor, and encoded into the next batch. */
   push(entry: LogEntry): void {
     if (this.monitors.size === 0) return;
-    this.queue.push(entry);
-    this.queueJson.push(this.appendLive(entry));
+    this.appendLive(entry);
     // Nobody may have more than maxPending waiting: beyond, the oldest go (counted per monitor at its next flush).
-    if (this.queue.length > this.opts.maxPending * 2) this.dropOldest(this.queue.length - this.opts.maxPending);
+    const n = this.qFrame.length;
+    if (n > this.opts.maxPending * 2) this.dropOldest(n - this.opts.maxPending);
     this.ensureTimer();
   }
 
@@ -125,22 +127,22 @@ export class MonitorStreams {
   }
 
   private dropOldest(n: number): void {
-    this.queue = this.queue.slice(n);
-    this.queueJson = this.queueJson.slice(n);
+    this.qFrame = this.qFrame.slice(n);
+    this.qOff = this.qOff.slice(2 * n);
     this.base += n;
   }
 
   /** Forgets live entries every monitor has received, and those beyond the pending bound. */
   private trim(): void {
-    if (this.queue.length === 0) return;
+    if (this.qFrame.length === 0) return;
     let min = this.head;
     for (const s of this.monitors.values()) if (s.cursor < min) min = s.cursor;
     min = Math.max(min, this.head - this.opts.maxPending);
     if (min >= this.head) {
       this.base = this.head;
-      this.queue = [];
-      this.queueJson = [];
-    } else if (min - this.base > 0 && (min - this.base >= 1024 || min - this.base >= this.queue.length / 2)) {
+      this.qFrame = [];
+      this.qOff = [];
+    } else if (min - this.base > 0 && (min - this.base >= 1024 || min - this.base >= this.qFrame.length / 2)) {
       this.dropOldest(min - this.base);
     }
   }
@@ -188,7 +190,7 @@ export class MonitorStreams {
       const key = `${from}:${to}:${s.dropped}`;
       let data = built.get(key);
       if (!data) {
-        data = this.encode(this.queueJson, from - this.base, to - this.base, s.dropped);
+        data = this.encodeQueued(from - this.base, to - this.base, s.dropped);
         built.set(key, data);
       }
       s.cursor = to;
@@ -201,19 +203,21 @@ export class MonitorStreams {
   private resetLive(at: number): void {
     this.liveFrom = at;
     this.liveFrames = [];
-    this.liveUsed = 0;
+    this.live.used = 0;
     this.liveCount = 0;
   }
 
-  private appendLive(entry: LogEntry): string {
-    const json = this.toJson(entry);
+  private appendLive(entry: LogEntry): void {
+    const w = this.live;
     if (this.liveCount === 0) {
-      this.liveUsed = 0;
-      this.liveWrite(FRAME_HEAD);
-    } else this.liveWrite(',');
-    this.liveWrite(json);
+      w.used = 0;
+      w.text(FRAME_HEAD);
+    } else w.text(',');
+    const start = w.used;
+    this.writeJson(entry, w);
+    this.qFrame.push(undefined);
+    this.qOff.push(start, w.used);
     if (++this.liveCount === ENTRIES_PER_FRAME) this.liveFrames.push(this.sealLive());
-    return json;
   }
 
   /** The batch since the last tick (undefined when empty); the open frame is closed. */
@@ -225,50 +229,44 @@ export class MonitorStreams {
   }
 
   private sealLive(): Buffer {
-    this.liveWrite(']}');
-    const out = Buffer.allocUnsafe(this.liveUsed);
-    this.live.copy(out, 0, 0, this.liveUsed);
-    this.liveUsed = 0;
+    this.live.text(']}');
+    const out = this.live.take(SCRATCH_KEEP_BYTES);
+    // the entries of this frame (the last liveCount of the queue, fewer if the oldest were dropped meanwhile) now know
+    // where their bytes are
+    const q = this.qFrame;
+    for (let i = Math.max(0, q.length - this.liveCount); i < q.length; i++) q[i] = out;
     this.liveCount = 0;
-    if (this.live.length > SCRATCH_KEEP_BYTES) this.live = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
     return out;
-  }
-
-  private liveWrite(s: string): void {
-    if (this.live.length - this.liveUsed < s.length * 3) {
-      const grown = Buffer.allocUnsafe(Math.max(this.liveUsed + s.length * 3, this.live.length * 2));
-      this.live.copy(grown, 0, 0, this.liveUsed);
-      this.live = grown;
-    }
-    this.liveUsed += this.live.write(s, this.liveUsed, 'utf8');
   }
 
   /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */
-  private encode(entries: readonly (LogEntry | string)[], from: number, to: number, dropped: number): Buffer {
+  private encode(entries: readonly LogEntry[], from: number, to: number, dropped: number): Buffer {
     // Each entry's JSON is written straight into a reused scratch buffer: no frame-sized string is ever built.
-    this.used = 0;
-    this.write(FRAME_HEAD);
+    const w = this.scratch;
+    w.used = 0;
+    w.text(FRAME_HEAD);
     for (let i = from; i < to; i++) {
-      if (i > from) this.write(',');
-      const e = entries[i]!;
-      this.write(typeof e === 'string' ? e : this.toJson(e));
+      if (i > from) w.text(',');
+      this.writeJson(entries[i]!, w);
     }
-    this.write(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
-    const out = Buffer.allocUnsafe(this.used);
-    this.scratch.copy(out, 0, 0, this.used);
-    if (this.scratch.length > SCRATCH_KEEP_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_KEEP_BYTES);
-    return out;
+    return this.sealScratch(dropped);
   }
 
-  private write(s: string): void {
-    // UTF-8 needs at most 3 bytes per UTF-16 unit
-    if (this.scratch.length - this.used < s.length * 3) {
-      const need = this.used + s.length * 3;
-      const grown = Buffer.allocUnsafe(Math.max(need, this.scratch.length * 2));
-      this.scratch.copy(grown, 0, 0, this.used);
-      this.scratch = grown;
+  /** The same for queued entries [from, to) (queue indices): their bytes copied from the frames they went out in. */
+  private encodeQueued(from: number, to: number, dropped: number): Buffer {
+    const w = this.scratch;
+    w.used = 0;
+    w.text(FRAME_HEAD);
+    for (let i = from; i < to; i++) {
+      if (i > from) w.text(',');
+      w.bytes(this.qFrame[i]!, this.qOff[2 * i]!, this.qOff[2 * i + 1]!);
     }
-    this.used += this.scratch.write(s, this.used, 'utf8');
+    return this.sealScratch(dropped);
+  }
+
+  private sealScratch(dropped: number): Buffer {
+    this.scratch.text(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
+    return this.scratch.take(SCRATCH_KEEP_BYTES);
   }
 
   private ensureTimer(): void {
