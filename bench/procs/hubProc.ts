@@ -1,6 +1,8 @@
 // A hub in its own process for benchmarks, reporting its memory and CPU over IPC.
 // BENCH_HEAP_PROF=1 samples every allocation site (collected objects included, so short-lived garbage shows) and writes
-// bench/results/prof/hub-<pid>.heapprofile when stopped: where the bytes per message come from.
+// bench/results/prof/hub-<pid>.heapprofile when stopped: where the bytes per message come from. The `cpuProfile` command
+// profiles one phase of a scenario (e.g. idle presence, not the registrations before it) into
+// bench/results/prof/hub-<pid>-<label>.cpuprofile.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector';
@@ -8,28 +10,48 @@ import { Hub } from '../../src/hub/hub';
 import { serveIpc } from '../lib';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
-const session = process.env.BENCH_HEAP_PROF ? new Session() : undefined;
+const heapProfile = Boolean(process.env.BENCH_HEAP_PROF);
+let session: Session | undefined;
 
 function post(method: string, params?: object): Promise<unknown> {
+  if (!session) {
+    session = new Session();
+    session.connect();
+  }
   return new Promise((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
+function writeProfile(name: string, profile: unknown): string {
+  const dir = join(__dirname, '..', 'results', 'prof');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(profile));
+  return file;
+}
+
+/** CPU profile of the next `ms` milliseconds. */
+async function cpuProfile(arg: unknown): Promise<string> {
+  const { ms, label } = arg as { ms: number; label: string };
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  await new Promise((r) => setTimeout(r, ms));
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  return writeProfile(`hub-${process.pid}-${label}.cpuprofile`, profile);
+}
+
 async function main(): Promise<void> {
-  if (session) {
-    session.connect();
+  if (heapProfile) {
     await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   }
   const hub = new Hub({ port: 0, token: 'bench', rateLimitPerSecond: 1_000_000, ...opts });
   await hub.start();
-  serveIpc({ hubStats: () => hub.stats() }, async () => {
+  serveIpc({ hubStats: () => hub.stats(), cpuProfile }, async () => {
     await hub.stop('bench done');
-    if (session) {
+    if (heapProfile) {
       const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
-      const dir = join(__dirname, '..', 'results', 'prof');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, `hub-${process.pid}.heapprofile`), JSON.stringify(profile));
-      session.disconnect();
+      writeProfile(`hub-${process.pid}.heapprofile`, profile);
     }
+    session?.disconnect();
   });
   process.send?.({ type: 'ready', port: hub.port, token: hub.token });
 }
