@@ -2,6 +2,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import WebSocket from 'ws';
 
 export interface ProcStats {
@@ -22,10 +23,27 @@ export interface BenchProc {
 
 let callSeq = 0;
 
-/** Fork bench/procs/<name>.ts under tsx with --expose-gc; resolves when it reports READY {port, token}. */
+const built = new Map<string, string>();
+
+/**
+ * bench/procs/<name>.ts bundled the way esbuild.mjs bundles the product (node20, CommonJS, no keepNames), into
+ * bench/.build/ once per run: the hub measured is the code that ships in dist/, not tsx's on-the-fly transform,
+ * whose keepNames wraps every function and closure it creates in a defineProperty call.
+ */
+function bundled(name: string): string {
+  let file = built.get(name);
+  if (!file) {
+    file = join(__dirname, '.build', `${name}.js`);
+    buildSync({ entryPoints: [join(__dirname, 'procs', `${name}.ts`)], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' });
+    built.set(name, file);
+  }
+  return file;
+}
+
+/** Fork bench/procs/<name>.ts (bundled) with --expose-gc; resolves when it reports READY {port, token}. */
 export function startProc(name: string, args: Record<string, unknown> = {}): Promise<BenchProc> {
-  const child = fork(join(__dirname, 'procs', `${name}.ts`), [JSON.stringify(args)], {
-    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && name === 'hubProc' ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : []), ...(process.env.BENCH_TRACE_GC && name === 'hubProc' ? ['--trace-gc'] : [])],
+  const child = fork(bundled(name), [JSON.stringify(args)], {
+    execArgv: ['--enable-source-maps', '--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_CPU_PROF && name === 'hubProc' ? ['--cpu-prof', '--cpu-prof-dir=bench/results/prof'] : []), ...(process.env.BENCH_TRACE_GC && name === 'hubProc' ? ['--trace-gc'] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (v: unknown) => void>();

@@ -352,19 +352,34 @@ async function idleCpu(p: BenchProc, windowMs: number): Promise<number> {
 
 /**
  * `n` idle agents from SWARMS client processes connecting at once (100 at a time in all): the time from `go` until
- * all are up. A ws client spends about as much CPU on a connection as the server does, so one client process caps
- * bare ws and the hub alike near the same rate (the registration figure then measures the client); two share the
- * load, the same for ours and the baseline.
+ * all are up, after a warm-up of the same work on the same server (WARMUP_PER_SWARM each, closed again), so the rate
+ * is the server's compiled path rather than V8 warming up. The clients are lean (procs/lightWs.ts) and split over two
+ * processes, the same for ours and the baseline: on two cores the load generator's own CPU otherwise sets the rate.
  */
 const SWARMS = 2;
-async function swarmUp(url: string, n: number, register: boolean): Promise<{ procs: BenchProc[]; elapsedMs: number; registered: number }> {
+/** Registrations (connections, for bare ws) each swarm makes and closes before the timed run, on either server. */
+const WARMUP_PER_SWARM = 200;
+interface Swarm {
+  procs: BenchProc[];
+  /** Connects (and registers) the n, timed from the moment every swarm starts. */
+  go(): Promise<{ elapsedMs: number; registered: number }>;
+}
+async function swarmReady(url: string, n: number, register: boolean): Promise<Swarm> {
   const k = n >= SWARMS ? SWARMS : 1;
   const procs = await Promise.all(
-    Array.from({ length: k }, (_, i) => startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true })),
+    Array.from({ length: k }, (_, i) =>
+      startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true, warmup: WARMUP_PER_SWARM }),
+    ),
   );
-  const t0 = performance.now();
-  const infos = await Promise.all(procs.map((p) => p.call<{ registered: number }>('go')));
-  return { procs, elapsedMs: performance.now() - t0, registered: infos.reduce((a, x) => a + x.registered, 0) };
+  await Promise.all(procs.map((p) => p.call('warm')));
+  return {
+    procs,
+    async go() {
+      const t0 = performance.now();
+      const infos = await Promise.all(procs.map((p) => p.call<{ registered: number }>('go')));
+      return { elapsedMs: performance.now() - t0, registered: infos.reduce((a, x) => a + x.registered, 0) };
+    },
+  };
 }
 
 /**
@@ -375,8 +390,9 @@ async function swarmUp(url: string, n: number, register: boolean): Promise<{ pro
 export async function scale(n: number, cpuWindowMs = 20_000): Promise<ScalePoint> {
   const hub = await startProc('hubProc', {});
   await sleep(300);
+  const oursSwarm = await swarmReady(hubUrl(hub), n, true);
   const before = await hub.stats(true);
-  const ours = await swarmUp(hubUrl(hub), n, true);
+  const ours = { ...(await oursSwarm.go()), procs: oursSwarm.procs };
   await sleep(500);
   const after = await hub.stats(true);
   const oursCpu = await idleCpu(hub, cpuWindowMs);
@@ -385,8 +401,9 @@ export async function scale(n: number, cpuWindowMs = 20_000): Promise<ScalePoint
 
   const raw = await startProc('rawServer', { mode: 'idle' });
   await sleep(300);
+  const baseSwarm = await swarmReady(rawUrl(raw), n, false);
   const rb = await raw.stats(true);
-  const base = await swarmUp(rawUrl(raw), n, false);
+  const base = { ...(await baseSwarm.go()), procs: baseSwarm.procs };
   await sleep(500);
   const ra = await raw.stats(true);
   const baseCpu = await idleCpu(raw, cpuWindowMs);
