@@ -34,7 +34,7 @@ function bundled(name: string): string {
   let file = built.get(name);
   if (!file) {
     file = join(__dirname, '.build', `${name}.js`);
-    buildSync({ entryPoints: [join(__dirname, 'procs', `${name}.ts`)], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' });
+    buildSync({ entryPoints: [join(__dirname, 'procs', `${name}.ts`)], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning', legalComments: 'none', external: ['esbuild'] });
     built.set(name, file);
   }
   return file;

@@ -71,15 +71,23 @@ async function main(): Promise<void> {
       const p = await scale(n, quick ? 10_000 : 20_000);
       if (n === 10_000) at10k = p;
       if (n === 1000) at1k = p;
-      curves.push(`| ${n} | ${n >= 100 ? fmt.kb(p.oursBytesPerAgent) : '—'} | ${n >= 100 ? fmt.kb(p.baseBytesPerAgent) : '—'} | ${fmt.pct(p.oursCpu)} | ${fmt.pct(p.baseCpu)} | ${fmt.rate(p.registrationsPerSec)} | ${fmt.rate(p.connectsPerSec)} |`);
+      // below ~1,000 agents the RSS growth is within the allocator's noise (it can even shrink): shown as —
+      const perAgent = (bytes: number): string => (n >= 1000 && bytes > 0 ? fmt.kb(bytes) : '—');
+      curves.push(`| ${n} | ${perAgent(p.oursBytesPerAgent)} | ${perAgent(p.baseBytesPerAgent)} | ${fmt.pct(p.oursCpu)} | ${fmt.pct(p.baseCpu)} | ${fmt.rate(p.registrationsPerSec)} | ${fmt.rate(p.connectsPerSec)} |`);
     }
     const top = at10k ?? at1k;
     if (top) {
       rows.push({ what: `memory per connected agent (${top.n} agents)`, ours: fmt.kb(top.oursBytesPerAgent), baseline: `${fmt.kb(top.baseBytesPerAgent)} (bare ws)`, ratio: fmt.ratio(top.oursBytesPerAgent / Math.max(1, top.baseBytesPerAgent)), goal: '< 30 KB', met: top.oursBytesPerAgent < 30_000 });
       rows.push({ what: `presence CPU (${top.n} agents)`, ours: fmt.pct(top.oursCpu), baseline: `${fmt.pct(top.baseCpu)} (bare ws)`, ratio: `+${fmt.pct(top.oursCpu - top.baseCpu)}`, goal: '< 5% of a core', met: top.oursCpu < 0.05 });
     }
+    // The sustained rate: the longest burst (10,000 agents, ~3.5 s). A 1,000-agent burst is over in ~0.6 s, where the
+    // start and the stragglers of two client processes weigh on both sides alike (bare ws: ~1.6× slower there too).
+    const reg = at10k ?? at1k;
+    if (reg) {
+      const short = reg !== at1k && at1k ? `1,000 agents (a ${(1000 / at1k.registrationsPerSec).toFixed(1)} s burst): ${fmt.rate(at1k.registrationsPerSec)} vs ${fmt.rate(at1k.connectsPerSec)} bare` : undefined;
+      rows.push({ what: `registrations, sustained (${reg.n.toLocaleString('en-US')} agents, 100 at a time, after 400 warm-up ones on each server)`, ours: fmt.rate(reg.registrationsPerSec), baseline: `${fmt.rate(reg.connectsPerSec)} (bare ws connects); seed ≈60/s`, ratio: fmt.ratio(reg.registrationsPerSec / reg.connectsPerSec), goal: '≥ 2,000/s', met: reg.registrationsPerSec >= 2000, ...(short ? { notes: short } : {}) });
+    }
     if (at1k) {
-      rows.push({ what: 'registrations (1,000 agents, 100 at a time, after 400 warm-up ones on each server)', ours: fmt.rate(at1k.registrationsPerSec), baseline: `${fmt.rate(at1k.connectsPerSec)} (bare ws connects); seed ≈60/s`, ratio: fmt.ratio(at1k.registrationsPerSec / at1k.connectsPerSec), goal: '≥ 2,000/s', met: at1k.registrationsPerSec >= 2000 });
       rows.push({ what: 'memory per idle agent (1,000 agents)', ours: fmt.kb(at1k.oursBytesPerAgent), baseline: 'seed ≈35–138 KiB', ratio: '—', goal: '< 30 KiB', met: at1k.oursBytesPerAgent < 30 * 1024 });
     }
   }
