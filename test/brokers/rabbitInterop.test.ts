@@ -26,10 +26,19 @@ function requireTool(t: TestContext, what: string, check: () => boolean, install
   return false;
 }
 
+/**
+ * The child's stdout as whole lines (a line can arrive in two chunks: CI once saw "REGISTERED" and " agent_…" apart,
+ * and the test waited for a line that had in fact been printed) and its stderr as it came.
+ */
 function collect(child: ChildProcess): { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => out.push(...d.split('\n').filter(Boolean)));
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    out.push(...lines.filter(Boolean));
+  });
   child.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
   return { out, err };
 }

@@ -32,7 +32,8 @@ function startHub(port: number, logDir: string): Promise<{ child: ChildProcess; 
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += String(d);
-      const m = /ws:\/\/127\.0\.0\.1:\d+\/ws\?token=\S+/.exec(out);
+      // followed by whitespace: a URL cut by the end of a chunk would match with half its token
+      const m = /ws:\/\/127\.0\.0\.1:\d+\/ws\?token=\S+(?=\s)/.exec(out);
       if (m) resolve({ child, url: m[0] });
     });
     child.stderr!.on('data', () => undefined);
