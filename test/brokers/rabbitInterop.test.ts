@@ -39,6 +39,11 @@ function collect(child: ChildProcess): { out: string[]; err: string[] } {
     partial = lines.pop() ?? '';
     out.push(...lines.filter(Boolean));
   });
+  // the last line need not end with a newline (amqp-consume … cat prints the body as it is)
+  child.stdout?.on('end', () => {
+    if (partial) out.push(partial);
+    partial = '';
+  });
   child.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
   return { out, err };
 }
