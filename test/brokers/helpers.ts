@@ -98,6 +98,20 @@ export function uniquePrefix(label: string): string {
 }
 
 /** Poll `cond` until it is truthy or the deadline passes (then throw with `what`). */
+/**
+ * `p`, or an error naming `what` after `ms`: a step that hangs fails the test within a minute, by name, instead of
+ * holding its file until the runner's 15-minute timeout (which once happened in CI, in rabbitSeed's fourth test,
+ * without a word on where).
+ */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function waitFor<T>(
   cond: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   what: string,
@@ -108,7 +122,8 @@ export async function waitFor<T>(
   let last: unknown;
   for (;;) {
     try {
-      const v = await cond();
+      // an async condition that never settles (a broker round trip that hangs) must not outlive the deadline
+      const v = await within(Promise.resolve(cond()), Math.max(1, deadline - Date.now()) + 1_000, `checking whether ${what}`);
       if (v) return v;
     } catch (err) {
       last = err;

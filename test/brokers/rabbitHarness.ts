@@ -10,7 +10,9 @@ import type { Envelope } from '../../src/protocol/schemas';
 import { AgentClient, type AgentClientOptions } from '../../src/sdk/agentClient';
 import { RoutingBroker, type RoutingBrokerOptions } from '../../src/cli/broker';
 import { seedQueueNames } from '../../src/hub/seedTopology';
-import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor, within } from './helpers';
+
+export { within };
 
 type RawAmqp = Awaited<ReturnType<typeof rawAmqp>>;
 
@@ -32,6 +34,8 @@ export interface RabbitWorld {
   amqp(): Promise<RawAmqp>;
 }
 
+const STEP_MS = 60_000;
+
 export async function rabbitWorld(t: TestContext, label: string): Promise<RabbitWorld | undefined> {
   const b = await requireBroker('rabbitmq', t);
   if (!b) return undefined;
@@ -42,26 +46,32 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
   const hubs: Hub[] = [];
   let amqp: RawAmqp | undefined;
   t.after(async () => {
-    for (const c of clients) await c.close();
-    for (const a of agents) await a.close().catch(() => undefined);
-    for (const br of brokers) await br.stop().catch(() => undefined);
-    for (const h of hubs.reverse()) await h.stop().catch(() => undefined);
-    await amqp?.conn.close().catch(() => undefined);
-    await cleanupRabbit(b.url, { prefix });
+    // every step bounded and attempted; the first that hung or failed is reported once all ran
+    const problems: string[] = [];
+    const step = async (what: string, p: Promise<unknown>): Promise<void> => {
+      await within(p, STEP_MS, what).catch((err: Error) => void problems.push(err.message));
+    };
+    for (const c of clients) await step('closing a raw WebSocket client', c.close());
+    for (const a of agents) await step(`closing agent ${a.id ?? '?'}`, a.close());
+    for (const br of brokers) await step('stopping a routing broker', br.stop());
+    for (const h of hubs.reverse()) await step(`stopping hub ${h.id}`, h.stop());
+    if (amqp) await step('closing the raw AMQP connection', amqp.conn.close());
+    await step('deleting the test queues', cleanupRabbit(b.url, { prefix }));
+    if (problems.length) throw new Error(`cleanup of ${label}: ${problems.join('; ')}`);
   });
   return {
     url: b.url,
     prefix,
     queues: seedQueueNames(prefix),
     async hub(options = {}) {
-      const h = await startRabbitHub(b.url, prefix, options);
+      const h = await within(startRabbitHub(b.url, prefix, options), STEP_MS, 'starting a hub');
       hubs.push(h);
       return h;
     },
     async broker(options = {}, opts = {}) {
       const br = new RoutingBroker({ rabbitmqUrl: b.url, queuePrefix: prefix, ...options });
       brokers.push(br);
-      await br.start();
+      await within(br.start(), STEP_MS, 'starting a routing broker');
       if (opts.register !== false) await br.registered();
       return br;
     },
@@ -69,16 +79,16 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
       const a = new AgentClient(options);
       agents.push(a);
       if (reply) a.onMessage((m, ctx) => ctx.reply(reply(String(m.text_payload))));
-      await a.connect();
+      await within(a.connect(), STEP_MS, `connecting agent ${options.name ?? ''}`);
       return a;
     },
     async client(url) {
-      const c = await RawClient.open(url);
+      const c = await within(RawClient.open(url), STEP_MS, 'opening a raw WebSocket client');
       clients.push(c);
       return c;
     },
     async amqp() {
-      amqp ??= await rawAmqp(b.url);
+      amqp ??= await within(rawAmqp(b.url), STEP_MS, 'opening a raw AMQP connection');
       return amqp;
     },
   };
