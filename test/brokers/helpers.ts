@@ -144,6 +144,9 @@ export async function cleanupRabbit(
   url: string,
   what: { queues?: string[]; exchanges?: string[]; prefix?: string },
 ): Promise<void> {
+  // A fault test in another process may be cycling the broker right now (it waits 30 s for others, then goes ahead):
+  // clean up once it is back, and ride out a refused connect for a while.
+  await waitWhileRabbitRestarts();
   const queues = new Set(what.queues ?? []);
   const exchanges = new Set(what.exchanges ?? []);
   if (what.prefix) {
@@ -151,7 +154,15 @@ export async function cleanupRabbit(
     for (const x of listRabbit('list_exchanges', what.prefix)) exchanges.add(x);
   }
   if (queues.size === 0 && exchanges.size === 0) return;
-  const conn = await amqpConnect(url, { timeout: 10_000 }); // a stalled broker fails the cleanup, not the whole file
+  let conn: Awaited<ReturnType<typeof amqpConnect>> | undefined;
+  for (let tries = 1; !conn; tries++) {
+    try {
+      conn = await amqpConnect(url, { timeout: 10_000 }); // a stalled broker fails the cleanup, not the whole file
+    } catch (err) {
+      if (tries >= 15 || (err as { code?: string }).code !== 'ECONNREFUSED') throw err;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
   try {
     const ch = await conn.createChannel();
     for (const q of queues) await ch.deleteQueue(q);
