@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { SWITCHBOARD_TEST_KAFKA } from '../../src/bus/kafkaConfig';
+import { withTimeout } from '../../src/bus/busSupport';
 
 export type BrokerKind = 'rabbitmq' | 'kafka';
 
@@ -98,20 +99,6 @@ export function uniquePrefix(label: string): string {
 }
 
 /** Poll `cond` until it is truthy or the deadline passes (then throw with `what`). */
-/**
- * `p`, or an error naming `what` after `ms`: a step that hangs fails the test within a minute, by name, instead of
- * holding its file until the runner's 15-minute timeout (which once happened in CI, in rabbitSeed's fourth test,
- * without a word on where).
- */
-export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function waitFor<T>(
   cond: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   what: string,
@@ -123,7 +110,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       // an async condition that never settles (a broker round trip that hangs) must not outlive the deadline
-      const v = await within(Promise.resolve(cond()), Math.max(1, deadline - Date.now()) + 1_000, `checking whether ${what}`);
+      const v = await withTimeout(Promise.resolve(cond()), Math.max(1, deadline - Date.now()) + 1_000, `the check for ${what}`);
       if (v) return v;
     } catch (err) {
       last = err;

@@ -10,9 +10,8 @@ import type { Envelope } from '../../src/protocol/schemas';
 import { AgentClient, type AgentClientOptions } from '../../src/sdk/agentClient';
 import { RoutingBroker, type RoutingBrokerOptions } from '../../src/cli/broker';
 import { seedQueueNames } from '../../src/hub/seedTopology';
-import { cleanupRabbit, requireBroker, uniquePrefix, waitFor, within } from './helpers';
-
-export { within };
+import { withTimeout } from '../../src/bus/busSupport';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
 
 type RawAmqp = Awaited<ReturnType<typeof rawAmqp>>;
 
@@ -34,6 +33,10 @@ export interface RabbitWorld {
   amqp(): Promise<RawAmqp>;
 }
 
+/**
+ * Each fixture and cleanup step fails by name after this long instead of holding its file until the runner's
+ * 15-minute timeout (rabbitSeed's fourth test once hung like that in CI without a word on where).
+ */
 const STEP_MS = 60_000;
 
 export async function rabbitWorld(t: TestContext, label: string): Promise<RabbitWorld | undefined> {
@@ -49,7 +52,7 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
     // every step bounded and attempted; the first that hung or failed is reported once all ran
     const problems: string[] = [];
     const step = async (what: string, p: Promise<unknown>): Promise<void> => {
-      await within(p, STEP_MS, what).catch((err: Error) => void problems.push(err.message));
+      await withTimeout(p, STEP_MS, what).catch((err: Error) => void problems.push(err.message));
     };
     for (const c of clients) await step('closing a raw WebSocket client', c.close());
     for (const a of agents) await step(`closing agent ${a.id ?? '?'}`, a.close());
@@ -64,14 +67,14 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
     prefix,
     queues: seedQueueNames(prefix),
     async hub(options = {}) {
-      const h = await within(startRabbitHub(b.url, prefix, options), STEP_MS, 'starting a hub');
+      const h = await withTimeout(startRabbitHub(b.url, prefix, options), STEP_MS, 'starting a hub');
       hubs.push(h);
       return h;
     },
     async broker(options = {}, opts = {}) {
       const br = new RoutingBroker({ rabbitmqUrl: b.url, queuePrefix: prefix, ...options });
       brokers.push(br);
-      await within(br.start(), STEP_MS, 'starting a routing broker');
+      await withTimeout(br.start(), STEP_MS, 'starting a routing broker');
       if (opts.register !== false) await br.registered();
       return br;
     },
@@ -79,16 +82,16 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
       const a = new AgentClient(options);
       agents.push(a);
       if (reply) a.onMessage((m, ctx) => ctx.reply(reply(String(m.text_payload))));
-      await within(a.connect(), STEP_MS, `connecting agent ${options.name ?? ''}`);
+      await withTimeout(a.connect(), STEP_MS, `connecting agent ${options.name ?? ''}`);
       return a;
     },
     async client(url) {
-      const c = await within(RawClient.open(url), STEP_MS, 'opening a raw WebSocket client');
+      const c = await withTimeout(RawClient.open(url), STEP_MS, 'opening a raw WebSocket client');
       clients.push(c);
       return c;
     },
     async amqp() {
-      amqp ??= await within(rawAmqp(b.url), STEP_MS, 'opening a raw AMQP connection');
+      amqp ??= await withTimeout(rawAmqp(b.url), STEP_MS, 'opening a raw AMQP connection');
       return amqp;
     },
   };

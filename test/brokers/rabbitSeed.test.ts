@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { AgentClient } from '../../src/sdk/agentClient';
 import type { Envelope } from '../../src/protocol/schemas';
 import { waitFor } from './helpers';
-import { rabbitWorld, within } from './rabbitHarness';
+import { withTimeout } from '../../src/bus/busSupport';
+import { rabbitWorld } from './rabbitHarness';
 
 test('the hub advertises SERVER_AVAILABLE at start and again when a broker registers; registrations and departures reach agent_metadata_queue', async (t) => {
   const w = await rabbitWorld(t, 'advert');
@@ -153,7 +154,7 @@ test('a routing broker that restarts finds the hub again through a fresh SERVER_
   const hub = await w.hub();
   const first = await w.broker();
   const agent = await w.agent({ url: hub.agentUrl, name: 'steady' }, (text) => `steady: ${text}`);
-  await within(first.stop(), 60_000, 'stopping the first routing broker'); // the seed's broker would never come back from this
+  await withTimeout(first.stop(), 60_000, 'stopping the first routing broker'); // the seed's broker would never come back from this
   await waitFor(() => hub.localBrokerCount() === 0, 'the hub to see the broker gone');
 
   const second = await w.broker(); // no URL: it needs an advertisement
