@@ -241,32 +241,28 @@ export class MonitorStreams {
 
   /** One MONITOR_EVENTS frame for entries[from, to), as UTF-8 bytes (the same bytes go to every monitor at this spot). */
   private encode(entries: readonly LogEntry[], from: number, to: number, dropped: number): Buffer {
-    // Each entry's JSON is written straight into a reused scratch buffer: no frame-sized string is ever built.
-    const w = this.scratch;
-    w.used = 0;
-    w.text(FRAME_HEAD);
-    for (let i = from; i < to; i++) {
-      if (i > from) w.text(',');
-      this.writeJson(entries[i]!, w);
-    }
-    return this.sealScratch(dropped);
+    return this.frame(from, to, dropped, (i, w) => this.writeJson(entries[i]!, w));
   }
 
   /** The same for queued entries [from, to) (queue indices): their bytes copied from the frames they went out in. */
   private encodeQueued(from: number, to: number, dropped: number): Buffer {
+    return this.frame(from, to, dropped, (i, w) => w.bytes(this.qFrame[i]!, this.qOff[2 * i]!, this.qOff[2 * i + 1]!));
+  }
+
+  /**
+   * A MONITOR_EVENTS frame of items [from, to), each written by `item` straight into the reused scratch buffer: no
+   * frame-sized string is ever built.
+   */
+  private frame(from: number, to: number, dropped: number, item: (i: number, w: JsonWriter) => void): Buffer {
     const w = this.scratch;
     w.used = 0;
     w.text(FRAME_HEAD);
     for (let i = from; i < to; i++) {
       if (i > from) w.text(',');
-      w.bytes(this.qFrame[i]!, this.qOff[2 * i]!, this.qOff[2 * i + 1]!);
+      item(i, w);
     }
-    return this.sealScratch(dropped);
-  }
-
-  private sealScratch(dropped: number): Buffer {
-    this.scratch.text(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
-    return this.scratch.take(SCRATCH_KEEP_BYTES);
+    w.text(dropped > 0 ? `],"dropped":${dropped}}` : ']}');
+    return w.take(SCRATCH_KEEP_BYTES);
   }
 
   private ensureTimer(): void {
