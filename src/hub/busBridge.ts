@@ -7,13 +7,12 @@ import type { Bus, Unsubscribe } from '../bus/bus';
 import type { Envelope } from '../protocol/schemas';
 import type { AgentSnapshot } from '../protocol/logEntry';
 import type { ClientRole } from '../protocol/messageTypes';
-import { BROADCAST_RECEIVERS } from '../protocol/messageTypes';
+import { BROADCAST_RECEIVERS, HUB_USER_ID } from '../protocol/messageTypes';
 import { errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { HubEventMap } from './hubEvents';
 import type { RouteResult, RouterBridge } from './router';
 import { SeedTopology, type SeedTopologyOptions } from './seedTopology';
-import { HUB_USER_ID } from './registry';
 
 /** How an agent receives chat: over its WebSocket, or from its durable `agent_queue_<id>` (seed 001 agents). */
 export type AgentDelivery = 'websocket' | 'queue';

@@ -13,7 +13,7 @@ import type { Bus, BusStatus } from '../bus/bus';
 import { decodeFrame, type DecodeResult } from '../protocol/codec';
 import { SwitchboardError, errorMessage, type ErrorCode } from '../protocol/errors';
 import { silentLogger } from '../protocol/logger';
-import { CHAT_TYPES, ID_PREFIX, MessageType } from '../protocol/messageTypes';
+import { CHAT_TYPES, HUB_USER_ID, ID_PREFIX, MessageType } from '../protocol/messageTypes';
 import { isoNow, newClientId, newMessageId, newToken } from '../protocol/ids';
 import { MemoryBus } from '../bus/memoryBus';
 import { createBus, isBusKind } from '../bus/createBus';
@@ -22,7 +22,7 @@ import type { HubEventMap, HubState } from './hubEvents';
 import { EventLog, type EntryMeta } from './eventLog';
 import { HttpFront } from './server';
 import { CloseCode, Connection } from './connection';
-import { HUB_USER_ID, Registry, roleOfRegistration } from './registry';
+import { Registry, roleOfRegistration } from './registry';
 import { Presence } from './presence';
 import { AgentStatusBroadcaster } from './agentStatus';
 import { Router, type RouteResult, type RouterBridge } from './router';
@@ -34,7 +34,7 @@ import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { startBusIntegration, type BusIntegration, type HubLifecycleListener, type RemoteAgentSource } from './busBridge';
 
-export { HUB_USER_ID } from './registry';
+export { HUB_USER_ID } from '../protocol/messageTypes';
 
 /** Frames between maxPayloadBytes and this multiple of it get an ERROR and the connection is kept; beyond, ws closes 1009. */
 export const HARD_PAYLOAD_FACTOR = 4;

@@ -10,8 +10,6 @@ import type { ErrorCode } from '../protocol/errors';
 import { HUB_USER_ID, ID_PREFIX, MessageType } from '../protocol/messageTypes';
 import { newClientId } from '../protocol/ids';
 
-export { HUB_USER_ID };
-
 /** Ids no client may take: they mean something to the router. */
 const RESERVED_IDS: ReadonlySet<string> = new Set(['server', 'broadcast', 'broker', 'all', HUB_USER_ID]);
 

@@ -4,10 +4,10 @@
 
 import type { Envelope } from '../protocol/schemas';
 import type { ErrorCode } from '../protocol/errors';
-import { BROADCAST_RECEIVERS } from '../protocol/messageTypes';
+import { BROADCAST_RECEIVERS, HUB_USER_ID } from '../protocol/messageTypes';
 import { isoNow, newMessageId } from '../protocol/ids';
 import type { Connection } from './connection';
-import { HUB_USER_ID, isRoutable, presenceOf, type AgentRecord, type Registry } from './registry';
+import { isRoutable, presenceOf, type AgentRecord, type Registry } from './registry';
 
 /** How a routed message leaves the router. The hub implements it (and logs every frame it writes). */
 export interface Transport {
