@@ -3,31 +3,12 @@
 // bench/results/prof/hub-<pid>.heapprofile when stopped: where the bytes per message come from. The `cpuProfile` command
 // profiles one phase of a scenario (e.g. idle presence, not the registrations before it) into
 // bench/results/prof/hub-<pid>-<label>.cpuprofile.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Session } from 'node:inspector';
 import { Hub } from '../../src/hub/hub';
 import { serveIpc } from '../lib';
+import { closeProfiler, post, writeProfile } from './profiler';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const heapProfile = Boolean(process.env.BENCH_HEAP_PROF);
-let session: Session | undefined;
-
-function post(method: string, params?: object): Promise<unknown> {
-  if (!session) {
-    session = new Session();
-    session.connect();
-  }
-  return new Promise((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
-function writeProfile(name: string, profile: unknown): string {
-  const dir = join(__dirname, '..', 'results', 'prof');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(profile));
-  return file;
-}
 
 /** CPU profile of the next `ms` milliseconds. */
 async function cpuProfile(arg: unknown): Promise<string> {
@@ -51,7 +32,7 @@ async function main(): Promise<void> {
       const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
       writeProfile(`hub-${process.pid}.heapprofile`, profile);
     }
-    session?.disconnect();
+    closeProfiler();
   });
   process.send?.({ type: 'ready', port: hub.port, token: hub.token });
 }
