@@ -222,7 +222,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
         const item = this.pending[0]!;
         if (item.queue !== undefined && !this.declaredQueues.has(item.queue)) {
           try {
-            await this.declareQueueOn(item.queue);
+            await this.bounded(() => this.declareQueueOn(item.queue!), 'queue.declare');
           } catch (err) {
             this.noteError(err);
             break; // the channel died; reconnect takes over and the item stays first in line
@@ -457,7 +457,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       if ((err as { code?: unknown }).code !== 406) throw err;
       this.log.warn(`queue ${queue} exists with other arguments; using it as it is (${errorMessage(err)})`);
     } finally {
-      await ch.close().catch(() => undefined);
+      await closeChannel(ch);
     }
     // A cache, bounded: forgetting an entry only costs one more (idempotent) declaration.
     if (this.declaredQueues.size >= MAX_KNOWN_QUEUES) this.declaredQueues.clear();
@@ -533,7 +533,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       try {
         await fn(ch);
       } finally {
-        await ch.close().catch(() => undefined);
+        await closeChannel(ch);
       }
     }, 'an administrative request');
   }
@@ -555,7 +555,12 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
     try {
       // noDelay (TCP_NODELAY): without it Nagle holds a small publish back until the previous segment is ACKed, and
       // the peer's delayed ACK makes that ~40 ms per request/confirm round trip on an otherwise idle connection.
-      conn = await connect(this.url, { clientProperties: { connection_name: this.connectionName }, timeout: 5_000, noDelay: true });
+      // amqplib's `timeout` is the socket's idle time during the handshake; the wall deadline bounds the whole of it.
+      const opening = connect(this.url, { clientProperties: { connection_name: this.connectionName }, timeout: 5_000, noDelay: true });
+      conn = await withTimeout(opening, this.requestTimeoutMs, 'RabbitMQ (connection handshake)').catch((err: unknown) => {
+        opening.then((late) => closeConnection(late), () => undefined); // one that opens after all is closed again
+        throw err;
+      });
       if (this.closed) {
         await closeConnection(conn);
         return;
@@ -697,7 +702,10 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
     this.subAcks = undefined;
     if (conn) await closeConnection(conn);
     // A setup that was in flight sees `closed` (or its failed RPCs, the socket being gone) and ends without reconnecting.
-    await this.connecting?.catch(() => undefined);
+    // Every step of it has a deadline; this one only makes sure that close() itself cannot outlive them.
+    await withTimeout(this.connecting ?? Promise.resolve(), this.requestTimeoutMs + 10_000, 'RabbitMQ (connection setup)').catch((err: unknown) =>
+      this.log.warn(`close: ${errorMessage(err)}; closed anyway`),
+    );
     this.idleWaiters.wake();
     this.readyWaiters.wake(); // ready() callers hear that the bus closed
     this.current = 'down';
@@ -719,13 +727,39 @@ function destroyConnection(model: ChannelModel, reason: string): void {
   sock?.destroy?.(new SwitchboardError('timeout', reason));
 }
 
-/** connection.close, or the socket destroyed when the broker does not answer close-ok in time. */
-async function closeConnection(model: ChannelModel): Promise<void> {
+/**
+ * connection.close, or the socket destroyed when the broker does not answer close-ok in time. Also for callers
+ * outside the bus (the context transport): amqplib never settles close() when the socket goes before close-ok.
+ */
+export async function closeConnection(model: ChannelModel): Promise<void> {
   try {
     await withTimeout(model.close(), RPC_TIMEOUT_MS, 'RabbitMQ (connection.close)');
   } catch (err) {
     destroyConnection(model, errorMessage(err));
   }
+}
+
+/**
+ * channel.close that settles when the connection ends. amqplib (2.3) resolves it only on the broker's close-ok: when
+ * the connection ends first (a broker restart, our own close() during a setup) the promise is left pending for ever —
+ * and a connection setup awaiting it hung, and with it close() and every stop that waits for close() (a routing
+ * broker stopped while its bus was still setting up did not return in CI). The channel's 'close' event comes either
+ * way. A broker that never answers is not this function's business: the caller's deadline ends the connection (no
+ * timer here: resolving on one would let a setup go on over a connection that no longer answers).
+ */
+export function closeChannel(ch: Channel): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ch.removeListener('close', done);
+      resolve();
+    };
+    ch.once('close', done);
+    try {
+      ch.close().then(done, done);
+    } catch {
+      done(); // already closed: amqplib throws from a closed channel's send
+    }
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { AnswerSink, ContextPeerTransport, ContextTransport, PeerRequestHandler } from './contextTransport';
 import type { ContextSettings } from './contextConfig';
 import { safeName } from './contextConfig';
+import { closeConnection } from '../bus/rabbitmqBus';
 
 export interface RabbitMqContextOptions {
   rabbitmq: ContextSettings['rabbitmq'];
@@ -123,7 +124,7 @@ export class RabbitMqContextTransport implements ContextTransport, ContextPeerTr
     this.conn = undefined;
     this.consumerTags.clear();
     // exclusive, auto-delete queues go with the connection
-    await conn?.close().catch(() => undefined);
+    if (conn) await closeConnection(conn);
   }
 
   private channels(): Promise<{ consume: Channel; publish: ConfirmChannel }> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { SWITCHBOARD_TEST_KAFKA } from '../../src/bus/kafkaConfig';
 import { withTimeout } from '../../src/bus/busSupport';
+import { createLogger, silentLogger, type Logger } from '../../src/protocol/logger';
 
 export type BrokerKind = 'rabbitmq' | 'kafka';
 
@@ -250,4 +251,10 @@ export async function acquireExclusive(name: string, waitMs = 600_000): Promise<
     if (readFileSync(file, 'utf8').trim() === String(process.pid) || Date.now() > deadline) break;
   }
   return () => releasePidFile(file);
+}
+
+/** SWITCHBOARD_TEST_LOG=1 shows the bus's log lines on stderr (quiet otherwise). */
+export function testLogger(label: string): Logger {
+  if (process.env.SWITCHBOARD_TEST_LOG !== '1') return silentLogger;
+  return createLogger((level, line) => process.stderr.write(`${new Date().toISOString()} ${level} [${label}] ${line}\n`), 'debug');
 }

@@ -9,18 +9,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus, type KafkaBusOptions } from '../../src/bus/kafkaBus';
 import { Hub } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
-import { brokersRequired, requireBroker, uniquePrefix, waitFor } from './helpers';
-import { createLogger, silentLogger, type Logger } from '../../src/protocol/logger';
+import { brokersRequired, requireBroker, testLogger, uniquePrefix, waitFor } from './helpers';
 import type { Envelope } from '../../src/protocol/schemas';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const KAFKA_SCRIPT = join(REPO_ROOT, 'tools', 'kafka', 'kafka.sh');
-
-/** SWITCHBOARD_TEST_LOG=1 shows the bus's log lines on stderr (quiet otherwise). */
-export function testLogger(label: string): Logger {
-  if (process.env.SWITCHBOARD_TEST_LOG !== '1') return silentLogger;
-  return createLogger((level, line) => process.stderr.write(`${new Date().toISOString()} ${level} [${label}] ${line}\n`), 'debug');
-}
 
 /** A bus whose topics and groups all start with `prefix`, so a test never meets another run's traffic. */
 export function prefixedBus(brokers: string[], prefix: string, extra: Partial<KafkaBusOptions> = {}): KafkaBus {

@@ -7,9 +7,10 @@ import { connect } from 'amqplib';
 import { RabbitMqBus, redactAmqpUrl } from '../../src/bus/rabbitmqBus';
 import { queueChannel, type BusStatus } from '../../src/bus/bus';
 import { DedupWindow } from '../../src/bus/dedup';
+import { withTimeout } from '../../src/bus/busSupport';
 import { busConfigFromEnv, createBus } from '../../src/bus/createBus';
 import type { Envelope } from '../../src/protocol/schemas';
-import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+import { cleanupRabbit, requireBroker, testLogger, uniquePrefix, waitFor } from './helpers';
 
 function text(i: number, extra: Partial<Envelope> = {}): Envelope {
   return { message_type: 'TEXT', message_id: `m${i}`, sender_id: 's', receiver_id: 'r', text_payload: `n=${i}`, ...extra };
@@ -306,11 +307,15 @@ test('the dedup window keeps exactly the last `capacity` ids however often it wr
  * A TCP proxy in front of the real broker that can go silent: sockets stay open and nothing is forwarded either way
  * (what a stalled broker or a wedged network path looks like to a client, short of the AMQP heartbeat noticing).
  */
-async function freezableProxy(brokerUrl: string): Promise<{ url: string; freeze(on: boolean): void; close(): Promise<void> }> {
+async function freezableProxy(
+  brokerUrl: string,
+): Promise<{ url: string; freeze(on: boolean): void; freezeAtNext(classId: number, methodId: number): Promise<void>; close(): Promise<void> }> {
   const { createServer, connect: tcp } = await import('node:net');
   const upstream = new URL(brokerUrl);
   const sockets = new Set<import('node:net').Socket>();
   let frozen = false;
+  // freezeAtNext: the first connection whose client sends that AMQP method goes silent (that connection only)
+  let trap: { classId: number; methodId: number; sprung: () => void } | undefined;
   const server = createServer((client) => {
     const up = tcp(Number(upstream.port || 5672), upstream.hostname);
     for (const s of [client, up]) {
@@ -323,6 +328,30 @@ async function freezableProxy(brokerUrl: string): Promise<{ url: string; freeze(
       });
       if (frozen) s.pause();
     }
+    // Frames from the client after the 8-byte protocol header: type(1) channel(2) size(4) payload(size) 0xCE; a method
+    // frame's payload starts with class-id(2) method-id(2).
+    let buf = Buffer.alloc(0);
+    let headerSeen = false;
+    client.on('data', (chunk: Buffer) => {
+      if (!trap) return;
+      buf = Buffer.concat([buf, chunk]);
+      if (!headerSeen && buf.length >= 8) {
+        headerSeen = true;
+        buf = buf.subarray(8);
+      }
+      while (headerSeen && buf.length >= 7 && buf.length >= 8 + buf.readUInt32BE(3)) {
+        const size = buf.readUInt32BE(3);
+        if (trap && buf[0] === 1 && size >= 4 && buf.readUInt16BE(7) === trap.classId && buf.readUInt16BE(9) === trap.methodId) {
+          const sprung = trap.sprung;
+          trap = undefined;
+          up.unpipe(client); // the broker's answer to it, and everything after, never reaches the client
+          client.unpipe(up);
+          sprung();
+          return;
+        }
+        buf = buf.subarray(8 + size);
+      }
+    });
     client.pipe(up);
     up.pipe(client);
   });
@@ -333,6 +362,9 @@ async function freezableProxy(brokerUrl: string): Promise<{ url: string; freeze(
   url.port = String(port);
   return {
     url: url.toString(),
+    freezeAtNext(classId, methodId) {
+      return new Promise<void>((sprung) => (trap = { classId, methodId, sprung }));
+    },
     freeze(on) {
       frozen = on;
       for (const s of sockets) if (on) s.pause();
@@ -344,6 +376,43 @@ async function freezableProxy(brokerUrl: string): Promise<{ url: string; freeze(
     },
   };
 }
+
+test('the connection going while a channel close waits for its close-ok: the setup ends, the bus reconnects and close() returns', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('closeok');
+  const proxy = await freezableProxy(b.url);
+  // the first channel.close (class 20, method 40) on the wire: declaring a known queue during the connection setup
+  const sprung = proxy.freezeAtNext(20, 40);
+  const bus = new RabbitMqBus({ url: proxy.url, prefix, requestTimeoutMs: 1_500, heartbeatSeconds: 60, reconnect: { initialMs: 100, maxMs: 500 }, logger: testLogger('bus') });
+  try {
+    await bus.declareQueues([`${prefix}q`]); // not up yet: declared by the setup
+    await withTimeout(sprung, 30_000, 'the setup to close its declaration channel');
+    // amqplib leaves that close pending for ever once the connection ends; the setup deadline (1.5 + 5 s) ends it
+    await waitFor(() => bus.state === 'up', 'the bus to reconnect past the silent setup', 30_000);
+    const got: string[] = [];
+    await bus.subscribe(queueChannel(`${prefix}q`), (m) => void got.push(String(m.text_payload)));
+    await bus.publish(queueChannel(`${prefix}q`), text(1, { text_payload: 'after the stalled setup' }));
+    await waitFor(() => got.includes('after the stalled setup'), 'the queue to work after the reconnect');
+    await bus.close();
+
+    // Closed while a setup waits for a close-ok that never comes: close() ends the connection and must return.
+    const proxy2 = await freezableProxy(b.url);
+    const sprung2 = proxy2.freezeAtNext(20, 40);
+    const bus2 = new RabbitMqBus({ url: proxy2.url, prefix, requestTimeoutMs: 60_000, heartbeatSeconds: 60 });
+    await bus2.declareQueues([`${prefix}q`]);
+    await withTimeout(sprung2, 30_000, 'the second setup to close its declaration channel');
+    const t0 = Date.now();
+    await withTimeout(bus2.close(), 30_000, 'close() during a stalled setup');
+    const closedAfter = Date.now() - t0;
+    t.diagnostic(`close() during a setup stalled on close-ok returned in ${closedAfter} ms`);
+    await proxy2.close();
+  } finally {
+    await bus.close();
+    await proxy.close();
+    await cleanupRabbit(b.url, { prefix });
+  }
+});
 
 test('a broker that keeps the socket but stops answering: requests fail by their deadline, the bus reconnects, close() does not hang', async (t) => {
   const b = await requireBroker('rabbitmq', t);
