@@ -31,6 +31,25 @@ test('kafka bus: every subscriber without a group receives every message', async
   assert.equal(subA.status().received, 200);
 });
 
+test('kafka bus: a subscription that is not running when subscribe() returns still gets everything published after it', async (t) => {
+  const s = await kafkaSetup(t, 'klate');
+  if (!s) return;
+  const pub = s.bus();
+  await pub.publish('chat.default', numbered('before', 0)); // the topic exists and pub is connected
+  // subscribeWaitMs 0: subscribe() returns before the consumer is placed (as when the broker is away at first); the
+  // publishes below land while the new bus is still connecting, before it looks up where to start.
+  const sub = s.bus({ subscribeWaitMs: 0 });
+  const got: Envelope[] = [];
+  await sub.subscribe('chat.default', (m) => void got.push(m));
+  await Promise.all(Array.from({ length: 40 }, (_, i) => pub.publish('chat.default', numbered(`s${i % 4}`, i))));
+  await waitFor(() => got.length >= 40, 'the 40 published after subscribe() returned', 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}: got ${got.length}`);
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(got.map((m) => m.message_id).sort(), Array.from({ length: 40 }, (_, i) => `s${i % 4}-${i}`).sort());
+  assert.equal(orderViolation(got), undefined);
+});
+
 test('kafka bus: subscribers sharing a group compete, each message going to exactly one of them', async (t) => {
   const s = await kafkaSetup(t, 'kgroup');
   if (!s) return;

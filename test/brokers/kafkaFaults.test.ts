@@ -9,12 +9,83 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireExclusive, requireBroker, uniquePrefix, waitFor } from './helpers';
+import { Kafka, logLevel } from 'kafkajs';
 import { KAFKA_SCRIPT, freePort, numbered, orderViolation, prefixedBus, runTool, type ToolResult } from './kafkaTestKit';
 import type { Envelope } from '../../src/protocol/schemas';
 import { queueChannel, type BusStatus } from '../../src/bus/bus';
 
 /** How long the broker stays stopped before the restart (SWITCHBOARD_KAFKA_FAULT_DOWN_MS). */
 const DOWN_MS = Number(process.env.SWITCHBOARD_KAFKA_FAULT_DOWN_MS ?? 8_000);
+
+/** How long every message may take to arrive after the last publish is acknowledged (SWITCHBOARD_KAFKA_FAULT_WAIT_MS). */
+const WAIT_MS = Number(process.env.SWITCHBOARD_KAFKA_FAULT_WAIT_MS ?? 180_000);
+
+/**
+ * When the count stalls: the topic's offsets and the groups' committed offsets, where the messages a subscriber lacks
+ * sit in the topic (read back from the beginning with a fresh consumer), and whether each subscriber still receives a
+ * probe published now (a stuck consumer does not; one that skipped past the messages does).
+ */
+async function diagnoseStall(
+  brokers: string[],
+  prefix: string,
+  topic: string,
+  expected: string[],
+  subs: Record<string, Counter>,
+  publish: (m: Envelope) => Promise<void>,
+): Promise<string> {
+  const kafka = new Kafka({ brokers, clientId: `${prefix}diag`, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const out: string[] = [];
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    out.push(`topic ${topic}: ${ends.map((e) => `p${e.partition} ${e.low}..${e.high}`).join(', ')}`);
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
+    for (const g of groups) {
+      const committed = await admin.fetchOffsets({ groupId: g, topics: [topic] });
+      const described = await admin.describeGroups([g]);
+      out.push(
+        `group …${g.slice(-24)} (${described.groups[0]?.state}, ${described.groups[0]?.members.length} member(s)): committed ` +
+          committed.flatMap((t) => t.partitions.map((p) => `p${p.partition} ${p.offset}`)).join(', '),
+      );
+    }
+    // Where is every message? Read the topic back from the beginning.
+    const where = new Map<string, string>();
+    const reader = kafka.consumer({ groupId: `${prefix}diag-reader` });
+    await reader.connect();
+    await reader.subscribe({ topics: [topic], fromBeginning: true });
+    const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
+    let read = 0;
+    await reader.run({
+      eachMessage: async ({ partition, message }) => {
+        read++;
+        try {
+          const id = String((JSON.parse(String(message.value)) as Envelope).message_id);
+          if (!where.has(id)) where.set(id, `p${partition}@${message.offset}`);
+        } catch {
+          /* not ours */
+        }
+      },
+    });
+    await waitFor(() => read >= total, 'the diagnostic reader to read the topic', 60_000).catch(() => undefined);
+    await reader.disconnect();
+    out.push(`read back ${read} record(s) of ${total}; ${expected.filter((id) => !where.has(id)).length} expected id(s) not in the topic`);
+    for (const [name, c] of Object.entries(subs)) {
+      const missing = expected.filter((id) => !c.ids.has(id));
+      if (missing.length === 0) continue;
+      const at = missing.slice(0, 6).map((id) => `${id} at ${where.get(id) ?? 'nowhere'}`);
+      out.push(`${name} lacks ${missing.length}: ${at.join(', ')}${missing.length > 6 ? ', …' : ''}`);
+    }
+    // Still reading? One probe per sender (one per partition key), published now.
+    const probes = ['agent_a', 'agent_b', 'agent_c', 'agent_d'].map((s) => numbered(s, 1_000_000, { message_id: `probe-${s}` }));
+    for (const m of probes) await publish(m);
+    await waitFor(() => Object.values(subs).every((c) => probes.every((m) => c.ids.has(String(m.message_id)))), 'the probes', 20_000).catch(() => undefined);
+    for (const [name, c] of Object.entries(subs)) out.push(`${name} got ${probes.filter((m) => c.ids.has(String(m.message_id))).length}/4 probes`);
+  } finally {
+    await admin.disconnect();
+  }
+  return out.join('; ');
+}
 
 class Counter {
   readonly got: Envelope[] = [];
@@ -117,6 +188,8 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
   let sentWhileDown = 0;
   let lateSubscribeMs = 0;
   const lateGot = new Counter();
+  const lateChat = new Counter();
+  const lateChatFrom = new Map<string, number>();
   const lateQueue = queueChannel('late_q');
   const lateSends: Promise<void>[] = [];
   const cycle = (async () => {
@@ -129,6 +202,10 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
     const t0 = Date.now();
     await late.subscribe(lateQueue, lateGot.add);
     lateSubscribeMs = Date.now() - t0;
+    // A chat subscriber that comes while the broker is away gets everything published after subscribe() returned
+    // (its start is placed by time once the broker is back: the end offsets of then would skip the outage's traffic).
+    await late.subscribe('chat.default', lateChat.add);
+    for (const s of senders) lateChatFrom.set(s, seq.get(s)!);
     for (let i = 0; i < 50; i++) lateSends.push(pub.publish(lateQueue, numbered('agent_late', i)));
     // Gone longer than kafkajs's own retries last (~5 s), so the bus's retry loop on top is what recovers.
     await new Promise((r) => setTimeout(r, DOWN_MS));
@@ -143,17 +220,28 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
   await Promise.all(sends);
   await Promise.all(lateSends);
   const allAcked = Date.now();
-  await waitFor(() => inGroup.ids.size >= sentTotal && ofItsOwn.ids.size >= sentTotal, `all ${sentTotal} messages at both subscribers`, 180_000, 50).catch(
-    (err: Error) => {
-      // which side lags, and the buses' states: the stall this catches is not understood yet (issue 5)
+  await waitFor(() => inGroup.ids.size >= sentTotal && ofItsOwn.ids.size >= sentTotal, `all ${sentTotal} messages at both subscribers`, WAIT_MS, 50).catch(
+    async (err: Error) => {
+      // which side lags, where the missing messages are in the topic, and whether the lagging consumer still reads
       const lag = (c: Counter): string => senders.map((s) => `${s} ${c.got.filter((m) => m.sender_id === s).length}`).join(', ');
+      const expected = [...senders.map((s) => Array.from({ length: seq.get(s)! }, (_, i) => `${s}-${i}`))].flat();
+      const diagnosis = await diagnoseStall(brokers, prefix, pub.topicFor('chat.default'), expected, { group: inGroup, own: ofItsOwn }, (m) =>
+        pub.publish('chat.default', m),
+      ).catch((e: Error) => `diagnosis failed: ${e.message}`);
       throw new Error(
         `${err.message}; group subscriber ${inGroup.ids.size} (${lag(inGroup)}), own subscriber ${ofItsOwn.ids.size} (${lag(ofItsOwn)}); ` +
-          `states: group ${grouped.state} (${grouped.status().lastError ?? 'no error'}), own ${own.state} (${own.status().lastError ?? 'no error'})`,
+          `states: group ${grouped.state} (${grouped.status().lastError ?? 'no error'}), own ${own.state} (${own.status().lastError ?? 'no error'}); ${diagnosis}`,
       );
     },
   );
   await waitFor(() => lateGot.ids.size >= 50, 'the 50 queued for the subscriber that came during the outage', 120_000, 50);
+  const lateChatExpected = senders.flatMap((s) => Array.from({ length: seq.get(s)! - lateChatFrom.get(s)! }, (_, i) => `${s}-${lateChatFrom.get(s)! + i}`));
+  await waitFor(() => lateChatExpected.every((id) => lateChat.ids.has(id)), 'the chat subscriber that came during the outage to get what was sent after', 60_000, 50).catch(
+    (err: Error) => {
+      const missing = lateChatExpected.filter((id) => !lateChat.ids.has(id));
+      throw new Error(`${err.message}: ${missing.length} of ${lateChatExpected.length} missing (${missing.slice(0, 5).join(', ')}…)`);
+    },
+  );
   const allReceived = Date.now();
   await new Promise((r) => setTimeout(r, 1_500)); // late duplicates would show up now
 
@@ -165,7 +253,8 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
       `redeliveries dropped by dedup: group ${grouped.duplicatesDropped}, own ${own.duplicatesDropped}; ` +
       `max reconnect attempt ${Math.max(...statuses.map((x) => x.s.reconnectAttempt))}; ` +
       `sends retried by the bus loop: impatient ${impatient.sendRetries}, default ${pub.sendRetries}; ` +
-      `subscribe() during the outage returned in ${lateSubscribeMs} ms\n`,
+      `subscribe() during the outage returned in ${lateSubscribeMs} ms; the chat subscriber that came then got ${lateChat.ids.size} ` +
+      `(${lateChatExpected.length} sent after it subscribed)\n`,
   );
 
   assert.ok(sentWhileDown > 0, 'messages were published while the broker was down');
@@ -174,6 +263,8 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
   assert.ok(impatient.sendRetries > 0, 'the impatient publisher saw its sends fail (and resent them)');
   assert.ok(lateSubscribeMs < 10_000, `subscribe() while the broker is away does not wait for it (${lateSubscribeMs} ms)`);
   assert.equal(lateGot.got.length, 50, 'the late queue subscriber got each queued message once');
+  assert.equal(lateChat.duplicates, 0, 'the late chat subscriber: 0 duplicates');
+  assert.equal(orderViolation(lateChat.got), undefined, 'the late chat subscriber: in order per sender');
   assert.equal(orderViolation(lateGot.got), undefined);
   assert.equal(pub.state, 'up');
   for (const [name, c2] of [['group subscriber', inGroup], ['own subscriber', ofItsOwn]] as const) {
