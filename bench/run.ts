@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   }
   if (want('latency')) {
     log('added latency at 10k msg/s…');
-    rows.push(...latencyRow(await addedLatency(10_000, quick ? 1500 : 3000)));
+    rows.push(...latencyRow(await addedLatency(10_000, quick ? 1500 : 9000)));
   }
   if (want('fanout')) {
     const ms = quick ? [1, 100] : [1, 10, 100];

@@ -6,8 +6,9 @@
 import { Hub } from '../../src/hub/hub';
 import { serveIpc } from '../lib';
 import { closeProfiler, post, writeProfile } from './profiler';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 
-const opts = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
+const opts = { ...(JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>), ...(JSON.parse(process.env.BENCH_HUB_OPTS ?? '{}') as Record<string, unknown>) };
 const heapProfile = Boolean(process.env.BENCH_HEAP_PROF);
 
 /** CPU profile of the next `ms` milliseconds. */
@@ -20,13 +21,26 @@ async function cpuProfile(arg: unknown): Promise<string> {
   return writeProfile(`hub-${process.pid}-${label}.cpuprofile`, profile);
 }
 
+/** GC pauses since the last call, by kind (scavenges are what a latency tail is made of here). */
+const gc = { minor: [] as number[], major: [] as number[] };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    (kind === perf.NODE_PERFORMANCE_GC_MINOR ? gc.minor : gc.major).push(e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+function gcStats(): { minor: number[]; major: number[] } {
+  const out = { minor: gc.minor.splice(0), major: gc.major.splice(0) };
+  return out;
+}
+
 async function main(): Promise<void> {
   if (heapProfile) {
     await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   }
   const hub = new Hub({ port: 0, token: 'bench', rateLimitPerSecond: 1_000_000, ...opts });
   await hub.start();
-  serveIpc({ hubStats: () => hub.stats(), cpuProfile }, async () => {
+  serveIpc({ hubStats: () => hub.stats(), cpuProfile, gcStats }, async () => {
     await hub.stop('bench done');
     if (heapProfile) {
       const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
