@@ -38,6 +38,36 @@ test('one sweep timer serves every agent, at a fraction of the timeout', () => {
   assert.equal(presence([], [], 500).sweepIntervalMs, 100);
 });
 
+test('equal PING and heartbeat intervals run both rounds in one turn (one write per agent); unequal ones run apart', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const rounds = (ping: number, heartbeat: number, ms: number): string[] => {
+    const seen: string[] = [];
+    let turn = 0;
+    const p = new Presence(
+      { pingIntervalMs: ping, inactivityTimeoutMs: 0, heartbeatIntervalMs: heartbeat },
+      {
+        agentConnections: () => [],
+        registeredConnections: () => [],
+        pingRound: () => void seen.push(`ping@${turn}`),
+        heartbeatRound: () => void seen.push(`heartbeat@${turn}`),
+        onInactive: () => undefined,
+      },
+    );
+    p.start();
+    for (let i = 1; i <= ms / 10; i++) {
+      turn = i * 10;
+      t.mock.timers.tick(10);
+    }
+    p.stop();
+    return seen;
+  };
+  // the same callback: PING first, then the heartbeat, in the same turn
+  assert.deepEqual(rounds(100, 100, 200), ['ping@100', 'heartbeat@100', 'ping@200', 'heartbeat@200']);
+  assert.deepEqual(rounds(100, 50, 100), ['heartbeat@50', 'ping@100', 'heartbeat@100']);
+  assert.deepEqual(rounds(0, 50, 100), ['heartbeat@50', 'heartbeat@100']);
+  assert.deepEqual(rounds(50, 0, 100), ['ping@50', 'ping@100']);
+});
+
 test('a tick that fires late (the hub stalled) is skipped once, the next one judges', async () => {
   const conns: Fake[] = [{ id: 'stale', lastSeen: Date.now() - 10_000, closing: false }];
   const inactive: string[] = [];
