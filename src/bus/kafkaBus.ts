@@ -544,7 +544,6 @@ export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
     }
   }
 
-  /** Partitions of the group that have no committed offset, each with the topic's current end offset. */
   /**
    * Partitions of the group that have no committed offset, each with where it starts: the topic's end — or, once
    * subscribe() has returned without the subscription running (the broker was away), the first message published
@@ -568,9 +567,9 @@ export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
       this.markUp();
       // Emitted inside the join, before the first fetch: the start positions apply to that fetch. kafkajs applies a
       // seek by committing it and forgets it when that commit fails (a group coordinator still loading after a broker
-      // start answers NOT_COORDINATOR), and the partition then starts at the topic's end: everything published since
-      // subscribe() was skipped (the Kafka restart test lost the first ~120 messages per sender so, 2 runs in 6).
-      // So such partitions stay paused until the group shows the start offset committed; a lost seek is made again.
+      // start answers NOT_COORDINATOR; kafkajs 2.2.4 pops the seek before committing), and the partition then starts
+      // at the topic's end, skipping everything published since subscribe(). So such partitions stay paused until the
+      // group shows the start offset committed; a lost seek is made again.
       const mine = (e.payload.memberAssignment[sub.plan.topic] ?? []).filter((p) => sub.startAt.has(p));
       if (mine.length === 0) return;
       consumer.pause([{ topic: sub.plan.topic, partitions: mine }]);
