@@ -4,7 +4,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { validateMessage } from '../../src/protocol/codec';
 import { AgentClient } from '../../src/sdk/agentClient';
@@ -12,6 +12,7 @@ import { seedQueueNames } from '../../src/hub/seedTopology';
 import type { Hub } from '../../src/hub/hub';
 import { brokersRequired, cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
 import { RawClient, rawAmqp, startRabbitHub } from './rabbitHarness';
+import { Proc } from '../integration/cliHarness';
 
 const ROOT = join(__dirname, '..', '..');
 const PY = '/usr/bin/python3';
@@ -24,42 +25,6 @@ function requireTool(t: TestContext, what: string, check: () => boolean, install
   process.stderr.write(`\n*** SKIPPED: ${reason}\n`);
   t.skip(reason);
   return false;
-}
-
-/**
- * The child's stdout as whole lines (a line can arrive in two chunks: CI once saw "REGISTERED" and " agent_…" apart,
- * and the test waited for a line that had in fact been printed) and its stderr as it came.
- */
-function collect(child: ChildProcess): { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    const lines = (partial + d).split('\n');
-    partial = lines.pop() ?? '';
-    out.push(...lines.filter(Boolean));
-  });
-  // the last line need not end with a newline (amqp-consume … cat prints the body as it is)
-  child.stdout?.on('end', () => {
-    if (partial) out.push(partial);
-    partial = '';
-  });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  return { out, err };
-}
-
-async function ended(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(null);
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
 }
 
 test('amqp-consume reads what the hub put on broker_input_queue: valid seed JSON with _client_id and _connection_type', async (t) => {
@@ -83,11 +48,10 @@ test('amqp-consume reads what the hub put on broker_input_queue: valid seed JSON
     const feId = await fe.register('frontend');
     fe.send({ message_type: 'TEXT', message_id: 'm-amqp', sender_id: feId, receiver_id: agentId, text_payload: 'for the broker', send_timestamp: '4:33:01 PM' });
 
-    const child = spawn('amqp-consume', ['-u', b.url, '-q', q.brokerInput, '-c', '1', 'cat'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const io = collect(child);
-    const code = await ended(child, 20_000);
-    assert.equal(code, 0, `amqp-consume exited ${code}: ${io.err.join('')}`);
-    const body = JSON.parse(io.out.join('\n')) as Record<string, unknown>;
+    const consume = new Proc(spawn('amqp-consume', ['-u', b.url, '-q', q.brokerInput, '-c', '1', 'cat'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const { code } = await consume.waitExit(20_000).finally(() => consume.kill());
+    assert.equal(code, 0, `amqp-consume exited ${code}:\n${consume.transcript()}`);
+    const body = JSON.parse(consume.stdout.join('\n')) as Record<string, unknown>;
     const v = validateMessage(body);
     assert.ok(v.ok, `valid against the protocol schema: ${v.ok ? '' : v.error.message}`);
     assert.equal(body.message_type, 'TEXT');
@@ -112,22 +76,14 @@ test('a python3-pika seed agent consumes agent_queue_<id> with basic_get and rep
   if (!requireTool(t, 'python3-pika / python3-websockets', hasPy, 'apt-get install python3-pika python3-websockets')) return;
   const prefix = uniquePrefix('pika');
   let hub: Hub | undefined;
-  let child: ChildProcess | undefined;
-  let brokerProc: ChildProcess | undefined;
+  let child: Proc | undefined;
+  let brokerProc: Proc | undefined;
   const clients: RawClient[] = [];
   try {
     hub = await startRabbitHub(b.url, prefix);
-    child = spawn(PY, [join(__dirname, 'rabbitSeedAgent.py'), hub.agentUrl, b.url, prefix, '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const io = collect(child);
-    const py = child;
-    const line = await waitFor(() => {
-      // a Python that died (broker refused, hub closed) is reported with its exit code and what it said
-      if (py.exitCode !== null) throw new Error(`the pika agent exited with ${py.exitCode}: ${io.err.join('')}`);
-      return io.out.find((l) => l.startsWith('REGISTERED '));
-    }, 'the pika agent to register', 45_000).catch((err: Error) => {
-      throw new Error(`${err.message}; stdout: ${io.out.join(' | ')}; stderr: ${io.err.join('')}`);
-    });
-    const agentId = line.split(' ')[1]!;
+    child = new Proc(spawn(PY, [join(__dirname, 'rabbitSeedAgent.py'), hub.agentUrl, b.url, prefix, '2'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    // a Python that died (broker refused, hub closed) is reported with its exit code and what it said
+    const agentId = (await child.waitForLine(/^REGISTERED (\S+)/, 45_000))[1]!;
     const fe = await RawClient.open(hub.agentUrl);
     clients.push(fe);
     const feId = await fe.register('frontend');
@@ -138,24 +94,25 @@ test('a python3-pika seed agent consumes agent_queue_<id> with basic_get and rep
     assert.equal(r1.text_payload, 'pika got: one');
 
     // 2) through `switchboard broker`, started the way a person starts it
-    brokerProc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'broker', '--rabbitmq-url', b.url, '--bus-prefix', prefix], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const bio = collect(brokerProc);
-    await waitFor(() => bio.out.find((l) => l.includes('broker ready')), `switchboard broker to be ready (stderr: ${bio.err.join('')})`, 30_000);
+    brokerProc = new Proc(
+      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'broker', '--rabbitmq-url', b.url, '--bus-prefix', prefix], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    await brokerProc.waitForLine(/broker ready/, 30_000);
     const h = hub;
     await waitFor(() => h.localBrokerCount() === 1, 'the broker to register with the hub (after SERVER_AVAILABLE)', 30_000);
     fe.send({ message_type: 'TEXT', message_id: 'm-py-2', sender_id: feId, receiver_id: agentId, text_payload: 'two' });
     const r2 = await fe.next((m) => m.message_type === 'REPLY' && m.in_reply_to_message_id === 'm-py-2', 'the pika agent reply (brokered)', 20_000);
     assert.equal(r2.text_payload, 'pika got: two');
-    assert.equal(await ended(child, 10_000), 0, `the pika agent answered twice and exited cleanly (stderr: ${io.err.join('')})`);
+    assert.equal((await child.waitExit(10_000)).code, 0, `the pika agent answered twice and exited cleanly:\n${child.transcript()}`);
   } finally {
     for (const c of clients) await c.close();
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-    if (brokerProc && brokerProc.exitCode === null) {
-      brokerProc.kill('SIGTERM');
-      await ended(brokerProc, 5_000);
+    await child?.kill();
+    if (brokerProc && !brokerProc.exit) {
+      brokerProc.child.kill('SIGTERM');
+      await brokerProc.waitExit(5_000).catch(() => brokerProc!.kill());
     }
     await hub?.stop();
     await cleanupRabbit(b.url, { prefix });

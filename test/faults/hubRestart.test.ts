@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { FrontendClient } from '../../src/sdk/frontendClient';
 import { waitFor, sleep } from './helpers';
+import { Proc } from '../integration/cliHarness';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -24,21 +25,15 @@ function freePort(): Promise<number> {
   });
 }
 
-function startHub(port: number, logDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--no-port-fallback', '--token', 'restart-token', '--log-dir', logDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += String(d);
-      // followed by whitespace: a URL cut by the end of a chunk would match with half its token
-      const m = /ws:\/\/127\.0\.0\.1:\d+\/ws\?token=\S+(?=\s)/.exec(out);
-      if (m) resolve({ child, url: m[0] });
-    });
-    child.stderr!.on('data', () => undefined);
-    child.once('exit', (code) => reject(new Error(`hub exited with ${code} before it was ready: ${out}`)));
-  });
+async function startHub(port: number, logDir: string): Promise<{ proc: Proc; url: string }> {
+  const proc = new Proc(
+    spawn(process.execPath, [CLI, 'hub', '--port', String(port), '--no-port-fallback', '--token', 'restart-token', '--log-dir', logDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  // whole lines: a URL cut by the end of a chunk never matches with half its token
+  const m = await proc.waitForLine(/ws:\/\/127\.0\.0\.1:\d+\/ws\?token=\S+/);
+  return { proc, url: m[0] };
 }
 
 test('after kill -9 and a restart on the same port, agents are back under their ids and the log on disk parses up to the last flushed entry', async () => {
@@ -58,8 +53,7 @@ test('after kill -9 and a restart on the same port, agents are back under their 
     for (let i = 0; i < 50; i++) await fe.send(ids[i % 3]!, `before-${i}`);
     await sleep(600); // past the log's batch interval: these entries are flushed
 
-    hub.child.kill('SIGKILL');
-    await new Promise((r) => hub.child.once('exit', r));
+    await hub.proc.kill(); // SIGKILL
     const files = readdirSync(logDir).filter((f) => f.endsWith('.ndjson'));
     assert.ok(files.length > 0, 'the log folder has NDJSON files');
     let entries = 0;
@@ -86,8 +80,10 @@ test('after kill -9 and a restart on the same port, agents are back under their 
   } finally {
     for (const a of agents) await a.close();
     await fe.close();
-    hub.child.kill('SIGTERM');
-    await new Promise((r) => (hub.child.exitCode !== null ? r(null) : hub.child.once('exit', r)));
+    if (!hub.proc.exit) {
+      hub.proc.child.kill('SIGTERM');
+      await hub.proc.waitExit();
+    }
     rmSync(logDir, { recursive: true, force: true });
   }
 });

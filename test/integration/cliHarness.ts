@@ -10,6 +10,7 @@ import { buildSync } from 'esbuild';
 export const ROOT = join(__dirname, '..', '..');
 /** Where CLI processes started by tests keep hub files (one folder per test process). */
 export const TEST_HUB_FILE_DIR = mkdtempSync(join(tmpdir(), 'switchboard-hubfile-'));
+process.on('exit', () => rmSync(TEST_HUB_FILE_DIR, { recursive: true, force: true }));
 
 let bundled: string | undefined;
 
