@@ -30,8 +30,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 function gcStats(): { minor: number[]; major: number[] } {
-  const out = { minor: gc.minor.splice(0), major: gc.major.splice(0) };
-  return out;
+  return { minor: gc.minor.splice(0), major: gc.major.splice(0) };
 }
 
 async function main(): Promise<void> {

@@ -482,7 +482,7 @@ export function latencyRow(r: { ours: number[]; baseline: number[]; hubGc: { min
   ];
 }
 
-/** "41 scavenges, 5.1 ms mean, 9.4 ms max; 2 major, 8.6 ms max". */
+/** "41 scavenges, 5.1 ms mean, 9.4 ms max; 2 other, 8.6 ms max" (other: mark-compact and the rest). */
 function gcLine(g: { minor: number[]; major: number[] }): string {
   const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
   const max = (a: number[]): number => a.reduce((x, y) => Math.max(x, y), 0);

@@ -49,17 +49,14 @@ export class Presence {
         this.deps.heartbeatRound(this.deps.registeredConnections());
       }, pingIntervalMs);
     } else if (pingIntervalMs > 0) {
-      this.pingTimer = setInterval(() => this.deps.pingRound(this.deps.agentConnections()), this.opts.pingIntervalMs);
+      this.pingTimer = setInterval(() => this.deps.pingRound(this.deps.agentConnections()), pingIntervalMs);
     }
     if (this.opts.inactivityTimeoutMs > 0) {
       this.lastTick = Date.now();
       this.sweepTimer = setInterval(() => this.tick(), this.sweepIntervalMs);
     }
     if (heartbeatIntervalMs > 0 && heartbeatIntervalMs !== pingIntervalMs) {
-      this.heartbeatTimer = setInterval(
-        () => this.deps.heartbeatRound(this.deps.registeredConnections()),
-        this.opts.heartbeatIntervalMs,
-      );
+      this.heartbeatTimer = setInterval(() => this.deps.heartbeatRound(this.deps.registeredConnections()), heartbeatIntervalMs);
     }
   }
 
