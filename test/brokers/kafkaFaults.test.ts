@@ -29,6 +29,7 @@ async function diagnoseStall(
   brokers: string[],
   prefix: string,
   topic: string,
+  senders: string[],
   expected: string[],
   subs: Record<string, Counter>,
   publish: (m: Envelope) => Promise<void>,
@@ -77,10 +78,10 @@ async function diagnoseStall(
       out.push(`${name} lacks ${missing.length}: ${at.join(', ')}${missing.length > 6 ? ', …' : ''}`);
     }
     // Still reading? One probe per sender (one per partition key), published now.
-    const probes = ['agent_a', 'agent_b', 'agent_c', 'agent_d'].map((s) => numbered(s, 1_000_000, { message_id: `probe-${s}` }));
+    const probes = senders.map((s) => numbered(s, 1_000_000, { message_id: `probe-${s}` }));
     for (const m of probes) await publish(m);
     await waitFor(() => Object.values(subs).every((c) => probes.every((m) => c.ids.has(String(m.message_id)))), 'the probes', 20_000).catch(() => undefined);
-    for (const [name, c] of Object.entries(subs)) out.push(`${name} got ${probes.filter((m) => c.ids.has(String(m.message_id))).length}/4 probes`);
+    for (const [name, c] of Object.entries(subs)) out.push(`${name} got ${probes.filter((m) => c.ids.has(String(m.message_id))).length}/${probes.length} probes`);
   } finally {
     await admin.disconnect();
   }
@@ -224,8 +225,8 @@ test('kafka broker restart: a counted stream arrives complete, once, in order pe
     async (err: Error) => {
       // which side lags, where the missing messages are in the topic, and whether the lagging consumer still reads
       const lag = (c: Counter): string => senders.map((s) => `${s} ${c.got.filter((m) => m.sender_id === s).length}`).join(', ');
-      const expected = [...senders.map((s) => Array.from({ length: seq.get(s)! }, (_, i) => `${s}-${i}`))].flat();
-      const diagnosis = await diagnoseStall(brokers, prefix, pub.topicFor('chat.default'), expected, { group: inGroup, own: ofItsOwn }, (m) =>
+      const expected = senders.flatMap((s) => Array.from({ length: seq.get(s)! }, (_, i) => `${s}-${i}`));
+      const diagnosis = await diagnoseStall(brokers, prefix, pub.topicFor('chat.default'), senders, expected, { group: inGroup, own: ofItsOwn }, (m) =>
         pub.publish('chat.default', m),
       ).catch((e: Error) => `diagnosis failed: ${e.message}`);
       throw new Error(
