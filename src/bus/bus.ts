@@ -40,8 +40,22 @@ export function isQueueChannel(channel: string): boolean {
   return channel.startsWith(QUEUE_CHANNEL_PREFIX);
 }
 
+/**
+ * What a bus can do, so that code above bus/ chooses by ability, never by kind or URL.
+ */
+export interface BusCapabilities {
+  /** Other hubs (on this or other machines) may share this bus: presence and hub-to-hub forwarding make sense. */
+  readonly shared: boolean;
+  /**
+   * `queue:` channels are durable broker queues under their exact names that keep messages while nobody consumes:
+   * the seed 001 topology (`broker_input_queue`, `agent_queue_<id>`) can be served on it.
+   */
+  readonly durableQueues: boolean;
+}
+
 export interface Bus {
   readonly kind: BusKind;
+  readonly capabilities: BusCapabilities;
   readonly state: BusState;
   status(): BusStatus;
   /** Resolves once the bus has accepted the message (a broker confirm for RabbitMQ, an ack for Kafka). */

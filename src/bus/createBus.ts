@@ -51,7 +51,7 @@ export function busConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BusConfi
 export function createBus(config: BusConfig, logger?: Logger): Bus {
   switch (config.kind) {
     case 'memory':
-      return new MemoryBus();
+      return new MemoryBus({ shared: false });
     case 'rabbitmq': {
       const url = config.rabbitmqUrl ?? DEFAULT_RABBITMQ_URL;
       if (!/^amqps?:\/\//.test(url)) {

@@ -22,7 +22,7 @@ import {
 import type { Envelope } from '../protocol/schemas';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
-import type { Bus, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
+import type { Bus, BusCapabilities, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 import { DedupWindow } from './dedup';
 import { envelopeId, parseEnvelope, withTimeout } from './busSupport';
 import { BrokerBusBase } from './brokerBusBase';
@@ -128,6 +128,7 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
   readonly kind = 'kafka' as const;
+  readonly capabilities: BusCapabilities = Object.freeze({ shared: true, durableQueues: false });
   protected readonly label = 'Kafka';
   protected readonly unreachableHint = 'Is the broker running (tools/kafka/kafka.sh start) and is the bootstrap list right?';
   readonly brokers: string[];

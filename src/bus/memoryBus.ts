@@ -2,21 +2,35 @@
 // so code above never comes to rely on synchronous delivery.
 
 import type { Envelope } from '../protocol/schemas';
-import type { Bus, BusHandler, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
+import type { Bus, BusCapabilities, BusHandler, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 
 interface Sub {
   handler: BusHandler;
   group?: string;
 }
 
+export interface MemoryBusOptions {
+  /**
+   * Whether other hubs in this process may be given the same bus (tests, embedding): then hubs integrate with it as
+   * with a broker. A hub's own default bus is private: it has no one to share it with. Default true.
+   */
+  shared?: boolean;
+}
+
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
+  readonly capabilities: BusCapabilities;
   private readonly channels = new Map<string, Sub[]>();
   private readonly roundRobin = new Map<string, number>();
   private readonly listeners = new Set<(s: BusStatus) => void>();
   private closed = false;
   private published = 0;
   private received = 0;
+
+  constructor(opts: MemoryBusOptions = {}) {
+    // messages published to a queue nobody consumes are not kept: not a durable queue
+    this.capabilities = Object.freeze({ shared: opts.shared ?? true, durableQueues: false });
+  }
 
   get state(): 'up' | 'down' {
     return this.closed ? 'down' : 'up';

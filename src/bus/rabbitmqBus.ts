@@ -11,6 +11,7 @@ import {
   QUEUE_CHANNEL_PREFIX,
   isQueueChannel,
   type Bus,
+  type BusCapabilities,
   type BusHandler,
   type BusState,
   type BusStatus,
@@ -106,6 +107,7 @@ export function redactAmqpUrl(url: string): string {
 
 export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
   readonly kind = 'rabbitmq' as const;
+  readonly capabilities: BusCapabilities = Object.freeze({ shared: true, durableQueues: true });
   protected readonly label = 'RabbitMQ';
   protected readonly unreachableHint = 'Is the broker running and are the URL and credentials right?';
   private readonly url: string;

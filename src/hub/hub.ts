@@ -267,7 +267,7 @@ export class Hub {
     this.bus =
       this.providedBus ??
       (this.opts.bus === 'memory'
-        ? new MemoryBus()
+        ? new MemoryBus({ shared: false })
         : createBus(
             {
               kind: this.opts.bus,

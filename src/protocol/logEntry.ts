@@ -55,3 +55,17 @@ export interface SessionSnapshot {
   connected_at: string;
   status_lines: { time: string; agent_id: string | null; text: string }[];
 }
+
+/** The shape every consumer of entries relies on (entries arrive over sockets too); the rest is optional. */
+export function isLogEntry(v: unknown): v is LogEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.seq === 'number' &&
+    typeof e.time === 'number' &&
+    typeof e.message_type === 'string' &&
+    (e.direction === 'in' || e.direction === 'out' || e.direction === 'internal') &&
+    typeof e.body === 'object' &&
+    e.body !== null
+  );
+}

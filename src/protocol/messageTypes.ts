@@ -88,3 +88,21 @@ export const HUB_USER_NAME = 'You (VS Code / CLI)';
 
 export type ClientRole = 'agent' | 'frontend' | 'broker' | 'monitor';
 export type AgentPresence = 'online' | 'paused' | 'offline';
+
+/** The port a hub listens on unless told otherwise (the seed system's too). */
+export const DEFAULT_HUB_PORT = 8765;
+
+/** What a person can do to one agent (or to all of them): the UI, CLI, SDK and hub all use these words. */
+export type ControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
+export const CONTROL_ACTIONS: readonly ControlAction[] = ['pause', 'resume', 'deregister', 'reregister'];
+
+/** A chat message sent on behalf of the person at a UI (VS Code, the monitor page, the CLI). */
+export interface SendMessageInput {
+  receiver_id: string;
+  text_payload: string;
+  message_type?: 'TEXT' | 'SYSTEM';
+  /** Only the hub's own API may set it (tests, relays); a webview's input never carries it. */
+  sender_id?: string;
+  in_reply_to_message_id?: string;
+  thread?: string;
+}
