@@ -1,13 +1,8 @@
 // The monitor's controller: owns the model and the UI state, turns notifications into model changes and DOM
 // redraws (coalesced to one per animation frame), and user actions into commands for the host.
 
-import {
-  HostNotification,
-  WebviewCommand,
-  type AgentControlAction,
-  type HostToWebview,
-  type SendMessageInput,
-} from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
+import { HostNotification, WebviewCommand, type HostToWebview } from '../../protocol/webviewMessages';
 import type { DataSource } from '../dataSource';
 import { MonitorModel, type ModelChange } from '../monitorModel';
 import { parseUiState, type DetailTab, type UiState } from '../uiState';
@@ -537,7 +532,7 @@ export class MonitorApp {
     this.source.send({ type: WebviewCommand.SendMessage, request_id, message });
   }
 
-  private control(action: AgentControlAction, agentId: string): void {
+  private control(action: ControlAction, agentId: string): void {
     const name = this.model.agents.get(agentId)?.agent_name || agentId;
     const request_id = this.nextRequestId(`${action[0]!.toUpperCase()}${action.slice(1)} ${name}`);
     this.source.send({ type: WebviewCommand.ControlAgent, request_id, action, agent_id: agentId });
