@@ -15,6 +15,8 @@ import { isoNow, newMessageId } from '../protocol/ids';
 import { silentLogger, type Logger } from '../protocol/logger';
 import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
 import { seedQueueNames, type SeedQueueNames } from '../hub/seedTopology';
+import { readEnv } from '../protocol/envOptions';
+import { envOrCliError } from './cliErrors';
 import { waitForSignal } from './hubCommand';
 import { cliLogger } from './terminal';
 
@@ -342,10 +344,11 @@ export function registerBrokerCommand(program: Command, run: (fn: () => Promise<
       run(async () => {
         const logger = cliLogger(flags.verbose ? 'debug' : 'info');
         const stopped = waitForSignal();
-        const url = flags.rabbitmqUrl ?? process.env.SWITCHBOARD_RABBITMQ_URL ?? DEFAULT_RABBITMQ_URL;
+        const vars = envOrCliError(() => readEnv(process.env, ['rabbitmqUrl', 'busPrefix']));
+        const url = flags.rabbitmqUrl ?? vars.rabbitmqUrl ?? DEFAULT_RABBITMQ_URL;
         const broker = new RoutingBroker({
           rabbitmqUrl: url,
-          queuePrefix: flags.busPrefix ?? process.env.SWITCHBOARD_BUS_PREFIX ?? '',
+          queuePrefix: flags.busPrefix ?? vars.busPrefix ?? '',
           ...(flags.hubUrl ? { hubUrl: flags.hubUrl } : {}),
           name: flags.name,
           logger,
