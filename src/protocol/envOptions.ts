@@ -105,7 +105,7 @@ function choice<const C extends string>(name: string, values: readonly C[], m: M
     },
   };
 }
-function seedString(name: string, def: string, description: string): EnvVar<string> {
+function seedString(name: string, def: string, description: string): EnvVar<string> & { readonly default: string } {
   return { name, type: 'string', group: 'seed', default: def, description, parse: parseString };
 }
 
