@@ -39,7 +39,7 @@ export function parseString(raw: string): string {
 
 export function parseWholeNumber(raw: string, where: string, unit?: string): number {
   const s = raw.trim();
-  if (!/^\d+$/.test(s)) throw bad(where, `a whole number ≥ 0${unit ? ` (${unit})` : ''}`, s);
+  if (!/^\d+$/.test(s)) throw bad(where, `a whole number ≥ 0${unit && unit !== 'n' ? ` (${unit})` : ''}`, s);
   const n = Number(s);
   if (!Number.isSafeInteger(n)) throw new SwitchboardError('invalid_config', `${where} is too large: ${s}.`);
   return n;
