@@ -1,10 +1,9 @@
 // `switchboard broker`: our reference routing broker, a drop-in replacement for the seed 001 broker. It waits for
-// SERVER_AVAILABLE (or is told the hub's URL), registers with REGISTER_BROKER over WebSocket, learns agents from
+// SERVER_AVAILABLE (or is told the hub's URL), registers through the SDK's BrokerClient, learns agents from
 // agent_metadata_queue and AGENT_STATUS_UPDATE, and routes broker_input_queue → broker_output_queue: by receiver_id,
 // else round-robin among online unpaused agents; answers the sender with an ERROR when the agent is offline/unknown.
 
 import type { Command } from 'commander';
-import WebSocket from 'ws';
 import type { Bus, Unsubscribe } from '../bus/bus';
 import { queueChannel } from '../bus/bus';
 import { createBus, DEFAULT_RABBITMQ_URL } from '../bus/createBus';
@@ -13,8 +12,11 @@ import type { Envelope } from '../protocol/schemas';
 import { errorMessage } from '../protocol/errors';
 import { isoNow, newMessageId } from '../protocol/ids';
 import { silentLogger, type Logger } from '../protocol/logger';
+import { BrokerClient } from '../sdk/brokerClient';
 import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
 import { seedQueueNames, type SeedQueueNames } from '../hub/seedTopology';
+import { readEnv } from '../protocol/envOptions';
+import { envOrCliError } from './cliErrors';
 import { waitForSignal } from './hubCommand';
 import { cliLogger } from './terminal';
 
@@ -26,7 +28,7 @@ export interface RoutingBrokerOptions {
   /** Connect to this hub at once instead of waiting for SERVER_AVAILABLE. */
   hubUrl?: string;
   name?: string;
-  /** WebSocket reconnect delay: initialMs doubling up to maxMs. Defaults 250 ms, 5 s. */
+  /** Hub reconnect backoff (the SDK's: doubling from initialMs up to maxMs, with jitter). Defaults 250 ms, 5 s. */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Agents remembered; beyond this the offline ones are forgotten first. Default 50,000. */
   maxAgents?: number;
@@ -63,15 +65,11 @@ export class RoutingBroker {
   private readonly ownsBus: boolean;
   private readonly agents = new Map<string, KnownAgent>();
   private readonly maxAgents: number;
-  private readonly initialMs: number;
-  private readonly maxMs: number;
+  private readonly reconnect: { initialMs: number; maxMs: number };
   private readonly unsubs: Unsubscribe[] = [];
-  private ws: WebSocket | undefined;
-  private hubUrl: string | undefined;
-  private id: string | undefined;
+  /** The connection to the current hub; replaced when an advertisement names another hub while this one is out. */
+  private client: BrokerClient | undefined;
   private rr = 0;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private registeredWaiters: Array<() => void> = [];
   readonly counters = { routed: 0, broadcast: 0, errors: 0, dropped: 0, advertisements: 0 };
@@ -80,9 +78,7 @@ export class RoutingBroker {
     this.names = seedQueueNames(opts.queuePrefix ?? '');
     this.log = (opts.logger ?? silentLogger).child('broker');
     this.maxAgents = opts.maxAgents ?? 50_000;
-    this.initialMs = opts.reconnect?.initialMs ?? 250;
-    this.maxMs = opts.reconnect?.maxMs ?? 5_000;
-    this.hubUrl = opts.hubUrl;
+    this.reconnect = { initialMs: opts.reconnect?.initialMs ?? 250, maxMs: opts.reconnect?.maxMs ?? 5_000 };
     this.ownsBus = !opts.bus;
     this.bus =
       opts.bus ??
@@ -91,11 +87,11 @@ export class RoutingBroker {
 
   /** The id the hub gave it (after REGISTER_BROKER_RESPONSE). */
   get brokerId(): string | undefined {
-    return this.id;
+    return this.client?.connected ? this.client.id : undefined;
   }
 
   get connectedHub(): string | undefined {
-    return this.ws && this.ws.readyState === WebSocket.OPEN ? this.hubUrl : undefined;
+    return this.client?.connected ? this.client.hubUrl : undefined;
   }
 
   /** Agents it knows, for tests and `--verbose`. */
@@ -109,12 +105,12 @@ export class RoutingBroker {
     this.unsubs.push(await this.bus.subscribe(queueChannel(n.serverAdvertisement), (m) => this.onAdvertisement(m)));
     this.unsubs.push(await this.bus.subscribe(queueChannel(n.agentMetadata), (m) => this.onMetadata(m)));
     this.unsubs.push(await this.bus.subscribe(queueChannel(n.brokerInput), (m) => this.onInput(m)));
-    if (this.hubUrl) this.connect(this.hubUrl);
+    if (this.opts.hubUrl) this.connect(this.opts.hubUrl);
   }
 
   /** Resolves once the hub answered REGISTER_BROKER. */
   registered(timeoutMs = 10_000): Promise<void> {
-    if (this.id && this.connectedHub) return Promise.resolve();
+    if (this.connectedHub) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the broker did not register with a hub within ${timeoutMs} ms`)), timeoutMs);
       this.registeredWaiters.push(() => {
@@ -127,102 +123,41 @@ export class RoutingBroker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
     for (const u of this.unsubs.splice(0)) await u().catch(() => undefined);
-    const ws = this.ws;
-    this.ws = undefined;
-    if (ws) {
-      await new Promise<void>((resolve) => {
-        if (ws.readyState === WebSocket.CLOSED) return resolve();
-        const t = setTimeout(() => {
-          ws.terminate();
-          resolve();
-        }, 1000);
-        ws.once('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        ws.close(1000, 'broker stopping');
-      });
-    }
+    const client = this.client;
+    this.client = undefined;
+    await client?.close('broker stopping');
     if (this.ownsBus) await this.bus.close();
   }
 
-  // --- the hub over WebSocket -------------------------------------------------------------------------------------
+  // --- the hub, through the SDK's BrokerClient --------------------------------------------------------------------
 
   private onAdvertisement(m: Envelope): void {
     if (m.message_type !== MessageType.SERVER_AVAILABLE || typeof m.websocket_url !== 'string') return;
     this.counters.advertisements++;
     // One hub is enough: other hubs on the same broker share presence with it and forward what is theirs.
     if (this.connectedHub || this.stopped) return;
-    if (this.ws && this.ws.readyState === WebSocket.CONNECTING && this.hubUrl === m.websocket_url) return;
+    if (this.client?.state === 'connecting' && this.client.hubUrl === m.websocket_url) return;
     this.log.info(`SERVER_AVAILABLE from ${String(m.server_id)}: connecting`);
-    this.hubUrl = m.websocket_url;
-    this.attempt = 0;
     this.connect(m.websocket_url);
   }
 
+  /** A fresh client for url (the previous one, out of reach or another hub's, is closed): it retries until it is in. */
   private connect(url: string): void {
     if (this.stopped) return;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    const old = this.ws;
-    if (old) {
-      old.removeAllListeners();
-      old.on('error', () => undefined);
-      old.terminate();
-    }
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    this.ws = ws;
-    ws.on('open', () => {
-      ws.send(JSON.stringify({ message_type: MessageType.REGISTER_BROKER, broker_name: this.opts.name ?? 'switchboard-broker', timestamp: isoNow() }));
+    const old = this.client;
+    if (old) void old.close('switching hubs').catch(() => undefined);
+    const client = new BrokerClient({ url, name: this.opts.name ?? 'switchboard-broker', logger: this.log, reconnect: this.reconnect });
+    this.client = client;
+    client.onAgentStatus((s) => this.applyStatus(s.message));
+    let was = client.state;
+    client.onState((state, detail) => {
+      if (this.client !== client) return;
+      if (state === 'connected') for (const w of this.registeredWaiters.splice(0)) w();
+      else if (state === 'reconnecting' && was === 'connected') this.log.warn(`hub connection lost; ${detail} (or on the next SERVER_AVAILABLE)`);
+      was = state;
     });
-    ws.on('message', (data) => {
-      let m: Envelope;
-      try {
-        m = JSON.parse(data.toString()) as Envelope;
-      } catch {
-        return;
-      }
-      this.onHubFrame(ws, m);
-    });
-    ws.on('error', (err) => this.log.debug(`hub socket: ${err.message}`));
-    ws.on('close', () => {
-      if (this.ws !== ws) return;
-      this.id = undefined;
-      if (this.stopped) return;
-      this.attempt++;
-      const delay = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt - 1, 20)) * (0.7 + Math.random() * 0.6);
-      this.log.warn(`hub connection closed; retrying in ${Math.round(delay)} ms (or on the next SERVER_AVAILABLE)`);
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = undefined;
-        if (this.hubUrl && !this.stopped) this.connect(this.hubUrl);
-      }, delay);
-    });
-  }
-
-  private onHubFrame(ws: WebSocket, m: Envelope): void {
-    switch (m.message_type) {
-      case MessageType.REGISTER_BROKER_RESPONSE:
-        if (m.status === 'success' && typeof m.broker_id === 'string') {
-          this.id = m.broker_id;
-          this.attempt = 0;
-          this.log.info(`registered as ${m.broker_id}`);
-          for (const w of this.registeredWaiters.splice(0)) w();
-        } else {
-          this.log.error(`the hub refused the registration: ${String(m.message ?? m.text_payload ?? '')}`);
-        }
-        return;
-      case MessageType.AGENT_STATUS_UPDATE:
-        this.applyStatus(m);
-        return;
-      case MessageType.PING:
-        ws.send(JSON.stringify({ message_type: MessageType.PONG, timestamp: isoNow() }));
-        return;
-      default:
-        return; // SERVER_HEARTBEAT, SHUTDOWN (the close follows), chat copies: nothing to do
-    }
+    client.start();
   }
 
   // --- what agents exist --------------------------------------------------------------------------------------------
@@ -342,10 +277,11 @@ export function registerBrokerCommand(program: Command, run: (fn: () => Promise<
       run(async () => {
         const logger = cliLogger(flags.verbose ? 'debug' : 'info');
         const stopped = waitForSignal();
-        const url = flags.rabbitmqUrl ?? process.env.SWITCHBOARD_RABBITMQ_URL ?? DEFAULT_RABBITMQ_URL;
+        const vars = envOrCliError(() => readEnv(process.env, ['rabbitmqUrl', 'busPrefix']));
+        const url = flags.rabbitmqUrl ?? vars.rabbitmqUrl ?? DEFAULT_RABBITMQ_URL;
         const broker = new RoutingBroker({
           rabbitmqUrl: url,
-          queuePrefix: flags.busPrefix ?? process.env.SWITCHBOARD_BUS_PREFIX ?? '',
+          queuePrefix: flags.busPrefix ?? vars.busPrefix ?? '',
           ...(flags.hubUrl ? { hubUrl: flags.hubUrl } : {}),
           name: flags.name,
           logger,

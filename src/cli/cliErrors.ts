@@ -2,6 +2,8 @@
 // Also where client commands find the hub (--url, then SWITCHBOARD_URL, then the hub file).
 
 import { SwitchboardError, errorMessage } from '../protocol/errors';
+import { readEnv } from '../protocol/envOptions';
+import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 import { checkHubUrl } from '../sdk/hubUrl';
 import { agentUrlFromHubFile, defaultHubFileDir } from '../hub/hubFile';
 
@@ -44,12 +46,13 @@ export function reportError(err: unknown, write: (line: string) => void = (l) =>
 
 /**
  * The hub URL for client commands: --url, else SWITCHBOARD_URL, else the hub file a running `switchboard hub`, demo or
- * VS Code window wrote for the configured port (SWITCHBOARD_PORT, default 8765); checked so a typo fails before any
- * socket opens.
+ * VS Code window wrote for the configured port (SWITCHBOARD_PORT, default DEFAULT_HUB_PORT); checked so a typo fails
+ * before any socket opens. A SWITCHBOARD_PORT that is not a number fails with a message naming it.
  */
 export function resolveHubUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const port = env.SWITCHBOARD_PORT && /^\d+$/.test(env.SWITCHBOARD_PORT) ? Number(env.SWITCHBOARD_PORT) : 8765;
-  const raw = flag ?? env.SWITCHBOARD_URL ?? agentUrlFromHubFile(port, defaultHubFileDir(env));
+  const vars = envOrCliError(() => readEnv(env, ['url', 'port']));
+  const port = vars.port ?? DEFAULT_HUB_PORT;
+  const raw = flag ?? vars.url ?? agentUrlFromHubFile(port, defaultHubFileDir(env));
   if (!raw) {
     throw new CliError(
       `No hub URL: this command talks to a running hub, and none is recorded for port ${port}.`,
@@ -59,7 +62,7 @@ export function resolveHubUrl(flag: string | undefined, env: NodeJS.ProcessEnv =
   try {
     checkHubUrl(raw);
   } catch (err) {
-    throw new CliError(errorMessage(err), flag ? 'Fix the --url value.' : env.SWITCHBOARD_URL ? 'Fix SWITCHBOARD_URL.' : 'The hub file is damaged: restart the hub.');
+    throw new CliError(errorMessage(err), flag ? 'Fix the --url value.' : vars.url ? 'Fix SWITCHBOARD_URL.' : 'The hub file is damaged: restart the hub.');
   }
   return raw;
 }
@@ -70,4 +73,14 @@ export function intFlag(value: unknown, name: string, fallback: number): number 
   const s = String(value).trim();
   if (!/^\d+$/.test(s)) throw new CliError(`${name} must be a whole number, got "${s}".`);
   return Number(s);
+}
+
+/** Runs a read of settings and turns a value that does not parse into a CliError (its message names the variable). */
+export function envOrCliError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SwitchboardError && err.code === 'invalid_config') throw new CliError(err.message);
+    throw err;
+  }
 }

@@ -8,6 +8,7 @@ import { Hub } from '../hub/hub';
 import type { HubOptions } from '../hub/options';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
+import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 import { CliError } from './cliErrors';
 import { addHubOptionFlags, hubOptionsFrom } from './hubOptionSpecs';
 import { cliLogger } from './terminal';
@@ -53,7 +54,7 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
   try {
     await hub.start();
   } catch (err) {
-    const port = options.port ?? 8765;
+    const port = options.port ?? DEFAULT_HUB_PORT;
     if (err instanceof SwitchboardError && err.code === 'invalid_message') {
       throw new CliError(`The hub could not start: ${err.message}`, 'Check --bus (memory, rabbitmq or kafka) and the broker settings.');
     }
@@ -77,7 +78,7 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
  * the cleanup that removes the file if it still describes this hub.
  */
 export async function publishHubFile(hub: Hub, configuredPort: number | undefined, logger: Logger): Promise<() => Promise<void>> {
-  const port = configuredPort ?? 8765;
+  const port = configuredPort ?? DEFAULT_HUB_PORT;
   if (port === 0) return async () => undefined;
   const file = new HubFile(defaultHubFileDir(), port);
   const existing = await file.read();

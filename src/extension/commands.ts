@@ -10,7 +10,8 @@ import { agentIdFrom, textFrom } from './commandArgs';
 import { Commands, type CommandId } from './constants';
 import { ActionableError, showCommandError } from './errors';
 import type { DemoController } from './model/demoController';
-import type { AgentView, ControlAction, ExportFormat, HubConnection } from './model/hubConnection';
+import type { ControlAction } from '../protocol/messageTypes';
+import type { AgentView, ExportFormat, HubConnection } from './model/hubConnection';
 import type { HubManager } from './model/hubManager';
 import type { SettingsReader } from './settings';
 

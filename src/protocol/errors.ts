@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'shutdown'
   /** SDK: no hub answered at the URL, or the connection dropped and the client is not reconnecting. */
   | 'not_connected'
+  /** A setting (environment variable, flag) has a value that does not parse. */
+  | 'invalid_config'
   | 'internal';
 
 export class SwitchboardError extends Error {

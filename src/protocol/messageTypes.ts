@@ -96,6 +96,18 @@ export const DEFAULT_HUB_PORT = 8765;
 export type ControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
 export const CONTROL_ACTIONS: readonly ControlAction[] = ['pause', 'resume', 'deregister', 'reregister'];
 
+/** The frame each action is sent as: `one` names an agent, `all` addresses every agent. */
+export const CONTROL_MESSAGE_TYPES: Readonly<Record<ControlAction, { one: MessageTypeName; all: MessageTypeName }>> = Object.freeze({
+  pause: { one: MessageType.PAUSE_AGENT, all: MessageType.PAUSE_ALL_AGENTS },
+  resume: { one: MessageType.RESUME_AGENT, all: MessageType.RESUME_ALL_AGENTS },
+  deregister: { one: MessageType.DEREGISTER_AGENT, all: MessageType.DEREGISTER_ALL_AGENTS },
+  reregister: { one: MessageType.REREGISTER_AGENT, all: MessageType.REREGISTER_ALL_AGENTS },
+});
+
+export function isControlAction(v: unknown): v is ControlAction {
+  return typeof v === 'string' && (CONTROL_ACTIONS as readonly string[]).includes(v);
+}
+
 /** A chat message sent on behalf of the person at a UI (VS Code, the monitor page, the CLI). */
 export interface SendMessageInput {
   receiver_id: string;

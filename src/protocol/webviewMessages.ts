@@ -1,7 +1,7 @@
 // Typed messages between the Monitor webview and its host (the VS Code panel, or the browser page's WebSocket data
 // source), each declared once as a constant, plus the `MonitorSource` contract the extension implements for the panel.
 
-import type { AgentPresence } from './messageTypes';
+import { isControlAction, type AgentPresence, type ControlAction, type SendMessageInput } from './messageTypes';
 import type { LogEntry } from './logEntry';
 import type { ReconstructionT } from './contextSchemas';
 
@@ -37,16 +37,6 @@ export interface MonitorHubInfo {
   agent_url?: string;
 }
 
-export type AgentControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
-
-export interface SendMessageInput {
-  receiver_id: string;
-  text_payload: string;
-  message_type?: 'TEXT' | 'SYSTEM';
-  in_reply_to_message_id?: string;
-  thread?: string;
-}
-
 // --- webview → host: commands ----------------------------------------------------------------------------------
 
 export const WebviewCommand = {
@@ -70,7 +60,7 @@ export type SendMessageCommand = { type: typeof WebviewCommand.SendMessage; requ
 export type ControlAgentCommand = {
   type: typeof WebviewCommand.ControlAgent;
   request_id: string;
-  action: AgentControlAction;
+  action: ControlAction;
   agent_id: string;
 };
 export type ReportErrorCommand = { type: typeof WebviewCommand.ReportError; message: string };
@@ -167,7 +157,7 @@ export interface MonitorSource {
   onHub(listener: (hub: MonitorHubInfo) => void): MonitorSubscription;
   /** Resolves with the message id; rejects with an Error whose message says what to do. */
   sendMessage(input: SendMessageInput): Promise<string>;
-  controlAgent(action: AgentControlAction, agentId: string): Promise<void>;
+  controlAgent(action: ControlAction, agentId: string): Promise<void>;
 }
 
 // --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
@@ -177,7 +167,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
-const CONTROL_ACTIONS: ReadonlySet<string> = new Set<AgentControlAction>(['pause', 'resume', 'deregister', 'reregister']);
 const RECONSTRUCTION_ACTIONS: ReadonlySet<string> = new Set<ReconstructionActionKind>(['copyJson', 'save', 'handOver', 'summarise']);
 
 /** Checks a message from the webview before the host acts on it. Bounded sizes: a webview is not trusted input. */
@@ -202,11 +191,11 @@ export function parseWebviewCommand(data: unknown): WebviewToHost | undefined {
     }
     case WebviewCommand.ControlAgent:
       if (!isStr(data.request_id) || !isStr(data.agent_id) || !isStr(data.action)) return undefined;
-      if (!CONTROL_ACTIONS.has(data.action)) return undefined;
+      if (!isControlAction(data.action)) return undefined;
       return {
         type: data.type,
         request_id: data.request_id,
-        action: data.action as AgentControlAction,
+        action: data.action,
         agent_id: data.agent_id,
       };
     case WebviewCommand.ReportError:

@@ -17,6 +17,7 @@ import { ContextResponder, type RestoreHandler } from './contextResponder';
 export { withSession, currentSession } from './session';
 export { FrontendClient } from './frontendClient';
 export { MonitorClient } from './monitorClient';
+export { BrokerClient } from './brokerClient';
 export { startDemoFleet } from './demoFleet';
 export { SwitchboardError } from '../protocol/errors';
 

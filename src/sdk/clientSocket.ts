@@ -111,6 +111,17 @@ export abstract class ClientSocket {
     }
   }
 
+  /**
+   * First connection that, like a reconnect, keeps trying with backoff until it registers or the client is closed
+   * (a routing broker started before its hub). Needs reconnecting on; state listeners hear the outcome.
+   */
+  protected openRetrying(): void {
+    if (this.clientState === 'closed') throw new SwitchboardError('shutdown', 'This client was closed; create a new one.');
+    if (this.clientState !== 'idle') throw new SwitchboardError('already_registered', 'connect() was already called on this client.');
+    if (!this.backoff) throw new SwitchboardError('invalid_message', 'openRetrying() needs reconnecting on (reconnect is false).');
+    void this.reconnectNow();
+  }
+
   /** Close for good: pending sends are rejected, the socket closes with 1000, no reconnect. */
   async close(reason = 'client closing'): Promise<void> {
     if (this.clientState === 'closed') return;

@@ -8,6 +8,7 @@ import { MAX_INTERACTIONS_PER_ANSWER } from '../protocol/contextSchemas';
 import { validateMessage } from '../protocol/codec';
 import { isoNow, newMessageId } from '../protocol/ids';
 import { MessageType, CHAT_TYPES } from '../protocol/messageTypes';
+import { envValue } from '../protocol/envOptions';
 
 export interface ContextQuery {
   failed_agent_id: string;
@@ -54,8 +55,7 @@ function str(v: unknown): string | null {
 }
 
 export function peerContextEnabledFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.PEER_CONTEXT_ENABLED?.trim().toLowerCase();
-  return !(v === 'false' || v === '0' || v === 'no' || v === 'off');
+  return envValue('peerContextEnabled', env) !== false;
 }
 
 export class ContextResponder {

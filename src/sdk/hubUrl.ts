@@ -2,10 +2,11 @@
 // and redacted wherever it is printed so a token never lands in a log.
 
 import { SwitchboardError } from '../protocol/errors';
+import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 
 /** Parse and check a hub URL; throws a SwitchboardError that says what is wrong and what the URL should look like. */
 export function checkHubUrl(raw: string): URL {
-  const example = 'ws://127.0.0.1:8765/ws?token=… (the line `switchboard hub` prints)';
+  const example = `ws://127.0.0.1:${DEFAULT_HUB_PORT}/ws?token=… (the line \`switchboard hub\` prints)`;
   let url: URL;
   try {
     url = new URL(raw);

@@ -3,7 +3,7 @@
 // Like a front-end it may also send chat and control agents.
 
 import { isoNow } from '../protocol/ids';
-import type { LogEntry } from '../protocol/logEntry';
+import { isLogEntry, type LogEntry } from '../protocol/logEntry';
 import { MessageType } from '../protocol/messageTypes';
 import type { Envelope } from '../protocol/schemas';
 import { registrationRefused, type ClientSocketOptions } from './clientSocket';
@@ -80,18 +80,4 @@ export class MonitorClient extends ObserverClient {
     for (const l of this.entryListeners) l(entries, dropped);
     return true;
   }
-}
-
-/** The shape every consumer relies on; the rest of an entry is optional by definition. */
-export function isLogEntry(v: unknown): v is LogEntry {
-  if (typeof v !== 'object' || v === null) return false;
-  const e = v as Record<string, unknown>;
-  return (
-    typeof e.seq === 'number' &&
-    typeof e.time === 'number' &&
-    typeof e.message_type === 'string' &&
-    (e.direction === 'in' || e.direction === 'out' || e.direction === 'internal') &&
-    typeof e.body === 'object' &&
-    e.body !== null
-  );
 }

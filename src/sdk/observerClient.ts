@@ -3,18 +3,10 @@
 
 import { SwitchboardError } from '../protocol/errors';
 import { isoNow, newMessageId } from '../protocol/ids';
-import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
+import { CHAT_TYPES, CONTROL_MESSAGE_TYPES, MessageType, type ControlAction } from '../protocol/messageTypes';
 import type { AgentStatusEntryT, Envelope } from '../protocol/schemas';
 import { ClientSocket } from './clientSocket';
 
-export type ControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
-
-const CONTROL: Record<ControlAction, { one: string; all: string }> = {
-  pause: { one: MessageType.PAUSE_AGENT, all: MessageType.PAUSE_ALL_AGENTS },
-  resume: { one: MessageType.RESUME_AGENT, all: MessageType.RESUME_ALL_AGENTS },
-  deregister: { one: MessageType.DEREGISTER_AGENT, all: MessageType.DEREGISTER_ALL_AGENTS },
-  reregister: { one: MessageType.REREGISTER_AGENT, all: MessageType.REREGISTER_ALL_AGENTS },
-};
 
 /** A status line received for this client's session (or, for monitors, any session). */
 export interface StatusLine {
@@ -115,7 +107,7 @@ export abstract class ObserverClient extends ClientSocket {
 
   /** Pause/resume/deregister/reregister one agent or 'all'. */
   control(action: ControlAction, agentId: string | 'all'): Promise<void> {
-    const types = CONTROL[action];
+    const types = CONTROL_MESSAGE_TYPES[action];
     if (agentId === 'all') return this.sendFrame({ message_type: types.all, sender_id: this.selfId ?? null });
     return this.sendFrame({ message_type: types.one, agent_id: agentId, receiver_id: agentId, sender_id: this.selfId ?? null });
   }

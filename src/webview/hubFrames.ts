@@ -1,29 +1,16 @@
 // Browser mode speaks the hub's monitor protocol directly: this turns hub frames into the same notifications the
 // VS Code host posts, and the webview's commands into hub frames. Pure (no socket), tested in plain Node.
 
-import { MessageType } from '../protocol/messageTypes';
+import { CONTROL_MESSAGE_TYPES, MessageType } from '../protocol/messageTypes';
 import { newMessageId } from '../protocol/ids';
 import {
   HostNotification,
   WebviewCommand,
-  type AgentControlAction,
   type HostToWebview,
   type MonitorAgent,
   type WebviewToHost,
 } from '../protocol/webviewMessages';
 
-const SINGLE: Record<AgentControlAction, string> = {
-  pause: MessageType.PAUSE_AGENT,
-  resume: MessageType.RESUME_AGENT,
-  deregister: MessageType.DEREGISTER_AGENT,
-  reregister: MessageType.REREGISTER_AGENT,
-};
-const ALL: Record<AgentControlAction, string> = {
-  pause: MessageType.PAUSE_ALL_AGENTS,
-  resume: MessageType.RESUME_ALL_AGENTS,
-  deregister: MessageType.DEREGISTER_ALL_AGENTS,
-  reregister: MessageType.REREGISTER_ALL_AGENTS,
-};
 
 /** How much history a page asks for when it registers; the model keeps at most its capacity anyway. */
 export const MONITOR_BACKLOG = 5_000;
@@ -118,8 +105,8 @@ export class HubFrameTranslator {
         if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
         const frame =
           cmd.agent_id === 'all'
-            ? { message_type: ALL[cmd.action] }
-            : { message_type: SINGLE[cmd.action], agent_id: cmd.agent_id, receiver_id: cmd.agent_id };
+            ? { message_type: CONTROL_MESSAGE_TYPES[cmd.action].all }
+            : { message_type: CONTROL_MESSAGE_TYPES[cmd.action].one, agent_id: cmd.agent_id, receiver_id: cmd.agent_id };
         return { frames: [frame], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true } };
       }
       case WebviewCommand.RequestSnapshot:

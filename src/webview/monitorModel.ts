@@ -2,7 +2,7 @@
 // over it (absolute indexes, appended incrementally), pause with a bounded hold, agents, per-agent status lines and
 // counts. Pure: no DOM, so the webview's message handling is tested in plain Node.
 
-import type { LogEntry } from '../protocol/logEntry';
+import { isLogEntry, type LogEntry } from '../protocol/logEntry';
 import {
   HostNotification,
   type HostToWebview,
@@ -385,15 +385,3 @@ function isAgent(a: unknown): a is MonitorAgent {
   return typeof r.agent_id === 'string' && typeof r.agent_name === 'string';
 }
 
-/** Entries come from the hub over a socket in browser mode: check what the table relies on. */
-export function isLogEntry(v: unknown): v is LogEntry {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return (
-    typeof r.seq === 'number' &&
-    typeof r.time === 'number' &&
-    typeof r.message_type === 'string' &&
-    typeof r.body === 'object' &&
-    r.body !== null
-  );
-}

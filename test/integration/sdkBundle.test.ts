@@ -62,7 +62,7 @@ test('a CommonJS program can require every client from the bundle', () => {
   writeFileSync(
     join(dir, 'probe.cjs'),
     "const sdk = require('./dist/sdk/index.js');\n" +
-      "console.log(JSON.stringify(['AgentClient','FrontendClient','MonitorClient','startDemoFleet','withSession','currentSession','SwitchboardError'].map((k) => [k, typeof sdk[k]])));\n",
+      "console.log(JSON.stringify(['AgentClient','FrontendClient','MonitorClient','BrokerClient','startDemoFleet','withSession','currentSession','SwitchboardError'].map((k) => [k, typeof sdk[k]])));\n",
   );
   const r = spawnSync(process.execPath, ['probe.cjs'], { cwd: dir, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

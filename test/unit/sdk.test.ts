@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay } from '../../src/sdk/backoff';
 import { checkHubUrl, redactUrl, httpBase } from '../../src/sdk/hubUrl';
 import { currentSession, withSession, sessionOf, isFrontendId } from '../../src/sdk/session';
-import { isLogEntry } from '../../src/sdk/monitorClient';
+import { isLogEntry } from '../../src/protocol/logEntry';
 import { connectError } from '../../src/sdk/clientSocket';
 import { SwitchboardError } from '../../src/protocol/errors';
 

@@ -4,7 +4,8 @@
 
 import type { AgentPresence } from '../../protocol/messageTypes';
 import type { LogEntry } from '../../protocol/logEntry';
-import type { MonitorAgent, SendMessageInput } from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
+import type { MonitorAgent } from '../../protocol/webviewMessages';
 import type { BusKind, BusState } from '../../bus/bus';
 import type { Unsubscribe } from './emitter';
 
@@ -69,7 +70,6 @@ export interface ConnectionInfo {
   ownerPid?: number;
 }
 
-export type ControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
 export type ExportFormat = 'ndjson' | 'csv';
 
 export interface HubConnection {

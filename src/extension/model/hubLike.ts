@@ -4,6 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import type { HubEventMap, HubState } from '../../hub/hubEvents';
 import type { AgentSnapshot, LogEntry, SessionSnapshot } from '../../protocol/logEntry';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
 import type { Envelope } from '../../protocol/schemas';
 import type { BusStatus } from '../../bus/bus';
 
@@ -27,15 +28,8 @@ export interface HubLike {
     clear(): void;
     readonly size: number;
   };
-  sendMessage(input: {
-    receiver_id: string;
-    text_payload: string;
-    message_type?: 'TEXT' | 'SYSTEM';
-    sender_id?: string;
-    in_reply_to_message_id?: string;
-    thread?: string;
-  }): Envelope;
+  sendMessage(input: SendMessageInput): Envelope;
   broadcast(text: string): Envelope;
-  controlAgent(action: 'pause' | 'resume' | 'deregister' | 'reregister', agentId: string): void;
+  controlAgent(action: ControlAction, agentId: string): void;
   busStatus(): BusStatus;
 }

@@ -5,6 +5,7 @@
 import type { HubOptions } from '../../hub/options';
 import type { Logger } from '../../protocol/logger';
 import { SwitchboardError, errorMessage } from '../../protocol/errors';
+import { DEFAULT_HUB_PORT } from '../../protocol/messageTypes';
 import { backoffDelay } from '../../sdk/backoff';
 import { Emitter, type Unsubscribe } from './emitter';
 import { HubFile, type HubRecord } from './hubFile';
@@ -151,7 +152,7 @@ export class HubManager {
     await this.deps.beforeStart?.();
     const s = this.deps.settings();
     const host = s.hub.host ?? '127.0.0.1';
-    const port = s.hub.port ?? 8765;
+    const port = s.hub.port ?? DEFAULT_HUB_PORT;
     const file = new HubFile(this.deps.hubFileDir, port);
     try {
       this.setBusy('attaching');
@@ -196,7 +197,7 @@ export class HubManager {
       if (isAddrInUse(err)) {
         // another window won the race for the port between our probe and our listen: attach to it instead
         const host = s.hub.host ?? '127.0.0.1';
-        const port = s.hub.port ?? 8765;
+        const port = s.hub.port ?? DEFAULT_HUB_PORT;
         const again = await this.probe(host, port);
         if (again.kind === 'hub') {
           await this.attachTo(host, port, again.hubId, file, s);

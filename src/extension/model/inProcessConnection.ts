@@ -3,7 +3,7 @@
 
 import type { HubEventMap } from '../../hub/hubEvents';
 import type { LogEntry } from '../../protocol/logEntry';
-import type { SendMessageInput } from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
 import { SwitchboardError } from '../../protocol/errors';
 import { ActivityStore, describeEventData } from './activityStore';
 import { Emitter, type Unsubscribe } from './emitter';
@@ -14,7 +14,6 @@ import type {
   ChangeKind,
   ConnectionInfo,
   ConnectionState,
-  ControlAction,
   ExportFormat,
   HubConnection,
   SessionView,

@@ -2,14 +2,8 @@
 // restart and attach, re-subscribing to whichever connection is current, and tells the panel when the hub changed.
 
 import type { LogEntry } from '../../protocol/logEntry';
-import type {
-  AgentControlAction,
-  MonitorAgent,
-  MonitorHubInfo,
-  MonitorSource,
-  MonitorSubscription,
-  SendMessageInput,
-} from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
+import type { MonitorAgent, MonitorHubInfo, MonitorSource, MonitorSubscription } from '../../protocol/webviewMessages';
 import { SwitchboardError } from '../../protocol/errors';
 import type { HubConnection } from './hubConnection';
 import type { HubManager } from './hubManager';
@@ -88,7 +82,7 @@ export class ManagerMonitorSource implements MonitorSource {
     return this.current('send a message').send(input);
   }
 
-  async controlAgent(action: AgentControlAction, agentId: string): Promise<void> {
+  async controlAgent(action: ControlAction, agentId: string): Promise<void> {
     await this.current(`${action} ${agentId}`).control(action, agentId);
   }
 }

@@ -5,8 +5,7 @@
 
 import { EventLog } from '../../hub/eventLog';
 import type { LogEntry } from '../../protocol/logEntry';
-import { MessageType } from '../../protocol/messageTypes';
-import type { SendMessageInput } from '../../protocol/webviewMessages';
+import { MessageType, type ControlAction, type SendMessageInput } from '../../protocol/messageTypes';
 import { SwitchboardError } from '../../protocol/errors';
 import type { Logger } from '../../protocol/logger';
 import { MonitorClient } from '../../sdk/monitorClient';
@@ -19,7 +18,6 @@ import {
   type ChangeKind,
   type ConnectionInfo,
   type ConnectionState,
-  type ControlAction,
   type ExportFormat,
   type HubConnection,
   type SessionView,

@@ -3,6 +3,8 @@
 
 import type { HubOptions } from '../../hub/options';
 import type { BusKind } from '../../bus/bus';
+// the protocol's list, not bus/createBus's: that module would load every broker client at activation
+import { BUS_KIND_NAMES } from '../../protocol/envOptions';
 import type { ManagerSettings } from './hubManager';
 
 /** The settings as read from the configuration, before checking. */
@@ -27,8 +29,6 @@ export interface SecretSettings {
   rabbitmqUrl: string;
 }
 
-// a local copy of the bus kinds: importing them from bus/createBus would load every broker client at activation
-const BUS_KINDS: readonly BusKind[] = ['memory', 'rabbitmq', 'kafka'];
 
 function num(v: unknown, min: number, max: number): number | undefined {
   if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
@@ -63,7 +63,7 @@ export function toManagerSettings(raw: RawSettings, secrets: SecretSettings, def
   set('logRingSize', num(raw.logRingSize, 100, 1_000_000));
   set('logDir', str(raw.logFolder) ?? defaultLogFolder);
   if (secrets.token) hub.token = secrets.token;
-  const kind = BUS_KINDS.find((k) => k === raw.transportKind);
+  const kind: BusKind | undefined = BUS_KIND_NAMES.find((k) => k === raw.transportKind);
   set('bus', kind);
   if (kind === 'rabbitmq' && secrets.rabbitmqUrl) hub.rabbitmqUrl = secrets.rabbitmqUrl;
   if (kind === 'kafka') set('kafkaBrokers', brokers(raw.kafkaBrokers));

@@ -1,6 +1,7 @@
 // The agent list beside the table: presence icon, name, "last seen" kept fresh, latest status line. Keyed
 // elements are updated in place; above MAX_LISTED agents the rest are summarised rather than drawn.
 
+import type { AgentPresence } from '../../protocol/messageTypes';
 import type { MonitorAgent } from '../../protocol/webviewMessages';
 import { formatAgo } from '../rowModel';
 import { el, setText } from './dom';
@@ -16,7 +17,7 @@ interface Item {
   status: HTMLSpanElement;
 }
 
-export function presenceOf(a: MonitorAgent): 'online' | 'paused' | 'offline' {
+export function presenceOf(a: MonitorAgent): AgentPresence {
   return a.status ?? (a.is_online ? 'online' : 'offline');
 }
 export const PRESENCE_ICON = { online: 'pass-filled', paused: 'debug-pause', offline: 'circle-slash' } as const;

@@ -2,7 +2,8 @@
 // agent's detail (presence, last seen, counts, status lines) with actions that become commands to the host.
 
 import type { LogEntry } from '../../protocol/logEntry';
-import type { AgentControlAction, MonitorAgent, SendMessageInput } from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
+import type { MonitorAgent } from '../../protocol/webviewMessages';
 import type { MonitorModel } from '../monitorModel';
 import type { DetailTab } from '../uiState';
 import { buildSequence, extractThread, isThreadable } from '../threads';
@@ -18,7 +19,7 @@ export interface DetailCallbacks {
   onFilterAgent(agentId: string): void;
   onShowAgent(agentId: string): void;
   onSend(message: SendMessageInput): void;
-  onControl(action: AgentControlAction, agentId: string): void;
+  onControl(action: ControlAction, agentId: string): void;
 }
 
 const TAB_ORDER: DetailTab[] = ['message', 'thread', 'agent'];
@@ -242,7 +243,7 @@ export class DetailPane {
     add('Status', a.last_status_text ?? a.status_text);
 
     const actions = el('div', { class: 'actions' });
-    const ctl = (label: string, iconName: string, action: AgentControlAction, secondary = true): void => {
+    const ctl = (label: string, iconName: string, action: ControlAction, secondary = true): void => {
       const b = custom('vscode-button', { icon: iconName, ...(secondary ? { secondary: '' } : {}) }, label);
       b.addEventListener('click', () => this.cb.onControl(action, a.agent_id));
       actions.append(b);

@@ -1,69 +1,50 @@
 // The monitor's controller: owns the model and the UI state, turns notifications into model changes and DOM
 // redraws (coalesced to one per animation frame), and user actions into commands for the host.
 
-import {
-  HostNotification,
-  WebviewCommand,
-  type AgentControlAction,
-  type HostToWebview,
-  type SendMessageInput,
-} from '../../protocol/webviewMessages';
+import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
+import { HostNotification, WebviewCommand, type HostToWebview } from '../../protocol/webviewMessages';
 import type { DataSource } from '../dataSource';
 import { MonitorModel, type ModelChange } from '../monitorModel';
 import { parseUiState, type DetailTab, type UiState } from '../uiState';
 import { keyToAction } from '../keyboard';
 import { isFilterActive } from '../entryFilter';
 import { isThreadable } from '../threads';
-import { custom, el, icon, setText } from './dom';
+import { custom, el, setText } from './dom';
 import { MessageTable } from './messageTable';
 import { AgentList } from './agentList';
 import { DetailPane } from './detailPane';
 import { ReconstructionView } from './reconstructionView';
+import { makeResizer } from './resizer';
+import { Feedback } from './feedback';
+import { buildStatusBar, buildToolbar, FilterOptions, type StatusBar, type Toolbar } from './toolbar';
 
-type ValueElement = HTMLElement & { value: string };
-type CheckElement = HTMLElement & { checked: boolean };
 
 /** Data-driven table redraws are at least this far apart (~30 per second). */
 const ROWS_MIN_INTERVAL_MS = 33;
-const MIN_DETAIL_PX = 280;
 const numberFormat = new Intl.NumberFormat();
 const fmt = (n: number): string => numberFormat.format(n);
-/** Commands awaiting their CommandResult; older ones are forgotten beyond this. */
-const MAX_PENDING = 100;
 const FOCUSABLE_INPUTS =
   'input, textarea, select, vscode-textfield, vscode-textarea, vscode-single-select, vscode-button, vscode-checkbox, vscode-toolbar-button, vscode-tab-header, [role=button]';
 
 export class MonitorApp {
   private readonly model = new MonitorModel();
+  private readonly bar: Toolbar = buildToolbar();
+  private readonly feedback = new Feedback();
+  private readonly statusBar: StatusBar = buildStatusBar(this.feedback.element);
+  private readonly typeOptions = new FilterOptions(this.bar.typeSelect, 'All types');
+  private readonly agentOptions = new FilterOptions(this.bar.agentSelect, 'All agents');
   private ui: UiState;
   private readonly table: MessageTable;
   private readonly agents: AgentList;
   private readonly detail: DetailPane;
-  private readonly hubBadge: HTMLSpanElement;
-  private readonly hubIcon: HTMLSpanElement;
-  private readonly countsText: HTMLSpanElement;
-  private readonly droppedText: HTMLSpanElement;
-  private readonly heldText: HTMLSpanElement;
-  private readonly toast: HTMLDivElement;
-  private readonly search: ValueElement;
-  private readonly typeSelect: ValueElement;
-  private readonly agentSelect: ValueElement;
-  private readonly noise: CheckElement;
-  private readonly pauseButton: HTMLElement;
   private readonly jumpButton: HTMLElement;
   private readonly body: HTMLElement;
   private readonly reconstruction: ReconstructionView;
-  private readonly reconstructionButton: HTMLElement;
   private dirty: ModelChange = { rows: false, agents: false, hub: false };
   private frame = 0;
   private readonly tick: ReturnType<typeof setInterval>;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
-  private toastTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly pending = new Map<string, string>();
-  private requestCounter = 0;
-  private typeSignature = '';
-  private agentSignature = '';
   private restoredSelection = false;
   private lastRowsDraw = 0;
   private readonly keyListener = (e: KeyboardEvent): void => this.onKey(e);
@@ -74,38 +55,6 @@ export class MonitorApp {
   ) {
     this.ui = parseUiState(source.loadState());
     document.body.classList.add(`host-${source.kind}`);
-
-    // --- toolbar ---
-    this.hubIcon = icon('plug');
-    this.hubBadge = el('span', { class: 'hub-badge', role: 'status', 'aria-live': 'polite' });
-    this.search = custom('vscode-textfield', {
-      placeholder: 'Filter: words or "a phrase" in payload and metadata ( / )',
-      'aria-label': 'Filter text',
-      class: 'search',
-      type: 'search',
-    }) as ValueElement;
-    this.search.append(custom('vscode-icon', { slot: 'content-before', name: 'search' }));
-    this.typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
-    this.agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
-    this.noise = custom('vscode-checkbox', { label: 'Presence', title: 'Show PING, PONG, heartbeats and agent status updates' }) as CheckElement;
-    this.pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' });
-    const clear = custom('vscode-button', { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)' }, 'Clear');
-    this.countsText = el('span', { class: 'counts' });
-    this.droppedText = el('span', { class: 'dropped', role: 'status' });
-    this.heldText = el('span', { class: 'held' });
-    this.toast = el('div', { class: 'toast', role: 'status', 'aria-live': 'polite' });
-    const toolbar = el(
-      'header',
-      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Monitor' },
-      el('span', { class: 'hub' }, this.hubIcon, this.hubBadge),
-      this.search,
-      this.typeSelect,
-      this.agentSelect,
-      this.noise,
-      this.pauseButton,
-      clear,
-    );
-    const statusbar = el('footer', { class: 'statusbar' }, this.countsText, this.heldText, this.droppedText, this.toast);
 
     // --- panes ---
     this.table = new MessageTable(this.model, {
@@ -134,12 +83,23 @@ export class MonitorApp {
       onControl: (a, id) => this.control(a, id),
     });
     this.body = el('main', { class: 'body' }, this.agents.element, this.table.element, this.detail.element);
-    this.detail.element.prepend(this.makeResizer());
+    this.detail.element.prepend(
+      makeResizer({
+        body: this.body,
+        pane: this.detail.element,
+        initialWidth: this.ui.detailWidth,
+        onWidth: (w) => {
+          this.ui.detailWidth = w;
+          this.markDirty({ rows: true, agents: false, hub: false });
+          this.saveSoon();
+        },
+      }),
+    );
     // the Reconstruction pane takes the body's place while open; its toolbar button appears once there is a report
     this.reconstruction = new ReconstructionView({
       onAction: (action, id) => {
         const labels = { copyJson: 'Copy JSON', save: 'Save', handOver: 'Hand to agent', summarise: 'Summarise' } as const;
-        const request_id = this.nextRequestId(labels[action]);
+        const request_id = this.feedback.request(labels[action]);
         this.source.send({ type: WebviewCommand.ReconstructionAction, request_id, action, reconstruction_id: id });
       },
       nameOf: (id) => {
@@ -147,26 +107,19 @@ export class MonitorApp {
         return n === id ? undefined : n;
       },
     });
-    this.reconstructionButton = custom(
-      'vscode-button',
-      { class: 'rc-open', icon: 'history', secondary: '', title: 'Show the last context reconstruction' },
-      'Reconstruction',
-    );
-    this.reconstructionButton.hidden = true;
-    this.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
-    toolbar.append(this.reconstructionButton);
-    root.replaceChildren(toolbar, this.body, this.reconstruction.element, statusbar);
+    this.bar.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
+    root.replaceChildren(this.bar.element, this.body, this.reconstruction.element, this.statusBar.element);
 
     // --- wiring ---
-    this.search.addEventListener('input', () => {
+    this.bar.search.addEventListener('input', () => {
       clearTimeout(this.searchTimer);
-      this.searchTimer = setTimeout(() => this.applyFilter({ ...this.ui.filter, text: this.search.value }), 120);
+      this.searchTimer = setTimeout(() => this.applyFilter({ ...this.ui.filter, text: this.bar.search.value }), 120);
     });
-    this.typeSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, type: this.typeSelect.value }));
-    this.agentSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, agent: this.agentSelect.value }));
-    this.noise.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, showNoise: this.noise.checked }));
-    this.pauseButton.addEventListener('click', () => this.setPaused(!this.ui.paused));
-    clear.addEventListener('click', () => {
+    this.bar.typeSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, type: this.bar.typeSelect.value }));
+    this.bar.agentSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, agent: this.bar.agentSelect.value }));
+    this.bar.noise.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, showNoise: this.bar.noise.checked }));
+    this.bar.pauseButton.addEventListener('click', () => this.setPaused(!this.ui.paused));
+    this.bar.clearButton.addEventListener('click', () => {
       this.model.clearView();
       this.markDirty({ rows: true, agents: false, hub: false });
     });
@@ -180,8 +133,8 @@ export class MonitorApp {
     // --- restore ---
     this.model.setFilter(this.ui.filter);
     this.model.setPaused(this.ui.paused);
-    this.search.value = this.ui.filter.text;
-    this.noise.checked = this.ui.filter.showNoise;
+    this.bar.search.value = this.ui.filter.text;
+    this.bar.noise.checked = this.ui.filter.showNoise;
     this.setFollow(this.ui.follow);
     this.table.setSelected(this.ui.selectedSeq);
     this.detail.setAgent(this.ui.agentId);
@@ -197,12 +150,12 @@ export class MonitorApp {
 
   receive(n: HostToWebview): void {
     const change = this.model.apply(n);
-    if (change.result) this.onResult(change.result.request_id, change.result.ok, change.result.detail);
+    if (change.result) this.feedback.result(change.result.request_id, change.result.ok, change.result.detail);
     if (change.revealAgent) this.showAgent(change.revealAgent);
     if (n.type === HostNotification.Snapshot) this.restoredSelection = false;
     if (n.type === HostNotification.Reconstruction) {
       this.reconstruction.show(n);
-      this.reconstructionButton.hidden = false;
+      this.bar.reconstructionButton.hidden = false;
       // A new report opens the pane; a report re-sent to a reloaded webview (focus false) opens it only if it was
       // the view on screen before the reload (the webview is torn down whenever its tab is hidden).
       if (n.focus !== false || this.ui.reconstructionOpen) this.setReconstructionOpen(true);
@@ -226,7 +179,7 @@ export class MonitorApp {
     clearInterval(this.tick);
     clearTimeout(this.saveTimer);
     clearTimeout(this.searchTimer);
-    clearTimeout(this.toastTimer);
+    this.feedback.dispose();
     cancelAnimationFrame(this.frame);
     this.save();
   }
@@ -271,10 +224,10 @@ export class MonitorApp {
   private renderHub(): void {
     const h = this.model.hub;
     const running = h.state === 'running';
-    this.hubIcon.className = `codicon codicon-${running ? 'plug' : h.state === 'connecting' ? 'sync' : 'debug-disconnect'} hub-${running ? 'up' : 'down'}`;
+    this.bar.hubIcon.className = `codicon codicon-${running ? 'plug' : h.state === 'connecting' ? 'sync' : 'debug-disconnect'} hub-${running ? 'up' : 'down'}`;
     const where = h.mode === 'attached' ? ' · attached' : h.mode === 'browser' ? ' · browser' : '';
-    setText(this.hubBadge, `${h.hub_id ?? 'hub'} · ${h.state}${where}`);
-    this.hubBadge.title = h.agent_url ? `Agents connect to ${h.agent_url}` : '';
+    setText(this.bar.hubBadge, `${h.hub_id ?? 'hub'} · ${h.state}${where}`);
+    this.bar.hubBadge.title = h.agent_url ? `Agents connect to ${h.agent_url}` : '';
     this.renderEmptyText();
   }
 
@@ -299,45 +252,28 @@ export class MonitorApp {
   private renderCounts(): void {
     const m = this.model;
     if (m.visibleCount === 0) this.renderEmptyText();
-    setText(this.countsText, `${fmt(m.visibleCount)} shown · ${fmt(m.bufferedCount)} kept (max ${fmt(m.capacity)})`);
+    setText(this.statusBar.countsText, `${fmt(m.visibleCount)} shown · ${fmt(m.bufferedCount)} kept (max ${fmt(m.capacity)})`);
     const dropped = m.droppedCount;
-    this.droppedText.hidden = dropped === 0;
-    setText(this.droppedText, dropped ? `${fmt(dropped)} older messages dropped from view` : '');
-    this.heldText.hidden = !this.ui.paused;
-    setText(this.heldText, this.ui.paused ? `Paused · ${fmt(m.heldCount)} new waiting` : '');
+    this.statusBar.droppedText.hidden = dropped === 0;
+    setText(this.statusBar.droppedText, dropped ? `${fmt(dropped)} older messages dropped from view` : '');
+    this.statusBar.heldText.hidden = !this.ui.paused;
+    setText(this.statusBar.heldText, this.ui.paused ? `Paused · ${fmt(m.heldCount)} new waiting` : '');
   }
 
   private renderPause(): void {
     const p = this.ui.paused;
-    this.pauseButton.setAttribute('icon', p ? 'debug-start' : 'debug-pause');
-    setText(this.pauseButton, p ? 'Resume' : 'Pause');
-    this.pauseButton.title = p ? 'Resume the live view (Space)' : 'Pause the live view (Space)';
-    this.pauseButton.setAttribute('aria-pressed', String(p));
+    this.bar.pauseButton.setAttribute('icon', p ? 'debug-start' : 'debug-pause');
+    setText(this.bar.pauseButton, p ? 'Resume' : 'Pause');
+    this.bar.pauseButton.title = p ? 'Resume the live view (Space)' : 'Pause the live view (Space)';
+    this.bar.pauseButton.setAttribute('aria-pressed', String(p));
     this.body.classList.toggle('paused', p);
-  }
-
-  /** Replaces a select's options only when the set changed (rebuilding on every frame would fight the user). */
-  private setOptions(select: ValueElement, options: [string, string][], current: string): void {
-    const children = options.map(([value, label]) => {
-      const o = custom('vscode-option', { value }, label);
-      if (value === current) o.setAttribute('selected', '');
-      return o;
-    });
-    select.replaceChildren(...children);
-    // the widget reads its options on slot change; set the value after it has
-    queueMicrotask(() => {
-      select.value = current;
-    });
   }
 
   private rebuildTypeOptions(force: boolean): void {
     const types = [...this.model.types];
     if (this.ui.filter.type && !this.model.types.has(this.ui.filter.type)) types.push(this.ui.filter.type);
     types.sort();
-    const sig = types.join(',');
-    if (!force && sig === this.typeSignature) return;
-    this.typeSignature = sig;
-    this.setOptions(this.typeSelect, [['', 'All types'], ...types.map((t): [string, string] => [t, t])], this.ui.filter.type);
+    this.typeOptions.update(types.map((t): [string, string] => [t, t]), this.ui.filter.type, force);
   }
 
   private rebuildAgentOptions(force: boolean): void {
@@ -345,10 +281,7 @@ export class MonitorApp {
     const opts: [string, string][] = agents.map((a) => [a.agent_id, `${a.agent_name} (${a.agent_id})`]);
     const cur = this.ui.filter.agent;
     if (cur && !this.model.agents.has(cur)) opts.push([cur, cur]);
-    const sig = opts.map((o) => o[1]).join('\u0000');
-    if (!force && sig === this.agentSignature) return;
-    this.agentSignature = sig;
-    this.setOptions(this.agentSelect, [['', 'All agents'], ...opts], cur);
+    this.agentOptions.update(opts, cur, force);
   }
 
   // --- actions -------------------------------------------------------------------------------------------------
@@ -356,10 +289,10 @@ export class MonitorApp {
   private applyFilter(f: UiState['filter']): void {
     this.ui.filter = { ...f };
     this.model.setFilter(this.ui.filter);
-    if (this.search.value !== f.text) this.search.value = f.text;
-    if (this.typeSelect.value !== f.type) this.typeSelect.value = f.type;
-    if (this.agentSelect.value !== f.agent) this.rebuildAgentOptions(true);
-    if (this.noise.checked !== f.showNoise) this.noise.checked = f.showNoise;
+    if (this.bar.search.value !== f.text) this.bar.search.value = f.text;
+    if (this.bar.typeSelect.value !== f.type) this.bar.typeSelect.value = f.type;
+    if (this.bar.agentSelect.value !== f.agent) this.rebuildAgentOptions(true);
+    if (this.bar.noise.checked !== f.showNoise) this.bar.noise.checked = f.showNoise;
     // keep the selected row in view if it still passes
     const sel = this.ui.selectedSeq;
     const idx = sel === null ? -1 : this.model.visibleIndexOfSeq(sel);
@@ -453,54 +386,6 @@ export class MonitorApp {
     this.saveSoon();
   }
 
-  /** A drag handle (and arrow keys) for the detail pane's width, kept in the UI state. */
-  private makeResizer(): HTMLElement {
-    const handle = el('div', {
-      class: 'resizer',
-      role: 'separator',
-      'aria-orientation': 'vertical',
-      'aria-label': 'Resize the detail pane',
-      tabindex: '0',
-    });
-    const apply = (px: number): void => {
-      // leave the agent list and a table wide enough for all its columns
-      const max = Math.max(MIN_DETAIL_PX, this.body.clientWidth - 740);
-      const w = Math.round(Math.min(max, Math.max(MIN_DETAIL_PX, px)));
-      this.ui.detailWidth = w;
-      this.body.style.setProperty('--detail-w', `${w}px`);
-      handle.setAttribute('aria-valuenow', String(w));
-      this.markDirty({ rows: true, agents: false, hub: false });
-      this.saveSoon();
-    };
-    handle.addEventListener('pointerdown', (e) => {
-      e.preventDefault();
-      handle.setPointerCapture(e.pointerId);
-      const right = this.body.getBoundingClientRect().right;
-      const move = (ev: PointerEvent): void => apply(right - ev.clientX);
-      const up = (): void => {
-        handle.removeEventListener('pointermove', move);
-        handle.removeEventListener('pointerup', up);
-        handle.removeEventListener('pointercancel', up);
-      };
-      handle.addEventListener('pointermove', move);
-      handle.addEventListener('pointerup', up);
-      handle.addEventListener('pointercancel', up);
-    });
-    handle.addEventListener('keydown', (e) => {
-      const step = e.shiftKey ? 80 : 20;
-      const cur = this.detail.element.getBoundingClientRect().width;
-      if (e.key === 'ArrowLeft') apply(cur + step);
-      else if (e.key === 'ArrowRight') apply(cur - step);
-      else return;
-      e.preventDefault();
-      e.stopPropagation();
-    });
-    if (this.ui.detailWidth !== null) {
-      this.body.style.setProperty('--detail-w', `${this.ui.detailWidth}px`);
-    }
-    return handle;
-  }
-
   /** Swaps the message view for the Reconstruction pane and back. */
   private setReconstructionOpen(open: boolean): void {
     const show = open && this.reconstruction.hasReport;
@@ -511,9 +396,9 @@ export class MonitorApp {
     this.reconstruction.element.hidden = !show;
     this.body.hidden = show;
     document.body.classList.toggle('rc-mode', show);
-    this.reconstructionButton.setAttribute('aria-pressed', String(show));
-    this.reconstructionButton.setAttribute('icon', show ? 'arrow-left' : 'history');
-    setText(this.reconstructionButton, show ? 'Messages' : 'Reconstruction');
+    this.bar.reconstructionButton.setAttribute('aria-pressed', String(show));
+    this.bar.reconstructionButton.setAttribute('icon', show ? 'arrow-left' : 'history');
+    setText(this.bar.reconstructionButton, show ? 'Messages' : 'Reconstruction');
     if (show) this.reconstruction.element.focus();
     else this.markDirty({ rows: true, agents: true, hub: false });
   }
@@ -523,38 +408,17 @@ export class MonitorApp {
     this.table.focus();
   }
 
-  private nextRequestId(label: string): string {
-    const id = `r${++this.requestCounter}`;
-    this.pending.set(id, label);
-    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-    return id;
-  }
-
   private sendMessage(message: SendMessageInput): void {
     const name = this.model.agents.get(message.receiver_id)?.agent_name || message.receiver_id;
-    const request_id = this.nextRequestId(`Message to ${name}`);
-    this.showToast(`Sending to ${name}…`, 'info');
+    const request_id = this.feedback.request(`Message to ${name}`);
+    this.feedback.show(`Sending to ${name}…`, 'info');
     this.source.send({ type: WebviewCommand.SendMessage, request_id, message });
   }
 
-  private control(action: AgentControlAction, agentId: string): void {
+  private control(action: ControlAction, agentId: string): void {
     const name = this.model.agents.get(agentId)?.agent_name || agentId;
-    const request_id = this.nextRequestId(`${action[0]!.toUpperCase()}${action.slice(1)} ${name}`);
+    const request_id = this.feedback.request(`${action[0]!.toUpperCase()}${action.slice(1)} ${name}`);
     this.source.send({ type: WebviewCommand.ControlAgent, request_id, action, agent_id: agentId });
-  }
-
-  private onResult(requestId: string, ok: boolean, detail?: string): void {
-    const label = this.pending.get(requestId) ?? 'The hub';
-    this.pending.delete(requestId);
-    if (ok) this.showToast(`${label}: done${detail ? ` (${detail})` : ''}`, 'info');
-    else this.showToast(`${label} failed: ${detail ?? 'unknown error'}`, 'error');
-  }
-
-  private showToast(text: string, kind: 'info' | 'error'): void {
-    clearTimeout(this.toastTimer);
-    this.toast.className = `toast toast-${kind}`;
-    this.toast.replaceChildren(icon(kind === 'error' ? 'error' : 'info'), ` ${text}`);
-    this.toastTimer = setTimeout(() => this.toast.replaceChildren(), kind === 'error' ? 12_000 : 4_000);
   }
 
   private onKey(e: KeyboardEvent): void {
@@ -604,7 +468,7 @@ export class MonitorApp {
         break;
       }
       case 'focusSearch':
-        this.search.focus();
+        this.bar.search.focus();
         break;
       case 'escape':
         if (inInput && active && !inDetail) {

@@ -2,6 +2,7 @@
 // lifeline, an arrow per message with its type and text. Built with createElementNS and textContent only.
 
 import { layoutSequence, type SequenceModel } from '../threads';
+import './sequenceDiagram.css';
 import { formatTime } from '../rowModel';
 
 const NS = 'http://www.w3.org/2000/svg';

@@ -1,0 +1,100 @@
+// The monitor's toolbar (hub badge, filters, Presence, Pause, Clear, Reconstruction) and status bar (counts, held,
+// dropped), built once; the controller wires and renders them.
+
+import { custom, el, icon } from './dom';
+
+export type ValueElement = HTMLElement & { value: string };
+export type CheckElement = HTMLElement & { checked: boolean };
+
+export interface Toolbar {
+  element: HTMLElement;
+  hubIcon: HTMLSpanElement;
+  hubBadge: HTMLSpanElement;
+  search: ValueElement;
+  typeSelect: ValueElement;
+  agentSelect: ValueElement;
+  noise: CheckElement;
+  pauseButton: HTMLElement;
+  clearButton: HTMLElement;
+  reconstructionButton: HTMLElement;
+}
+
+export interface StatusBar {
+  element: HTMLElement;
+  countsText: HTMLSpanElement;
+  heldText: HTMLSpanElement;
+  droppedText: HTMLSpanElement;
+}
+
+export function buildToolbar(): Toolbar {
+  const hubIcon = icon('plug');
+  const hubBadge = el('span', { class: 'hub-badge', role: 'status', 'aria-live': 'polite' });
+  const search = custom('vscode-textfield', {
+    placeholder: 'Filter: words or "a phrase" in payload and metadata ( / )',
+    'aria-label': 'Filter text',
+    class: 'search',
+    type: 'search',
+  }) as ValueElement;
+  search.append(custom('vscode-icon', { slot: 'content-before', name: 'search' }));
+  const typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
+  const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
+  const noise = custom('vscode-checkbox', { label: 'Presence', title: 'Show PING, PONG, heartbeats and agent status updates' }) as CheckElement;
+  const pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' });
+  const clearButton = custom('vscode-button', { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)' }, 'Clear');
+  // appears once there is a report to show
+  const reconstructionButton = custom(
+    'vscode-button',
+    { class: 'rc-open', icon: 'history', secondary: '', title: 'Show the last context reconstruction' },
+    'Reconstruction',
+  );
+  reconstructionButton.hidden = true;
+  const element = el(
+    'header',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Monitor' },
+    el('span', { class: 'hub' }, hubIcon, hubBadge),
+    search,
+    typeSelect,
+    agentSelect,
+    noise,
+    pauseButton,
+    clearButton,
+    reconstructionButton,
+  );
+  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, pauseButton, clearButton, reconstructionButton };
+}
+
+/** The status bar; `toast` is the feedback element shown at its end. */
+export function buildStatusBar(toast: HTMLElement): StatusBar {
+  const countsText = el('span', { class: 'counts' });
+  const droppedText = el('span', { class: 'dropped', role: 'status' });
+  const heldText = el('span', { class: 'held' });
+  const element = el('footer', { class: 'statusbar' }, countsText, heldText, droppedText, toast);
+  return { element, countsText, heldText, droppedText };
+}
+
+/** A filter select whose options follow a list (message types, agents), with an "All …" choice first. */
+export class FilterOptions {
+  private signature: string | undefined;
+
+  constructor(
+    private readonly select: ValueElement,
+    private readonly allLabel: string,
+  ) {}
+
+  /** Replaces the options only when the list changed (rebuilding on every frame would fight the user). */
+  update(options: [value: string, label: string][], current: string, force: boolean): void {
+    const sig = options.map(([v, l]) => `${v}\u0000${l}`).join('\u0001');
+    if (!force && sig === this.signature) return;
+    this.signature = sig;
+    const children = [['', this.allLabel] as [string, string], ...options].map(([value, label]) => {
+      const o = custom('vscode-option', { value }, label);
+      if (value === current) o.setAttribute('selected', '');
+      return o;
+    });
+    this.select.replaceChildren(...children);
+    // the widget reads its options on slot change; set the value after it has
+    queueMicrotask(() => {
+      this.select.value = current;
+    });
+  }
+}
