@@ -34,6 +34,8 @@ export interface CollectorOptions {
 
 /** Rejections kept per request; beyond this they are only counted. */
 const MAX_REJECTED_KEPT = 100;
+/** Refusing responders remembered while the peers a request reached are not known yet. */
+const MAX_REFUSED_BEFORE_EXPECTED = 1000;
 
 function responderOf(raw: unknown): string | null {
   if (typeof raw !== 'object' || raw === null) return null;
@@ -141,7 +143,10 @@ export class AnswerCollector {
   }
 
   private reject(responderId: string | null, reason: string, bytes?: number): 'rejected' {
-    if (responderId !== null && this.expected?.has(responderId) && !this.answers.has(responderId)) {
+    // Before setExpected() (a fast bus answers while the request is still being published) any responder may turn
+    // out to be expected, so it is remembered (bounded) and counts once the expected set is known.
+    const mayBeExpected = this.expected === null ? this.refused.size < MAX_REFUSED_BEFORE_EXPECTED : this.expected.has(responderId ?? '');
+    if (responderId !== null && mayBeExpected && !this.answers.has(responderId)) {
       this.refused.add(responderId);
       queueMicrotask(() => this.checkComplete());
     }

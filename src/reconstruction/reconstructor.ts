@@ -234,7 +234,7 @@ export class Reconstructor {
     this.stray(responder);
   }
 
-  private routeRejection(responderId: string, reason: string, requestId: string | undefined): void {
+  private routeRejection(responderId: string | null, reason: string, requestId: string | undefined): void {
     if (requestId !== undefined) {
       this.active.get(requestId)?.reportRejected(responderId, reason);
       return;
