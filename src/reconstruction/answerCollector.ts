@@ -49,6 +49,8 @@ export class AnswerCollector {
   private rejectedOverflow = 0;
   private duplicates = 0;
   private expected: Set<string> | null = null;
+  /** Whom we expect to hear from if the request is still being sent when the collection ends (see expectProvisionally). */
+  private provisional: Set<string> | null = null;
   private readonly extra = new Set<string>();
   /** Expected peers whose answer was rejected: they did respond, so nobody waits for them any longer. */
   private readonly refused = new Set<string>();
@@ -91,6 +93,15 @@ export class AnswerCollector {
     if (peers === null) return;
     this.expected = new Set([...peers].filter((p) => p !== this.opts.failedAgentId));
     this.checkComplete();
+  }
+
+  /**
+   * Whom the request will most likely reach, given before it is sent. Used only when the collection ends (timeout,
+   * cancel) while the send is still under way, so that those peers are reported as queried and silent rather than
+   * forgotten; it never finishes a collection early.
+   */
+  expectProvisionally(peers: Iterable<string> | null): void {
+    this.provisional = peers === null ? null : new Set([...peers].filter((p) => p !== this.opts.failedAgentId));
   }
 
   /** Does a seed-style answer without request_id belong here? Same failed agent, compatible thread. */
@@ -159,7 +170,8 @@ export class AnswerCollector {
   }
 
   private queried(): string[] {
-    return [...(this.expected ?? []), ...[...this.extra].filter((p) => !this.expected?.has(p))];
+    const expected = this.expected ?? this.provisional;
+    return [...(expected ?? []), ...[...this.extra].filter((p) => !expected?.has(p))];
   }
 
   private checkComplete(): void {

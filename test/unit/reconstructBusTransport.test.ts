@@ -202,3 +202,24 @@ test('bus context: a bus that refuses the request surfaces as a retriable bus_do
     return true;
   });
 });
+
+test('a request still being published when the timeout passes: the result comes on time and lists the online peers as silent', async () => {
+  const bus = new MemoryBus();
+  const inner = new BusContextTransport({ bus, channels, requesterId: 'rec-slow' });
+  // a bus that holds the publish (a broker still starting) longer than the reconstruction may take
+  const slowSend: typeof inner.send = (req) => new Promise((resolve) => setTimeout(() => resolve(inner.send(req)), 1000));
+  const transport = Object.assign(Object.create(inner) as BusContextTransport, { send: slowSend });
+  const source = { logEntries: () => [], agent: () => undefined, onlineAgents: () => ['agent_p1', 'agent_p2', 'agent_gone5', 'agent_new'] };
+  const rec = new Reconstructor({ transport, source });
+  try {
+    const r = await rec.reconstruct('agent_gone5', { timeoutMs: 100, excludePeers: ['agent_new'] });
+    assert.equal(r.finished, 'timeout');
+    assert.ok(r.duration_ms < 900, `the caller waited ${r.duration_ms} ms for a send the 100 ms timeout had outlived`);
+    assert.deepEqual(r.peer_agents_queried, ['agent_p1', 'agent_p2']);
+    assert.deepEqual(r.peers_silent, ['agent_p1', 'agent_p2']);
+  } finally {
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    await rec.close();
+    await bus.close();
+  }
+});
