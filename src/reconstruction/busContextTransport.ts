@@ -144,6 +144,8 @@ export class BusContextTransport implements ContextTransport, ContextPeerTranspo
         this.counters.stale_requests++;
         return;
       }
+      // answered on the requester's own response channel, never on a channel the request names (reply_to): a forged
+      // request must not make every peer publish into a queue of the sender's choosing
       Promise.resolve()
         .then(() => handler(req, (answer) => this.reply(req.requester_id, answer as Envelope)))
         .catch((err: unknown) => this.logger.warn(`peer ${peerId}: answering ${req.request_id ?? '?'} failed: ${errorMessage(err)}`));

@@ -223,3 +223,21 @@ test('a request still being published when the timeout passes: the result comes 
     await bus.close();
   }
 });
+
+test('a peer answers on the response channel of the requester_id, whatever queue a forged reply_to names', async () => {
+  const bus = new MemoryBus();
+  const peers = new BusContextTransport({ bus, channels });
+  await peers.serve('p1', (req, reply) => reply(answer(req, 'p1')));
+  const got: string[] = [];
+  await bus.subscribe('agent_queue_agent_victim', () => void got.push('victim'));
+  await bus.subscribe(channels.response('rec-x'), () => void got.push('requester'));
+  try {
+    await bus.publish(channels.request, { message_type: 'REQUEST_CONTEXT', request_id: 'r', requester_id: 'rec-x', failed_agent_id: 'agent_y', reply_to: 'agent_queue_agent_victim' });
+    await tick();
+    await tick();
+    assert.deepEqual(got, ['requester']);
+  } finally {
+    await peers.close();
+    await bus.close();
+  }
+});
