@@ -21,8 +21,16 @@ export type Unsubscribe = () => Promise<void>;
 export type BusHandler = (message: Envelope) => void | Promise<void>;
 
 export interface SubscribeOptions {
-  /** Subscribers sharing a group compete for messages (each goes to one of them); without a group every subscriber gets every message. */
+  /**
+   * Subscribers sharing a group compete for messages (each goes to one of them); without a group every subscriber
+   * gets every message. On a Kafka context channel the group is a consumer group of exactly this name.
+   */
   group?: string;
+  /**
+   * Told about a message on this channel that is not a JSON object with a string `message_type` (the bus drops it and
+   * logs it either way): for callers that count or report what peers sent wrong. `preview` is its first 200 bytes.
+   */
+  onUndecodable?: (info: { channel: string; bytes: number; preview: string }) => void;
 }
 
 /**
@@ -38,6 +46,26 @@ export function queueChannel(queueName: string): string {
 
 export function isQueueChannel(channel: string): boolean {
   return channel.startsWith(QUEUE_CHANNEL_PREFIX);
+}
+
+/**
+ * Seed 002 (peer context) channels under the seed's exact broker names; build them with contextChannels.ts, which
+ * says how each bus carries them. The part after the prefix is the exact topic / exchange / queue name.
+ */
+export const CONTEXT_REQUEST_PREFIX = 'context-request:';
+export const CONTEXT_RESPONSE_PREFIX = 'context-response:';
+
+export interface ContextChannel {
+  role: 'request' | 'response';
+  /** The exact broker name: Kafka topic; RabbitMQ fanout exchange (request) or queue (response). */
+  name: string;
+}
+
+/** What a context channel carries, or undefined for any other channel. */
+export function parseContextChannel(channel: string): ContextChannel | undefined {
+  if (channel.startsWith(CONTEXT_REQUEST_PREFIX)) return { role: 'request', name: channel.slice(CONTEXT_REQUEST_PREFIX.length) };
+  if (channel.startsWith(CONTEXT_RESPONSE_PREFIX)) return { role: 'response', name: channel.slice(CONTEXT_RESPONSE_PREFIX.length) };
+  return undefined;
 }
 
 /**
@@ -75,4 +103,11 @@ export interface Bus {
   deleteQueues?(queueNames: string[]): Promise<number>;
   /** Optional (queue-based buses): drop every message waiting in a queue; resolves with how many. */
   purgeQueue?(queueName: string): Promise<number>;
+  /**
+   * Optional: ends this bus's subscriptions to the channel, then deletes what carries it on the broker (Kafka: its
+   * topic; RabbitMQ: the queue of a `queue:` or context response channel, the fanout exchange of a context request
+   * channel). For a channel that belongs to one owner, such as a requester's context response channel, when that
+   * owner closes. Skipped when the broker is away; never throws for a channel already gone.
+   */
+  releaseChannel?(channel: string): Promise<void>;
 }

@@ -4,7 +4,7 @@
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
-import type { BusHandler, BusStatus } from './bus';
+import type { BusStatus, SubscribeOptions } from './bus';
 
 /** A JSON object with a string `message_type`, or undefined (not JSON, an array, no type). */
 export function parseEnvelope(body: Buffer | null | undefined): Envelope | undefined {
@@ -18,6 +18,20 @@ export function parseEnvelope(body: Buffer | null | undefined): Envelope | undef
     // not JSON
   }
   return undefined;
+}
+
+/** Tells a subscriber's onUndecodable about a dropped body; a listener that throws is logged, never the bus's end. */
+export function reportUndecodable(
+  listener: NonNullable<SubscribeOptions['onUndecodable']>,
+  channel: string,
+  body: Buffer | null | undefined,
+  log: Logger,
+): void {
+  try {
+    listener({ channel, bytes: body?.length ?? 0, preview: body ? body.toString('utf8', 0, Math.min(body.length, 200)) : '' });
+  } catch (err) {
+    log.warn(`onUndecodable listener for ${channel} threw: ${errorMessage(err)}`);
+  }
 }
 
 /** The envelope's own `message_id` as a string, when it has one. */

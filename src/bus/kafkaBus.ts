@@ -24,7 +24,7 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Bus, BusCapabilities, BusHandler, BusState, BusStatus, SubscribeOptions, Unsubscribe } from './bus';
 import { DedupWindow } from './dedup';
-import { envelopeId, parseEnvelope, withTimeout } from './busSupport';
+import { envelopeId, parseEnvelope, reportUndecodable, withTimeout } from './busSupport';
 import { BrokerBusBase } from './brokerBusBase';
 import {
   DEFAULT_TOPIC_PREFIX,
@@ -100,6 +100,7 @@ interface Subscription {
   handler: BusHandler;
   /** Logs a handler's exception or rejection (it never stops the consumer). */
   onHandlerError: (err: unknown) => void;
+  onUndecodable: SubscribeOptions['onUndecodable'];
   dedup: DedupWindow;
   consumer: Consumer | undefined;
   active: boolean;
@@ -468,10 +469,12 @@ export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
     const sub: Subscription = {
       channel,
       plan,
-      groupId: kafkaSafeName(`${this.groupPrefix}.${plan.topic}.${member}`),
+      // On a seed 002 topic a named group is the peer's own consumer group, exactly as a seed peer names it.
+      groupId: plan.kind === 'context' && !ephemeral ? kafkaSafeName(member) : kafkaSafeName(`${this.groupPrefix}.${plan.topic}.${member}`),
       ephemeral,
       handler,
       onHandlerError: (err) => this.log.warn(`handler for ${channel} threw: ${errorMessage(err)}`),
+      onUndecodable: opts.onUndecodable,
       dedup: new DedupWindow(this.dedupSize),
       consumer: undefined,
       active: true,
@@ -639,6 +642,7 @@ export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
     const envelope = parseEnvelope(message.value);
     if (!envelope) {
       this.log.warn(`dropped a message on ${topic}[${partition}] @${message.offset} that is not a JSON object with a message_type`);
+      if (sub.onUndecodable) reportUndecodable(sub.onUndecodable, sub.channel, message.value, this.log);
       return undefined;
     }
     let id = envelopeId(envelope);
@@ -705,6 +709,22 @@ export class KafkaBus extends BrokerBusBase<Subscription> implements Bus {
   }
 
   // --- administration (tests, reset) --------------------------------------------------------------------------
+
+  /** Ends our subscriptions to the channel, then deletes its topic (Bus.releaseChannel). */
+  async releaseChannel(channel: string): Promise<void> {
+    const plan = this.planFor(channel);
+    await Promise.all([...this.subs].filter((s) => s.plan.topic === plan.topic).map((s) => this.unsubscribe(s)));
+    this.ensured.delete(plan.topic);
+    if (this.current !== 'up' || this.closed) {
+      this.log.info(`topic ${plan.topic} left in place: the broker is unreachable`);
+      return;
+    }
+    try {
+      await withTimeout(this.admin.deleteTopics({ topics: [plan.topic], timeout: TOPIC_DELETE_MS }), TOPIC_DELETE_MS + 1_000);
+    } catch (err) {
+      if (!isUnknownTopic(err)) this.log.warn(`could not delete topic ${plan.topic}: ${errorText(err)}`);
+    }
+  }
 
   /** Deletes the topics of these channels (test cleanup). Subscriptions to them should be closed first. */
   async deleteTopics(channels: string[]): Promise<void> {

@@ -3,8 +3,10 @@
 //
 // Channel → topic (KafkaBus):
 //   `queue:<name>`                      → `<topicPrefix>queue.<name>`   point-to-point: one consumer group, competing
-//   `agent.context.request`,            → verbatim (seed 002 names, reserved for reconstruction; a seed agent using
-//   `agent.context.response.<id>`          aiokafka reads and writes them unchanged)
+//   `context-request:<name>`,           → `<name>` verbatim, 1 partition (seed 002, see contextChannels.ts): a group
+//   `context-response:<name>`              given to subscribe() is a consumer group of exactly that name
+//   `agent.context.request`,            → verbatim too (the seed names from the environment as bare channels, kept
+//   `agent.context.response.<id>`          for callers that use them so)
 //   a presence channel (`presence`,     → `<topicPrefix><channel>`, cleanup.policy=compact, 1 partition, keyed by
 //   `presence.<ns>`, `<x>.presence`)       agent (agent_id, else sender_id): the latest state per key survives
 //   a hub's own channel                 → `<topicPrefix><channel>`, 3 partitions like a stream, but owned by one bus
@@ -13,6 +15,8 @@
 //   anything else (`chat.<ns>`,         → `<topicPrefix><channel>`, 3 partitions, keyed by sender_id so each sender's
 //   `events.<ns>`, `agent.events`, …)      messages stay in order
 // topicPrefix defaults to `switchboard.`. Characters Kafka refuses (anything but A-Z a-z 0-9 . _ -) become `_`.
+
+import { parseContextChannel } from './bus';
 
 /** Seed 002 defaults (the seed's kafka_config): what a seed agent expects when no variable is set. */
 export const DEFAULT_KAFKA_BOOTSTRAP_SERVERS = 'localhost:9092';
@@ -120,6 +124,8 @@ export interface TopicPlan {
 
 /** How KafkaBus maps a channel (see the table at the top of this file). */
 export function planTopic(channel: string, topicPrefix: string, names: KafkaNames): TopicPlan {
+  const context = parseContextChannel(channel);
+  if (context) return { topic: kafkaSafeName(context.name), kind: 'context', fromBeginning: false };
   if (channel.startsWith('queue:')) {
     return { topic: kafkaSafeName(`${topicPrefix}queue.${channel.slice('queue:'.length)}`), kind: 'queue', fromBeginning: true };
   }

@@ -88,6 +88,12 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /** Ends the subscriptions to the channel (nothing carries it but them). */
+  async releaseChannel(channel: string): Promise<void> {
+    this.channels.delete(channel);
+    for (const key of [...this.roundRobin.keys()]) if (key.startsWith(channel + '\u0000')) this.roundRobin.delete(key);
+  }
+
   onStatus(listener: (status: BusStatus) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../protocol/logger';
 import {
   QUEUE_CHANNEL_PREFIX,
   isQueueChannel,
+  parseContextChannel,
   type Bus,
   type BusCapabilities,
   type BusHandler,
@@ -19,7 +20,7 @@ import {
   type Unsubscribe,
 } from './bus';
 import { DedupWindow } from './dedup';
-import { parseEnvelope, withTimeout } from './busSupport';
+import { parseEnvelope, reportUndecodable, withTimeout } from './busSupport';
 import { BrokerBusBase } from './brokerBusBase';
 import { AckBatcher } from './rabbitAcks';
 
@@ -60,6 +61,8 @@ interface Outgoing {
   routingKey: string;
   /** Set for `queue:` channels: the queue must exist before the publish (so the message is not unroutable). */
   queue?: string;
+  /** Set for a context request channel: its fanout exchange must exist before the publish (else a 404 closes the channel). */
+  fanout?: string;
   body: Buffer;
   props: Options.Publish;
   resolve: () => void;
@@ -77,6 +80,7 @@ interface Subscription {
   channel: string;
   group?: string;
   handler: BusHandler;
+  onUndecodable: SubscribeOptions['onUndecodable'];
   dedup: DedupWindow;
   /** Queue consumed on the current connection (server-named for non-group subscriptions). */
   queueName?: string;
@@ -89,6 +93,8 @@ interface Subscription {
 }
 
 const MAX_NACK_RETRIES = 5;
+/** A context reply queue (and a peer group's request queue): not durable, deleted when its last consumer leaves. */
+const REPLY_QUEUE: Options.AssertQueue = { durable: false, autoDelete: true };
 /** Queues remembered for re-declaration after a reconnect (and declared on this connection). */
 const MAX_KNOWN_QUEUES = 10_000;
 
@@ -139,6 +145,8 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
 
   /** `queue:` channels declared on the current connection; cleared on reconnect. */
   private readonly declaredQueues = new Set<string>();
+  /** Fanout exchanges of context request channels declared on the current connection; cleared on reconnect. */
+  private readonly declaredExchanges = new Set<string>();
   /** Queues to declare after every reconnect (declareQueues()). */
   private readonly knownQueues = new Set<string>();
 
@@ -189,6 +197,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       );
     }
     const queue = isQueueChannel(channel) ? channel.slice(QUEUE_CHANNEL_PREFIX.length) : undefined;
+    const context = queue === undefined ? parseContextChannel(channel) : undefined;
     const mid = message.message_id;
     const messageId = typeof mid === 'string' || typeof mid === 'number' ? String(mid) : 'bus_' + randomBytes(8).toString('hex');
     const props: Options.Publish = {
@@ -198,12 +207,19 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       timestamp: Math.floor(Date.now() / 1000),
       type: message.message_type,
     };
+    if (context) {
+      // What a seed 002 peer answers through (pika: props.reply_to or the body's reply_to) and matches answers by.
+      if (typeof message.reply_to === 'string' && message.reply_to) props.replyTo = message.reply_to;
+      if (typeof message.request_id === 'string' && message.request_id) props.correlationId = message.request_id;
+    }
     const body = Buffer.from(JSON.stringify(message), 'utf8');
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
-        exchange: queue === undefined ? this.exchange : '',
-        routingKey: queue ?? channel,
+        // request: the seed's fanout exchange; response: the requester's queue through the default exchange
+        exchange: context?.role === 'request' ? context.name : queue !== undefined || context ? '' : this.exchange,
+        routingKey: context?.role === 'request' ? '' : (queue ?? context?.name ?? channel),
         queue,
+        fanout: context?.role === 'request' ? context.name : undefined,
         body,
         props,
         resolve, // counted in onConfirm: no closure per message
@@ -228,6 +244,15 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
           } catch (err) {
             this.noteError(err);
             break; // the channel died; reconnect takes over and the item stays first in line
+          }
+          continue;
+        }
+        if (item.fanout !== undefined && !this.declaredExchanges.has(item.fanout)) {
+          try {
+            await this.bounded(() => this.declareFanoutOn(item.fanout!), 'exchange.declare');
+          } catch (err) {
+            this.noteError(err);
+            break;
           }
           continue;
         }
@@ -303,6 +328,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       channel,
       group: opts.group,
       handler,
+      onUndecodable: opts.onUndecodable,
       dedup: new DedupWindow(this.dedupSize),
       backlog: [],
       running: 0,
@@ -322,22 +348,24 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       }
     }
     // Otherwise the consumer starts when the connection comes (back) up.
-    return async () => {
-      if (!s.active) return;
-      s.active = false;
-      this.subs.delete(s);
-      // Delivered to us but never handled: back to the queue at once rather than unacked until the connection ends.
-      for (const d of s.backlog.splice(0)) if (d.generation === this.generation) d.acks.release(d.msg);
-      const tag = s.consumerTag;
-      s.consumerTag = undefined;
-      if (tag && this.sub && this.current === 'up') {
-        try {
-          await withTimeout(this.sub.cancel(tag), RPC_TIMEOUT_MS, 'RabbitMQ (basic.cancel)');
-        } catch (err) {
-          this.noteError(err);
-        }
+    return () => this.unsubscribe(s);
+  }
+
+  private async unsubscribe(s: Subscription): Promise<void> {
+    if (!s.active) return;
+    s.active = false;
+    this.subs.delete(s);
+    // Delivered to us but never handled: back to the queue at once rather than unacked until the connection ends.
+    for (const d of s.backlog.splice(0)) if (d.generation === this.generation) d.acks.release(d.msg);
+    const tag = s.consumerTag;
+    s.consumerTag = undefined;
+    if (tag && this.sub && this.current === 'up') {
+      try {
+        await withTimeout(this.sub.cancel(tag), RPC_TIMEOUT_MS, 'RabbitMQ (basic.cancel)');
+      } catch (err) {
+        this.noteError(err);
       }
-    };
+    }
   }
 
   private groupQueueName(channel: string, group: string): string {
@@ -346,9 +374,25 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
 
   private async startConsumer(ch: Channel, s: Subscription, gen: number): Promise<void> {
     let queue: string;
+    const context = parseContextChannel(s.channel);
     if (isQueueChannel(s.channel)) {
       queue = s.channel.slice(QUEUE_CHANNEL_PREFIX.length);
       await this.declareQueueOn(queue);
+    } else if (context?.role === 'response') {
+      // The requester's reply queue under its exact name; it goes when its consumer does (as the seed's did).
+      queue = context.name;
+      await this.declareQueueOn(queue, REPLY_QUEUE);
+    } else if (context?.role === 'request') {
+      // Every group (a peer) its own queue on the seed's fanout exchange, gone when its last consumer leaves: a peer
+      // sees the requests made while it listens, not those from before it joined.
+      await this.declareFanoutOn(context.name);
+      if (s.group !== undefined) {
+        queue = this.groupQueueName(s.channel, s.group);
+        await ch.assertQueue(queue, REPLY_QUEUE);
+      } else {
+        queue = (await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false })).queue;
+      }
+      await ch.bindQueue(queue, context.name, '');
     } else if (s.group !== undefined) {
       // Competing consumers: one durable queue per (channel, group) bound to the topic exchange.
       queue = this.groupQueueName(s.channel, s.group);
@@ -408,6 +452,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       const envelope = parseEnvelope(d.msg.content);
       if (!envelope) {
         this.log.warn(`dropped a message on ${s.channel} that is not a JSON object with a message_type`);
+        if (s.onUndecodable) reportUndecodable(s.onUndecodable, s.channel, d.msg.content, this.log);
         d.acks.settle(d.msg);
         continue;
       }
@@ -444,26 +489,38 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
   // --- queue administration (optional Bus members) ------------------------------------------------------------
 
   /**
-   * Declares a `queue:` channel's queue exactly as seed 001 does (durable, no arguments), on a channel of its own:
-   * a queue someone made with other arguments makes the broker refuse (406) and close the channel it was asked on.
-   * That must neither take the traffic channels down nor loop reconnecting: such a queue is used as it is.
+   * Declares a `queue:` channel's queue exactly as seed 001 does (durable, no arguments), or a context reply queue.
    */
-  private async declareQueueOn(queue: string): Promise<void> {
+  private async declareQueueOn(queue: string, options: Options.AssertQueue = { durable: true }): Promise<void> {
+    await this.declareAside(`queue ${queue}`, (ch) => ch.assertQueue(queue, options));
+    remember(this.declaredQueues, queue);
+  }
+
+  /** A context request channel's fanout exchange, as the seed declares it. */
+  private async declareFanoutOn(exchange: string): Promise<void> {
+    if (this.declaredExchanges.has(exchange)) return;
+    await this.declareAside(`exchange ${exchange}`, (ch) => ch.assertExchange(exchange, 'fanout', { durable: true, autoDelete: false }));
+    remember(this.declaredExchanges, exchange);
+  }
+
+  /**
+   * A declaration on a channel of its own: one someone made with other arguments makes the broker refuse (406) and
+   * close the channel it was asked on. That must neither take the traffic channels down nor loop reconnecting: such
+   * a queue or exchange is used as it is.
+   */
+  private async declareAside(what: string, declare: (ch: Channel) => Promise<unknown>): Promise<void> {
     const conn = this.conn;
     if (!conn) throw new SwitchboardError('bus_down', 'RabbitMQ is not connected.', { retriable: true });
     const ch = await conn.createChannel();
     ch.on('error', () => undefined);
     try {
-      await ch.assertQueue(queue, { durable: true });
+      await declare(ch);
     } catch (err) {
       if ((err as { code?: unknown }).code !== 406) throw err;
-      this.log.warn(`queue ${queue} exists with other arguments; using it as it is (${errorMessage(err)})`);
+      this.log.warn(`${what} exists with other arguments; using it as it is (${errorMessage(err)})`);
     } finally {
       await closeChannel(ch);
     }
-    // A cache, bounded: forgetting an entry only costs one more (idempotent) declaration.
-    if (this.declaredQueues.size >= MAX_KNOWN_QUEUES) this.declaredQueues.clear();
-    this.declaredQueues.add(queue);
   }
 
   async declareQueues(queueNames: string[]): Promise<void> {
@@ -514,6 +571,32 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       }
     });
     return messages;
+  }
+
+  /** Ends our subscriptions to the channel, then deletes its queue or fanout exchange (Bus.releaseChannel). */
+  async releaseChannel(channel: string): Promise<void> {
+    await Promise.all([...this.subs].filter((s) => s.channel === channel).map((s) => this.unsubscribe(s)));
+    const context = parseContextChannel(channel);
+    const queue = isQueueChannel(channel) ? channel.slice(QUEUE_CHANNEL_PREFIX.length) : context?.role === 'response' ? context.name : undefined;
+    const exchange = context?.role === 'request' ? context.name : undefined;
+    if (queue !== undefined) {
+      this.knownQueues.delete(queue);
+      this.declaredQueues.delete(queue);
+    }
+    if (exchange !== undefined) this.declaredExchanges.delete(exchange);
+    if ((queue === undefined && exchange === undefined) || this.closed) return;
+    if (this.current !== 'up') {
+      this.log.info(`${queue ?? exchange} left in place: the broker is unreachable`);
+      return;
+    }
+    try {
+      await this.withAdminChannel(async (ch) => {
+        if (queue !== undefined) await ch.deleteQueue(queue);
+        if (exchange !== undefined) await ch.deleteExchange(exchange);
+      });
+    } catch (err) {
+      this.log.warn(`could not delete ${queue ?? exchange}: ${errorMessage(err)}`);
+    }
   }
 
   async purgeQueue(queueName: string): Promise<number> {
@@ -601,6 +684,7 @@ export class RabbitMqBus extends BrokerBusBase<Subscription> implements Bus {
       await sub.prefetch(this.prefetch);
       await pub.assertExchange(this.exchange, 'topic', { durable: true });
       this.declaredQueues.clear();
+      this.declaredExchanges.clear();
       for (const q of this.knownQueues) await this.declareQueueOn(q);
       if (this.closed || gen !== this.generation) return;
       this.pub = pub;
@@ -786,6 +870,12 @@ function coalesceWrites(model: ChannelModel): void {
       sock.uncork!();
     }
   };
+}
+
+/** A cache of declared names, bounded: forgetting an entry only costs one more (idempotent) declaration. */
+function remember(set: Set<string>, name: string): void {
+  if (set.size >= MAX_KNOWN_QUEUES) set.clear();
+  set.add(name);
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {

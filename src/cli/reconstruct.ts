@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import type { ReconstructionT } from '../protocol/contextSchemas';
 import { Reconstructor } from '../reconstruction/reconstructor';
 import { WebSocketContextTransport } from '../reconstruction/websocketContextTransport';
-import { KafkaContextTransport } from '../reconstruction/kafkaContextTransport';
-import { RabbitMqContextTransport } from '../reconstruction/rabbitmqContextTransport';
+import { BusContextTransport } from '../reconstruction/busContextTransport';
 import { resolveContextSettings } from '../reconstruction/contextConfig';
+import { busConfigFromEnv, createBus } from '../bus/createBus';
 import { formatReconstruction } from '../reconstruction/reconstructionReport';
 import { CliError, intFlag, resolveHubUrl } from './cliErrors';
 
@@ -47,13 +47,14 @@ async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT
     if (process.stderr.isTTY) process.stderr.write(`\r${p.answered} of ${p.queried} peers answered…`);
   };
   if (flags.via === 'kafka' || flags.via === 'rabbitmq') {
-    const transport =
-      flags.via === 'kafka' ? new KafkaContextTransport({ kafka: settings.kafka }) : new RabbitMqContextTransport({ rabbitmq: settings.rabbitmq });
-    const rec = new Reconstructor({ transport, settings });
+    // a bus of our own for this one run, configured like a hub's (SWITCHBOARD_* and the seed's KAFKA_* variables)
+    const bus = createBus({ ...busConfigFromEnv(), kind: flags.via, clientName: 'switchboard-reconstruct' });
+    const rec = new Reconstructor({ transport: new BusContextTransport({ bus }), settings });
     try {
       return await rec.reconstruct(agent, { ...opts, onProgress: progress });
     } finally {
       await rec.close();
+      await bus.close();
     }
   }
   if (flags.via !== 'hub') throw new CliError(`Unknown --via "${flags.via}".`, 'Use hub, kafka or rabbitmq.');

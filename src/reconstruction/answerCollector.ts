@@ -34,6 +34,8 @@ export interface CollectorOptions {
 
 /** Rejections kept per request; beyond this they are only counted. */
 const MAX_REJECTED_KEPT = 100;
+/** Refusing responders remembered while the peers a request reached are not known yet. */
+const MAX_REFUSED_BEFORE_EXPECTED = 1000;
 
 function responderOf(raw: unknown): string | null {
   if (typeof raw !== 'object' || raw === null) return null;
@@ -47,6 +49,8 @@ export class AnswerCollector {
   private rejectedOverflow = 0;
   private duplicates = 0;
   private expected: Set<string> | null = null;
+  /** Whom we expect to hear from if the request is still being sent when the collection ends (see expectProvisionally). */
+  private provisional: Set<string> | null = null;
   private readonly extra = new Set<string>();
   /** Expected peers whose answer was rejected: they did respond, so nobody waits for them any longer. */
   private readonly refused = new Set<string>();
@@ -89,6 +93,15 @@ export class AnswerCollector {
     if (peers === null) return;
     this.expected = new Set([...peers].filter((p) => p !== this.opts.failedAgentId));
     this.checkComplete();
+  }
+
+  /**
+   * Whom the request will most likely reach, given before it is sent. Used only when the collection ends (timeout,
+   * cancel) while the send is still under way, so that those peers are reported as queried and silent rather than
+   * forgotten; it never finishes a collection early.
+   */
+  expectProvisionally(peers: Iterable<string> | null): void {
+    this.provisional = peers === null ? null : new Set([...peers].filter((p) => p !== this.opts.failedAgentId));
   }
 
   /** Does a seed-style answer without request_id belong here? Same failed agent, compatible thread. */
@@ -141,7 +154,10 @@ export class AnswerCollector {
   }
 
   private reject(responderId: string | null, reason: string, bytes?: number): 'rejected' {
-    if (responderId !== null && this.expected?.has(responderId) && !this.answers.has(responderId)) {
+    // Before setExpected() (a fast bus answers while the request is still being published) any responder may turn
+    // out to be expected, so it is remembered (bounded) and counts once the expected set is known.
+    const mayBeExpected = this.expected === null ? this.refused.size < MAX_REFUSED_BEFORE_EXPECTED : this.expected.has(responderId ?? '');
+    if (responderId !== null && mayBeExpected && !this.answers.has(responderId)) {
       this.refused.add(responderId);
       queueMicrotask(() => this.checkComplete());
     }
@@ -154,7 +170,8 @@ export class AnswerCollector {
   }
 
   private queried(): string[] {
-    return [...(this.expected ?? []), ...[...this.extra].filter((p) => !this.expected?.has(p))];
+    const expected = this.expected ?? this.provisional;
+    return [...(expected ?? []), ...[...this.extra].filter((p) => !expected?.has(p))];
   }
 
   private checkComplete(): void {

@@ -1,6 +1,6 @@
-// Makes a hub's WebSocket agents peers on a broker: it listens for REQUEST_CONTEXT on Kafka/RabbitMQ (in the hub's own
-// consumer group / queue), relays each request to the agents connected here, and publishes every answer they give
-// to the requester's response topic / reply queue, as a seed peer would.
+// Makes a hub's WebSocket agents peers on a shared bus: it listens for REQUEST_CONTEXT on the bus's request channel
+// (in the hub's own group, so every hub sees every request), relays each request to the agents connected here, and
+// publishes every answer they give on the requester's response channel, as a seed peer would.
 
 import type { RequestContextMsg } from '../protocol/contextSchemas';
 import type { Logger } from '../protocol/logger';
@@ -27,7 +27,7 @@ export class ContextGateway {
   constructor(
     private readonly relay: ContextRelay,
     private readonly peer: ContextPeerTransport,
-    /** Our peer id on the broker (its consumer group): one per hub, so every hub sees every request. */
+    /** Our peer id on the bus (its group): one per hub, so every hub sees every request. */
     readonly gatewayId: string,
     logger: Logger = silentLogger,
   ) {

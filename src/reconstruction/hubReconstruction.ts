@@ -1,6 +1,7 @@
-// Plugs reconstruction into a running Hub: picks the carrier that matches the hub's bus (the hub's own relay on
-// memory, Kafka topics or a RabbitMQ fanout otherwise — with a gateway that relays broker requests to this hub's
-// WebSocket agents), reads the hub's event log, answers REGISTER_AGENT {restore_from} and hands results over.
+// Plugs reconstruction into a running Hub: picks the carrier by what the hub's bus can do (a bus other hubs and seed
+// peers share carries the seed 002 channels, with a gateway that relays their requests to this hub's WebSocket
+// agents; a private bus leaves it to the hub's own relay), reads the hub's event log, answers REGISTER_AGENT
+// {restore_from} and hands results over.
 
 import type { ReconstructionT } from '../protocol/contextSchemas';
 import type { LogEntry } from '../protocol/logEntry';
@@ -10,8 +11,9 @@ import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
 import type { Hub } from '../hub/hub';
 import { SwitchboardError } from '../protocol/errors';
 import { Reconstructor, type ReconstructOptions, type ReconstructionSource } from './reconstructor';
-import type { ContextPeerTransport, ContextTransport } from './contextTransport';
+import type { ContextTransport } from './contextTransport';
 import { HubContextTransport } from './hubContextTransport';
+import { BusContextTransport, type ContextChannels } from './busContextTransport';
 import { ContextGateway } from './contextGateway';
 import { resolveContextSettings, type ContextSettings } from './contextConfig';
 
@@ -34,12 +36,19 @@ export function hubSource(hub: Pick<Hub, 'log' | 'agent' | 'agents' | 'id'>): Re
   };
 }
 
-export type ContextCarrier = 'auto' | 'hub' | 'kafka' | 'rabbitmq';
+/**
+ * 'auto': over the hub's bus when that bus is shared (other hubs, seed peers on the broker), else the hub's relay;
+ * 'hub': always the hub's relay to its own WebSocket agents; 'bus': always over the hub's bus.
+ */
+export type ContextCarrier = 'auto' | 'hub' | 'bus';
 
 export interface HubReconstructionOptions {
-  /** Which carrier; 'auto' follows the hub's bus kind (memory → the hub's relay). */
   carrier?: ContextCarrier;
-  settings?: Parameters<typeof resolveContextSettings>[0];
+  settings?: Partial<ContextSettings>;
+  /** The seed 002 channel names on the bus (default: the bus's own; tests use unique ones on a shared broker). */
+  channels?: ContextChannels;
+  /** A peer's group on the request channel is `<groupPrefix>-<peer id>` (default settings.peerGroupPrefix). */
+  groupPrefix?: string;
   logger?: Logger;
   /** Answer REGISTER_AGENT {restore_from} with RESTORE_CONTEXT (default true). */
   restoreOnRegister?: boolean;
@@ -51,48 +60,47 @@ export interface HubReconstructionOptions {
 export class HubReconstruction {
   readonly reconstructor: Reconstructor;
   private readonly gateway: ContextGateway | undefined;
-  private readonly peerTransport: (ContextPeerTransport & ContextTransport) | undefined;
+  private readonly busTransport: BusContextTransport | undefined;
 
   private constructor(
     private readonly hub: Hub,
     reconstructor: Reconstructor,
     gateway: ContextGateway | undefined,
-    peerTransport: (ContextPeerTransport & ContextTransport) | undefined,
+    busTransport: BusContextTransport | undefined,
   ) {
     this.reconstructor = reconstructor;
     this.gateway = gateway;
-    this.peerTransport = peerTransport;
+    this.busTransport = busTransport;
   }
 
-  /** Attach to a started hub. On a broker carrier this joins the broker (consumer groups, queues) before resolving. */
+  /** Attach to a started hub. Over a bus this joins its channels (subscriptions, groups) before resolving. */
   static async attach(hub: Hub, opts: HubReconstructionOptions = {}): Promise<HubReconstruction> {
-    const bus = hub.busStatus();
-    const carrier = opts.carrier && opts.carrier !== 'auto' ? opts.carrier : carrierOf(bus.kind);
-    // on a Kafka bus, the hub's own bootstrap list (kafka://a,b in its status) unless told otherwise
-    const busBrokers = bus.kind === 'kafka' && bus.url.startsWith('kafka://') ? bus.url.slice('kafka://'.length).split(',').filter(Boolean) : [];
-    const given = opts.settings ?? {};
-    const settings: ContextSettings = resolveContextSettings(
-      busBrokers.length && !given.kafka?.brokers ? { ...given, kafka: { ...given.kafka, brokers: busBrokers } } : given,
-    );
+    const bus = hub.activeBus;
+    const carrier = opts.carrier ?? 'auto';
+    const overBus = carrier === 'bus' || (carrier === 'auto' && bus?.capabilities.shared === true);
+    const settings: ContextSettings = resolveContextSettings(opts.settings ?? {});
     const logger = opts.logger ?? silentLogger;
     let transport: ContextTransport;
     let gateway: ContextGateway | undefined;
-    let peer: (ContextPeerTransport & ContextTransport) | undefined;
-    if (carrier === 'hub') {
+    let busTransport: BusContextTransport | undefined;
+    if (!overBus) {
       transport = new HubContextTransport(hub.context, `reconstructor_${hub.id}`);
     } else {
-      const requesterId = `reconstructor-${hub.id}`;
-      // loaded on demand: kafkajs and amqplib are most of the bundle, and a memory hub (the default) needs neither,
-      // so the extension activates without evaluating them
-      peer =
-        carrier === 'kafka'
-          ? new (await import('./kafkaContextTransport')).KafkaContextTransport({ kafka: settings.kafka, requesterId, logger, cleanupOnClose: true })
-          : new (await import('./rabbitmqContextTransport')).RabbitMqContextTransport({ rabbitmq: settings.rabbitmq, requesterId, logger });
-      transport = peer;
-      gateway = new ContextGateway(hub.context, peer, `hub-${hub.id}`, logger);
+      if (!bus) throw new SwitchboardError('bus_down', 'The hub has no bus to reconstruct over: start the hub first.');
+      // the hub's id is new on every start (unless configured), so its response channel is released on close
+      busTransport = new BusContextTransport({
+        bus,
+        requesterId: `reconstructor-${hub.id}`,
+        releaseOnClose: true,
+        logger,
+        groupPrefix: opts.groupPrefix ?? settings.peerGroupPrefix,
+        ...(opts.channels ? { channels: opts.channels } : {}),
+      });
+      transport = busTransport;
+      gateway = new ContextGateway(hub.context, busTransport, `hub-${hub.id}`, logger);
     }
     const reconstructor = new Reconstructor({ transport, source: hubSource(hub), settings, logger });
-    const out = new HubReconstruction(hub, reconstructor, gateway, peer);
+    const out = new HubReconstruction(hub, reconstructor, gateway, busTransport);
     try {
       await gateway?.start();
       await reconstructor.start();
@@ -152,10 +160,6 @@ export class HubReconstruction {
     this.hub.context.setRestoreProvider(undefined);
     await this.gateway?.stop();
     await this.reconstructor.close();
-    await this.peerTransport?.close();
+    await this.busTransport?.close();
   }
-}
-
-function carrierOf(kind: string): ContextCarrier {
-  return kind === 'kafka' || kind === 'rabbitmq' ? kind : 'hub';
 }

@@ -9,7 +9,7 @@ import { isoNow, newMessageId } from '../protocol/ids';
 import { MessageType } from '../protocol/messageTypes';
 import type { Logger } from '../protocol/logger';
 import { silentLogger } from '../protocol/logger';
-import { SwitchboardError } from '../protocol/errors';
+import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { ContextTransport } from './contextTransport';
 import { AnswerCollector, type CollectorOutcome } from './answerCollector';
 import { mergeTimeline } from './timeline';
@@ -62,6 +62,9 @@ export interface ReconstructorOptions {
   settings?: Partial<ContextSettings>;
   logger?: Logger;
 }
+
+/** What the race between a send and its collection yields when the collection ended first. */
+const SEND_OUTLIVED = Symbol('send outlived its reconstruction');
 
 /** Finished request ids remembered to tell a late answer from a stray one. */
 const MAX_FINISHED_REMEMBERED = 500;
@@ -164,12 +167,21 @@ export class Reconstructor {
           thread_id: threadId,
           time_window_seconds: windowSeconds,
         };
-        collector.start();
-        const reached = await this.transport.send(request);
-        const expected = this.expectedPeers(failedAgentId, reached, opts.expectedPeers);
         const exclude = new Set(opts.excludePeers ?? []);
-        collector.setExpected(expected && exclude.size ? expected.filter((p) => !exclude.has(p)) : expected);
-        opts.onProgress?.({ request_id: requestId, failed_agent_id: failedAgentId, answered: 0, queried: reached?.length ?? 0, responder_id: null });
+        const without = (peers: string[] | null): string[] | null => (peers && exclude.size ? peers.filter((p) => !exclude.has(p)) : peers);
+        // the clock runs from before the send (a bus that holds the publish must not hold the caller past its
+        // timeout); if it runs out first, the peers a fan-out would have reached are still reported as silent
+        collector.expectProvisionally(without(this.expectedPeers(failedAgentId, null, opts.expectedPeers)));
+        collector.start();
+        const sending = this.transport.send(request);
+        const reached = await Promise.race([sending, collector.done.then(() => SEND_OUTLIVED)]);
+        if (typeof reached === 'symbol') {
+          // the timeout (or a cancel) came first: the result does not wait for the bus, whose failure is only logged
+          sending.catch((err: unknown) => this.logger.warn(`request ${requestId} failed after its reconstruction ended: ${errorMessage(err)}`));
+        } else {
+          collector.setExpected(without(this.expectedPeers(failedAgentId, reached, opts.expectedPeers)));
+          opts.onProgress?.({ request_id: requestId, failed_agent_id: failedAgentId, answered: 0, queried: reached?.length ?? 0, responder_id: null });
+        }
       }
       if (opts.signal?.aborted) collector.cancel();
       outcome = await collector.done;
@@ -234,7 +246,7 @@ export class Reconstructor {
     this.stray(responder);
   }
 
-  private routeRejection(responderId: string, reason: string, requestId: string | undefined): void {
+  private routeRejection(responderId: string | null, reason: string, requestId: string | undefined): void {
     if (requestId !== undefined) {
       this.active.get(requestId)?.reportRejected(responderId, reason);
       return;

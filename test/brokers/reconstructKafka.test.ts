@@ -1,5 +1,5 @@
-// Context reconstruction over real Kafka (seed 002 topics, a consumer group per peer), plus a peer written with kcat
-// and python3 that knows nothing of our code.
+// Context reconstruction over a real Kafka bus (seed 002 topics, a consumer group per peer), plus a peer written with
+// kcat and python3 that knows nothing of our code.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,14 +7,27 @@ import { Kafka, logLevel } from 'kafkajs';
 import { requireBroker, uniquePrefix, waitFor } from './helpers';
 import { scenarioTests, earlyFinishWithTimeline, type CarrierSetup } from '../integration/reconstructScenario';
 import { createBus } from '../../src/bus/createBus';
-import { KafkaContextTransport } from '../../src/reconstruction/kafkaContextTransport';
+import type { Bus } from '../../src/bus/bus';
+import { contextRequestChannel, contextResponseChannel } from '../../src/bus/contextChannels';
+import { BusContextTransport, type ContextChannels } from '../../src/reconstruction/busContextTransport';
 import { Reconstructor } from '../../src/reconstruction/reconstructor';
-import { resolveContextSettings } from '../../src/reconstruction/contextConfig';
 
-async function kafkaSetup(t: TestContext): Promise<CarrierSetup | undefined> {
+/** What a test runs on: the seed's layout under names of its own (as KAFKA_CONTEXT_* would give), on a shared broker. */
+interface KafkaCase extends CarrierSetup {
+  makeBus: () => Bus;
+  channels: ContextChannels;
+  groupPrefix: string;
+  brokers: string[];
+  requestTopic: string;
+  responseTopicPrefix: string;
+}
+
+async function kafkaSetup(t: TestContext): Promise<KafkaCase | undefined> {
   const info = await requireBroker('kafka', t);
   if (!info) return undefined;
   const p = uniquePrefix('ctx');
+  const requestTopic = `${p}agent.context.request`;
+  const responseTopicPrefix = `${p}agent.context.response`;
   t.after(async () => {
     // delete this test's topics and consumer groups: the broker outlives the run
     const admin = new Kafka({ clientId: 'sbt-cleanup', brokers: info.brokers, logLevel: logLevel.NOTHING }).admin();
@@ -29,8 +42,14 @@ async function kafkaSetup(t: TestContext): Promise<CarrierSetup | undefined> {
     }
   });
   return {
-    carrier: 'kafka',
-    settings: { kafka: { brokers: info.brokers, requestTopic: `${p}agent.context.request`, responseTopicPrefix: `${p}agent.context.response`, groupPrefix: `${p}paas-agent` } },
+    carrier: 'bus',
+    makeBus: () => createBus({ kind: 'kafka', kafkaBrokers: info.brokers, prefix: `${p}.` }),
+    channels: { request: contextRequestChannel(requestTopic), response: (id) => contextResponseChannel(id, responseTopicPrefix) },
+    groupPrefix: `${p}paas-agent`,
+    settleMs: 1500,
+    brokers: info.brokers,
+    requestTopic,
+    responseTopicPrefix,
   };
 }
 
@@ -39,9 +58,7 @@ scenarioTests('kafka', kafkaSetup);
 test('kafka: a hub on the Kafka bus reconstructs over Kafka by itself (carrier auto) and finishes early', async (t) => {
   const setup = await kafkaSetup(t);
   if (!setup) return;
-  const brokers = setup.settings!.kafka!.brokers!;
-  const prefix = setup.settings!.kafka!.groupPrefix!;
-  const r = await earlyFinishWithTimeline({ ...setup, carrier: 'auto', makeBus: () => createBus({ kind: 'kafka', kafkaBrokers: brokers, prefix: `${prefix}.` }) });
+  const r = await earlyFinishWithTimeline({ ...setup, carrier: 'auto' });
   assert.equal(r.transport, 'kafka');
   process.stderr.write(`[timing] kafka bus, auto carrier, early finish: ${r.duration_ms} ms\n`);
 });
@@ -49,9 +66,9 @@ test('kafka: a hub on the Kafka bus reconstructs over Kafka by itself (carrier a
 test('kafka: a malformed answer on the response topic is rejected and reported; a good one is kept', async (t) => {
   const setup = await kafkaSetup(t);
   if (!setup) return;
-  const kafka = resolveContextSettings(setup.settings).kafka;
-  const requester = new KafkaContextTransport({ kafka });
-  const peers = new KafkaContextTransport({ kafka });
+  const bus = setup.makeBus();
+  const requester = new BusContextTransport({ bus, channels: setup.channels });
+  const peers = new BusContextTransport({ bus, channels: setup.channels, groupPrefix: setup.groupPrefix });
   const rec = new Reconstructor({ transport: requester });
   try {
     await peers.serve('good-peer', (req, reply) =>
@@ -70,6 +87,7 @@ test('kafka: a malformed answer on the response topic is rejected and reported; 
   } finally {
     await rec.close();
     await peers.close();
+    await bus.close();
   }
 });
 
@@ -110,15 +128,21 @@ for line in cons.stdout:
 test('kafka interoperability: a python3 + kcat peer that knows nothing of our code answers with the seed JSON and is counted', async (t) => {
   const setup = await kafkaSetup(t);
   if (!setup) return;
-  const kafka = resolveContextSettings(setup.settings).kafka;
-  const requester = new KafkaContextTransport({ kafka });
-  const rec = new Reconstructor({ transport: requester });
+  const bus = setup.makeBus();
+  const rec = new Reconstructor({ transport: new BusContextTransport({ bus, channels: setup.channels }) });
   // the request topic must exist before kcat subscribes: librdkafka does not look for it again for minutes
-  await rec.start().catch(async (err: unknown) => {
+  const admin = new Kafka({ clientId: 'sbt-setup', brokers: setup.brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: setup.requestTopic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    await rec.start();
+  } catch (err) {
     await rec.close();
+    await bus.close();
     throw err;
-  });
-  const py = spawn('/usr/bin/python3', ['-c', PY_PEER, kafka.brokers.join(','), kafka.requestTopic, kafka.responseTopicPrefix, `${kafka.groupPrefix}-py-peer`, 'py-peer'], {
+  }
+  const py = spawn('/usr/bin/python3', ['-c', PY_PEER, setup.brokers.join(','), setup.requestTopic, setup.responseTopicPrefix, `${setup.groupPrefix}-py-peer`, 'py-peer'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -139,5 +163,6 @@ test('kafka interoperability: a python3 + kcat peer that knows nothing of our co
   } finally {
     py.kill();
     await rec.close();
+    await bus.close();
   }
 });

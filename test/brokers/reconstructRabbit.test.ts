@@ -1,4 +1,5 @@
-// Context reconstruction over real RabbitMQ: requests on a fanout exchange, answers on a reply queue per requester.
+// Context reconstruction over a real RabbitMQ bus: requests on a fanout exchange, answers on a reply queue per
+// requester, plus a peer written with python3 and pika that knows only those names.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -6,22 +7,42 @@ import { connect } from 'amqplib';
 import { requireBroker, uniquePrefix, waitFor } from './helpers';
 import { scenarioTests, earlyFinishWithTimeline, type CarrierSetup } from '../integration/reconstructScenario';
 import { createBus } from '../../src/bus/createBus';
-import { RabbitMqContextTransport } from '../../src/reconstruction/rabbitmqContextTransport';
+import type { Bus } from '../../src/bus/bus';
+import { contextRequestChannel, contextResponseChannel } from '../../src/bus/contextChannels';
+import { BusContextTransport, type ContextChannels } from '../../src/reconstruction/busContextTransport';
 import { Reconstructor } from '../../src/reconstruction/reconstructor';
-import { resolveContextSettings } from '../../src/reconstruction/contextConfig';
 
-async function rabbitSetup(t: TestContext): Promise<CarrierSetup | undefined> {
+/** What a test runs on: the seed's names under a prefix of its own, on a shared broker. */
+interface RabbitCase extends CarrierSetup {
+  makeBus: () => Bus;
+  channels: ContextChannels;
+  groupPrefix: string;
+  url: string;
+  requestExchange: string;
+}
+
+async function rabbitSetup(t: TestContext): Promise<RabbitCase | undefined> {
   const info = await requireBroker('rabbitmq', t);
   if (!info) return undefined;
   const p = uniquePrefix('ctx');
+  const requestExchange = `${p}agent.context.request`;
   t.after(async () => {
-    // leave the broker as we found it: the fanout exchange is durable (reply queues are exclusive and go by themselves)
+    // leave the broker as we found it: the fanout exchange and the bus's exchange are durable (reply queues go with
+    // their consumers)
     const conn = await connect(info.url);
     const ch = await conn.createChannel();
-    await ch.deleteExchange(`${p}agent.context.request`).catch(() => undefined);
+    await ch.deleteExchange(requestExchange).catch(() => undefined);
+    await ch.deleteExchange(`${p}switchboard.bus`).catch(() => undefined);
     await conn.close().catch(() => undefined);
   });
-  return { carrier: 'rabbitmq', settings: { rabbitmq: { url: info.url, requestExchange: `${p}agent.context.request`, responseQueuePrefix: `${p}agent.context.response` } } };
+  return {
+    carrier: 'bus',
+    makeBus: () => createBus({ kind: 'rabbitmq', rabbitmqUrl: info.url, prefix: p }),
+    channels: { request: contextRequestChannel(requestExchange), response: (id) => contextResponseChannel(id, `${p}agent.context.response`) },
+    groupPrefix: `${p}paas-agent`,
+    url: info.url,
+    requestExchange,
+  };
 }
 
 scenarioTests('rabbitmq', rabbitSetup);
@@ -29,15 +50,7 @@ scenarioTests('rabbitmq', rabbitSetup);
 test('rabbitmq: a hub on the RabbitMQ bus reconstructs over RabbitMQ by itself (carrier auto) and finishes early', async (t) => {
   const setup = await rabbitSetup(t);
   if (!setup) return;
-  const url = setup.settings!.rabbitmq!.url!;
-  const prefix = uniquePrefix('ctxbus');
-  t.after(async () => {
-    const conn = await connect(url);
-    const ch = await conn.createChannel();
-    await ch.deleteExchange(`${prefix}switchboard.bus`).catch(() => undefined);
-    await conn.close().catch(() => undefined);
-  });
-  const r = await earlyFinishWithTimeline({ ...setup, carrier: 'auto', makeBus: () => createBus({ kind: 'rabbitmq', rabbitmqUrl: url, prefix }) });
+  const r = await earlyFinishWithTimeline({ ...setup, carrier: 'auto' });
   assert.equal(r.transport, 'rabbitmq');
   process.stderr.write(`[timing] rabbitmq bus, auto carrier, early finish: ${r.duration_ms} ms\n`);
 });
@@ -45,9 +58,9 @@ test('rabbitmq: a hub on the RabbitMQ bus reconstructs over RabbitMQ by itself (
 test('rabbitmq: a malformed answer in the reply queue is rejected and reported; a good one is kept', async (t) => {
   const setup = await rabbitSetup(t);
   if (!setup) return;
-  const rabbitmq = resolveContextSettings(setup.settings).rabbitmq;
-  const requester = new RabbitMqContextTransport({ rabbitmq });
-  const peers = new RabbitMqContextTransport({ rabbitmq });
+  const bus = setup.makeBus();
+  const requester = new BusContextTransport({ bus, channels: setup.channels });
+  const peers = new BusContextTransport({ bus, channels: setup.channels, groupPrefix: setup.groupPrefix });
   const rec = new Reconstructor({ transport: requester });
   try {
     await peers.serve('good-peer', (req, reply) =>
@@ -64,6 +77,7 @@ test('rabbitmq: a malformed answer in the reply queue is rejected and reported; 
   } finally {
     await rec.close();
     await peers.close();
+    await bus.close();
   }
 });
 
@@ -93,9 +107,9 @@ conn.close()
 test('rabbitmq interoperability: a python3 + pika peer answers through reply_to and is counted', async (t) => {
   const setup = await rabbitSetup(t);
   if (!setup) return;
-  const rabbitmq = resolveContextSettings(setup.settings).rabbitmq;
-  const rec = new Reconstructor({ transport: new RabbitMqContextTransport({ rabbitmq }) });
-  const py = spawn('/usr/bin/python3', ['-c', PY_PEER, rabbitmq.url, rabbitmq.requestExchange, 'pika-peer'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bus = setup.makeBus();
+  const rec = new Reconstructor({ transport: new BusContextTransport({ bus, channels: setup.channels }) });
+  const py = spawn('/usr/bin/python3', ['-c', PY_PEER, setup.url, setup.requestExchange, 'pika-peer'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   py.stdout.on('data', (d: Buffer) => (out += d.toString()));
   py.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -108,5 +122,6 @@ test('rabbitmq interoperability: a python3 + pika peer answers through reply_to 
   } finally {
     py.kill();
     await rec.close();
+    await bus.close();
   }
 });

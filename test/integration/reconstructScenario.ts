@@ -8,14 +8,22 @@ import type { Hub } from '../../src/hub/hub';
 import type { Bus } from '../../src/bus/bus';
 import type { ReconstructionT } from '../../src/protocol/contextSchemas';
 import { HubReconstruction, type ContextCarrier } from '../../src/reconstruction/hubReconstruction';
-import type { ContextSettings } from '../../src/reconstruction/contextConfig';
+import type { ContextChannels } from '../../src/reconstruction/busContextTransport';
 import { startHub, agent, waitUntil, type TestClient } from './hubHarness';
 
 export interface CarrierSetup {
   carrier: ContextCarrier;
-  /** The hub's own bus (memory when absent); with carrier 'auto' reconstruction follows its kind. */
+  /** The hub's own bus (a private memory bus when absent); with carrier 'auto' a shared one carries reconstruction. */
   makeBus?: () => Bus;
-  settings?: { kafka?: Partial<ContextSettings['kafka']>; rabbitmq?: Partial<ContextSettings['rabbitmq']> };
+  /** Seed 002 channel names and group prefix on the bus (unique per test on a shared broker). */
+  channels?: ContextChannels;
+  groupPrefix?: string;
+  /**
+   * Wait this long after attaching. KafkaBus delivers the first messages on a new subscription about a second late
+   * (its start offsets are confirmed while the partitions stay paused), so the behaviours below with sub-second
+   * timeouts would measure the bus's start rather than the carrier; reported to the bus, to be removed with it.
+   */
+  settleMs?: number;
 }
 
 export interface World {
@@ -33,13 +41,18 @@ export async function world(setup: CarrierSetup): Promise<World> {
   const raws: TestClient[] = [];
   let rec: HubReconstruction;
   try {
-    rec = await HubReconstruction.attach(hub, { carrier: setup.carrier, settings: setup.settings ?? {} });
+    rec = await HubReconstruction.attach(hub, {
+      carrier: setup.carrier,
+      ...(setup.channels ? { channels: setup.channels } : {}),
+      ...(setup.groupPrefix !== undefined ? { groupPrefix: setup.groupPrefix } : {}),
+    });
   } catch (err) {
     await hub.stop();
     hub.dispose();
     await bus?.close();
     throw err;
   }
+  if (setup.settleMs) await new Promise((resolve) => setTimeout(resolve, setup.settleMs));
   return {
     hub,
     rec,

@@ -152,23 +152,19 @@ test('PEER_CONTEXT_ENABLED=false: the request is consumed but not answered; the 
   assert.equal(sent.length, 0);
 });
 
-test('the seed environment variables map onto the settings; explicit overrides win', () => {
-  const s = resolveContextSettings(
-    { kafka: { groupPrefix: 'mine' } },
-    {
-      KAFKA_BOOTSTRAP_SERVERS: 'k1:9092, k2:9092',
-      SWITCHBOARD_KAFKA_BROKERS: '',
-      KAFKA_CONTEXT_REQUEST_TOPIC: 'req.t',
-      KAFKA_CONTEXT_RESPONSE_TOPIC_PREFIX: 'resp.t',
-      KAFKA_CONSUMER_GROUP_PREFIX: 'grp',
-      PEER_CONTEXT_ENABLED: 'false',
-      PEER_CONTEXT_TIMEOUT_SECONDS: '2.5',
-    },
-  );
-  assert.deepEqual(s.kafka, { brokers: ['k1:9092', 'k2:9092'], requestTopic: 'req.t', responseTopicPrefix: 'resp.t', groupPrefix: 'mine' });
+test('the seed environment variables map onto the settings; explicit overrides win, undefined ones do not', () => {
+  const env = { PEER_CONTEXT_ENABLED: 'false', PEER_CONTEXT_TIMEOUT_SECONDS: '2.5', KAFKA_CONSUMER_GROUP_PREFIX: ' grp ' };
+  const s = resolveContextSettings({ windowSeconds: 60, maxAnswers: undefined }, env);
   assert.equal(s.peerContextEnabled, false);
   assert.equal(s.timeoutMs, 2500);
+  assert.equal(s.peerGroupPrefix, 'grp');
+  assert.equal(resolveContextSettings({}, {}).peerGroupPrefix, 'paas-agent');
+  assert.equal(s.windowSeconds, 60);
+  assert.equal(s.maxAnswers, 1000);
+  assert.equal(resolveContextSettings({ timeoutMs: 700 }, env).timeoutMs, 700);
   assert.equal(resolveContextSettings({}, {}).timeoutMs, 5000);
+  assert.equal(resolveContextSettings({}, { PEER_CONTEXT_ENABLED: 'yes', PEER_CONTEXT_TIMEOUT_SECONDS: '-1' }).peerContextEnabled, true);
+  assert.equal(resolveContextSettings({}, { PEER_CONTEXT_TIMEOUT_SECONDS: 'soon' }).timeoutMs, 5000);
 });
 
 test('the collector rejects oversized and off-topic answers, ignores a second answer from a peer, and finishes when all answered', async () => {
