@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { ReconstructionT } from '../protocol/contextSchemas';
 import { Reconstructor } from '../reconstruction/reconstructor';
-import { WebSocketContextTransport } from '../reconstruction/websocketContextTransport';
+import { WebSocketContextTransport } from './websocketContextTransport';
 import { BusContextTransport } from '../reconstruction/busContextTransport';
 import { resolveContextSettings } from '../reconstruction/contextConfig';
 import { busConfigFromEnv, createBus } from '../bus/createBus';

@@ -158,7 +158,7 @@ class ReconstructController implements vscode.Disposable {
   private async reconstruct(conn: HubConnection, agentId: string, opts: ReconstructOptions): Promise<ReconstructionT> {
     const hub = this.deps.manager.hub as Hub | undefined;
     if (conn.mode === 'local' && hub) return (await this.localReconstruction(hub)).reconstruct(agentId, opts);
-    const { WebSocketContextTransport } = await import('../reconstruction/websocketContextTransport');
+    const { WebSocketContextTransport } = await import('../cli/websocketContextTransport');
     const { Reconstructor } = await import('../reconstruction/reconstructor');
     const transport = new WebSocketContextTransport({ url: conn.info().agentUrl, name: 'VS Code reconstruct', logger: this.deps.logger });
     const rec = new Reconstructor({ transport, source: transport.source(), logger: this.deps.logger });

@@ -2,6 +2,8 @@
 // PEER_CONTEXT_ENABLED, PEER_CONTEXT_TIMEOUT_SECONDS and KAFKA_CONSUMER_GROUP_PREFIX mapped onto them. Where requests
 // and answers travel (topics, exchanges, queues, brokers) is the bus's configuration (bus/contextChannels.ts).
 
+import { ENV_VARS, readEnv } from '../protocol/envOptions';
+
 export interface ContextSettings {
   /** PEER_CONTEXT_ENABLED: when false the reconstructor asks no peers and merges the hub's log only. */
   peerContextEnabled: boolean;
@@ -29,28 +31,19 @@ export const DEFAULT_CONTEXT_SETTINGS: Readonly<ContextSettings> = Object.freeze
   maxAnswers: 1000,
   maxTimelineEntries: 5000,
   maxLogEntries: 10_000,
-  peerGroupPrefix: 'paas-agent',
+  peerGroupPrefix: ENV_VARS.kafkaConsumerGroupPrefix.default,
 });
-
-function bool(v: string | undefined): boolean | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
-  return !['false', '0', 'no', 'off'].includes(v.trim().toLowerCase());
-}
-
-function positive(v: string | undefined): number | undefined {
-  const n = v === undefined ? NaN : Number(v);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
 
 /** Defaults ← environment ← explicit overrides (an undefined override keeps what is below it). */
 export function resolveContextSettings(overrides: Partial<ContextSettings> = {}, env: NodeJS.ProcessEnv = process.env): ContextSettings {
   const d = DEFAULT_CONTEXT_SETTINGS;
-  const timeoutSeconds = positive(env.PEER_CONTEXT_TIMEOUT_SECONDS);
+  // the seed 002 variables, parsed (and a bad value named) by the one options module
+  const v = readEnv(env, ['peerContextEnabled', 'peerContextTimeoutSeconds', 'kafkaConsumerGroupPrefix']);
   const base: ContextSettings = {
     ...d,
-    peerContextEnabled: bool(env.PEER_CONTEXT_ENABLED) ?? d.peerContextEnabled,
-    timeoutMs: timeoutSeconds !== undefined ? Math.round(timeoutSeconds * 1000) : d.timeoutMs,
-    peerGroupPrefix: env.KAFKA_CONSUMER_GROUP_PREFIX?.trim() || d.peerGroupPrefix,
+    peerContextEnabled: v.peerContextEnabled ?? d.peerContextEnabled,
+    timeoutMs: v.peerContextTimeoutSeconds !== undefined ? Math.round(v.peerContextTimeoutSeconds * 1000) : d.timeoutMs,
+    peerGroupPrefix: v.kafkaConsumerGroupPrefix?.trim() || d.peerGroupPrefix,
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (base as unknown as Record<string, unknown>)[k] = v;
   return base;

@@ -8,8 +8,8 @@ import type { RequestContextMsg } from '../protocol/contextSchemas';
 import { MessageType } from '../protocol/messageTypes';
 import { SwitchboardError } from '../protocol/errors';
 import { MonitorClient, type MonitorClientOptions } from '../sdk/monitorClient';
-import type { AnswerSink, ContextTransport } from './contextTransport';
-import type { ReconstructionSource } from './reconstructor';
+import type { AnswerSink, ContextTransport } from '../reconstruction/contextTransport';
+import type { ReconstructionSource } from '../reconstruction/reconstructor';
 
 /** Log entries kept from the stream; beyond this the oldest are dropped. */
 const MAX_ENTRIES = 20_000;
