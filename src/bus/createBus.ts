@@ -1,6 +1,7 @@
 // Chooses the bus from configuration (setting, CLI flag, environment): memory (default), rabbitmq, kafka. Above
 // bus/, code receives a Bus and never learns which one is live.
 
+import { readEnv } from '../protocol/envOptions';
 import type { Bus, BusKind } from './bus';
 import { MemoryBus } from './memoryBus';
 import type { RabbitMqBus } from './rabbitmqBus';
@@ -32,15 +33,11 @@ export function isBusKind(v: unknown): v is BusKind {
  * (comma-separated) and SWITCHBOARD_BUS_PREFIX. Throws a SwitchboardError naming the variable on a bad value.
  */
 export function busConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BusConfig {
-  const raw = (env.SWITCHBOARD_BUS ?? '').trim().toLowerCase() || 'memory';
-  if (!isBusKind(raw)) {
-    throw new SwitchboardError('invalid_message', `SWITCHBOARD_BUS must be one of ${BUS_KINDS.join(', ')} (got "${raw}").`);
-  }
-  const config: BusConfig = { kind: raw };
-  if (env.SWITCHBOARD_RABBITMQ_URL) config.rabbitmqUrl = env.SWITCHBOARD_RABBITMQ_URL;
-  const brokers = env.SWITCHBOARD_KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean);
-  if (brokers && brokers.length > 0) config.kafkaBrokers = brokers;
-  if (env.SWITCHBOARD_BUS_PREFIX) config.prefix = env.SWITCHBOARD_BUS_PREFIX;
+  const v = readEnv(env, ['bus', 'rabbitmqUrl', 'kafkaBrokers', 'busPrefix']);
+  const config: BusConfig = { kind: v.bus ?? 'memory' };
+  if (v.rabbitmqUrl) config.rabbitmqUrl = v.rabbitmqUrl;
+  if (v.kafkaBrokers?.length) config.kafkaBrokers = v.kafkaBrokers;
+  if (v.busPrefix) config.prefix = v.busPrefix;
   return config;
 }
 

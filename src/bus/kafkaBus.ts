@@ -4,6 +4,7 @@
 // A broker that stops and comes back loses nothing: unsent batches wait and are resent, consumers resume from their
 // committed offsets, and a bounded message-id window drops the copies at-least-once delivery brings.
 
+import { readEnv } from '../protocol/envOptions';
 import { randomBytes } from 'node:crypto';
 import type { Envelope } from '../protocol/schemas';
 import { silentLogger, type Logger } from '../protocol/logger';
@@ -96,8 +97,7 @@ export class KafkaBus extends BrokerBusBase<KafkaSubscription> implements Bus {
     });
     this.consumers = new KafkaConsumers(this.link, this.connection, this.topics, this.subs, {
       clientId,
-      // SWITCHBOARD_* and seed variables are read where they always were (kafkaConfig.ts reads the rest)
-      groupPrefix: opts.groupPrefix ?? (process.env.KAFKA_CONSUMER_GROUP_PREFIX?.trim() || 'switchboard'),
+      groupPrefix: opts.groupPrefix ?? (readEnv(process.env, ['kafkaConsumerGroupPrefix']).kafkaConsumerGroupPrefix?.trim() || 'switchboard'),
       retry,
       dedupSize: opts.dedupWindow ?? 10_000,
       sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,

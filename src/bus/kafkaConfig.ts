@@ -16,13 +16,14 @@
 //   `events.<ns>`, `agent.events`, …)      messages stay in order
 // topicPrefix defaults to `switchboard.`. Characters Kafka refuses (anything but A-Z a-z 0-9 . _ -) become `_`.
 
+import { ENV_VARS, readEnv } from '../protocol/envOptions';
 import { parseContextChannel } from './bus';
 
 /** Seed 002 defaults (the seed's kafka_config): what a seed agent expects when no variable is set. */
-export const DEFAULT_KAFKA_BOOTSTRAP_SERVERS = 'localhost:9092';
-export const DEFAULT_CONTEXT_REQUEST_TOPIC = 'agent.context.request';
-export const DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX = 'agent.context.response';
-export const DEFAULT_CONSUMER_GROUP_PREFIX = 'paas-agent';
+export const DEFAULT_KAFKA_BOOTSTRAP_SERVERS = ENV_VARS.kafkaBootstrapServers.default[0]!;
+export const DEFAULT_CONTEXT_REQUEST_TOPIC = ENV_VARS.kafkaContextRequestTopic.default;
+export const DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX = ENV_VARS.kafkaContextResponseTopicPrefix.default;
+export const DEFAULT_CONSUMER_GROUP_PREFIX = ENV_VARS.kafkaConsumerGroupPrefix.default;
 /** Where tools/kafka/kafka.sh runs the project's own test broker. */
 export const SWITCHBOARD_TEST_KAFKA = '127.0.0.1:19092';
 export const DEFAULT_TOPIC_PREFIX = 'switchboard.';
@@ -38,34 +39,25 @@ export interface KafkaNames {
   consumerGroupPrefix: string;
 }
 
-function csv(v: string | undefined): string[] | undefined {
-  const items = v
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return items && items.length > 0 ? items : undefined;
-}
-
-function text(v: string | undefined): string | undefined {
-  const t = v?.trim();
-  return t ? t : undefined;
-}
-
 /**
  * The bootstrap list: SWITCHBOARD_KAFKA_BROKERS (ours, what CI exports) wins over the seed's KAFKA_BOOTSTRAP_SERVERS,
  * then the seed default `localhost:9092`.
  */
 export function kafkaBrokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return csv(env.SWITCHBOARD_KAFKA_BROKERS) ?? csv(env.KAFKA_BOOTSTRAP_SERVERS) ?? [DEFAULT_KAFKA_BOOTSTRAP_SERVERS];
+  const v = readEnv(env, ['kafkaBrokers', 'kafkaBootstrapServers']);
+  if (v.kafkaBrokers?.length) return v.kafkaBrokers;
+  if (v.kafkaBootstrapServers?.length) return v.kafkaBootstrapServers;
+  return [DEFAULT_KAFKA_BOOTSTRAP_SERVERS];
 }
 
 /** Seed 002's settings from the environment, with the seed's defaults. */
 export function kafkaNamesFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaNames {
+  const v = readEnv(env, ['kafkaContextRequestTopic', 'kafkaContextResponseTopicPrefix', 'kafkaConsumerGroupPrefix']);
   return {
     brokers: kafkaBrokersFromEnv(env),
-    contextRequestTopic: text(env.KAFKA_CONTEXT_REQUEST_TOPIC) ?? DEFAULT_CONTEXT_REQUEST_TOPIC,
-    contextResponseTopicPrefix: text(env.KAFKA_CONTEXT_RESPONSE_TOPIC_PREFIX) ?? DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX,
-    consumerGroupPrefix: text(env.KAFKA_CONSUMER_GROUP_PREFIX) ?? DEFAULT_CONSUMER_GROUP_PREFIX,
+    contextRequestTopic: v.kafkaContextRequestTopic?.trim() || DEFAULT_CONTEXT_REQUEST_TOPIC,
+    contextResponseTopicPrefix: v.kafkaContextResponseTopicPrefix?.trim() || DEFAULT_CONTEXT_RESPONSE_TOPIC_PREFIX,
+    consumerGroupPrefix: v.kafkaConsumerGroupPrefix?.trim() || DEFAULT_CONSUMER_GROUP_PREFIX,
   };
 }
 

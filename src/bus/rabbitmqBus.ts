@@ -15,7 +15,6 @@ import { RabbitConsumers, type RabbitSubscription } from './rabbitmq/consumer';
 
 // Only for src/reconstruction/rabbitmqContextTransport.ts, which goes when reconstruction runs on the Bus: drop this
 // line with it. Anything new imports it from rabbitmq/connection.ts.
-export { closeConnection } from './rabbitmq/connection';
 
 export interface RabbitMqBusOptions {
   /** amqp://user:pass@host:port/vhost */

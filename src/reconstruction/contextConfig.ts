@@ -34,15 +34,28 @@ export const DEFAULT_CONTEXT_SETTINGS: Readonly<ContextSettings> = Object.freeze
   peerGroupPrefix: ENV_VARS.kafkaConsumerGroupPrefix.default,
 });
 
+/**
+ * PEER_CONTEXT_TIMEOUT_SECONDS, or undefined when unset or not a positive number: a bad value keeps the default
+ * rather than stopping reconstruction (the behaviour this setting has always had here).
+ */
+function lenientTimeoutSeconds(env: NodeJS.ProcessEnv): number | undefined {
+  try {
+    return readEnv(env, ['peerContextTimeoutSeconds']).peerContextTimeoutSeconds;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Defaults ← environment ← explicit overrides (an undefined override keeps what is below it). */
 export function resolveContextSettings(overrides: Partial<ContextSettings> = {}, env: NodeJS.ProcessEnv = process.env): ContextSettings {
   const d = DEFAULT_CONTEXT_SETTINGS;
   // the seed 002 variables, parsed (and a bad value named) by the one options module
-  const v = readEnv(env, ['peerContextEnabled', 'peerContextTimeoutSeconds', 'kafkaConsumerGroupPrefix']);
+  const v = readEnv(env, ['peerContextEnabled', 'kafkaConsumerGroupPrefix']);
+  const timeoutSeconds = lenientTimeoutSeconds(env);
   const base: ContextSettings = {
     ...d,
     peerContextEnabled: v.peerContextEnabled ?? d.peerContextEnabled,
-    timeoutMs: v.peerContextTimeoutSeconds !== undefined ? Math.round(v.peerContextTimeoutSeconds * 1000) : d.timeoutMs,
+    timeoutMs: timeoutSeconds !== undefined ? Math.round(timeoutSeconds * 1000) : d.timeoutMs,
     peerGroupPrefix: v.kafkaConsumerGroupPrefix?.trim() || d.peerGroupPrefix,
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (base as unknown as Record<string, unknown>)[k] = v;

@@ -7,8 +7,11 @@ import { decodeFrame, encodeFrame, validateMessage } from '../protocol/codec';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Envelope } from '../protocol/schemas';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { backoffDelay, type BackoffOptions } from '../protocol/backoff';
 import { redactUrl } from './hubUrl';
+
+/** SDK clients' reconnect delays: 0.5 s doubling to 10 s, in the upper half of each step (equal jitter). */
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 500, maxMs: 10_000 });
 
 export type ClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 

@@ -6,7 +6,7 @@ import { errorMessage } from '../protocol/errors';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Envelope } from '../protocol/schemas';
 import { AgentClient } from './agentClient';
-import type { BackoffOptions } from './backoff';
+import type { BackoffOptions } from '../protocol/backoff';
 import { FrontendClient } from './frontendClient';
 
 interface Persona {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay } from '../../src/sdk/backoff';
+import { backoffDelay } from '../../src/protocol/backoff';
 import { checkHubUrl, redactUrl, httpBase } from '../../src/sdk/hubUrl';
 import { currentSession, withSession, sessionOf, isFrontendId } from '../../src/sdk/session';
 import { isLogEntry } from '../../src/protocol/logEntry';

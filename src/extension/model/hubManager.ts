@@ -6,7 +6,7 @@ import type { HubOptions } from '../../hub/options';
 import type { Logger } from '../../protocol/logger';
 import { SwitchboardError, errorMessage } from '../../protocol/errors';
 import { DEFAULT_HUB_PORT } from '../../protocol/messageTypes';
-import { backoffDelay } from '../../sdk/backoff';
+import { backoffDelay } from '../../protocol/backoff';
 import { Emitter, type Unsubscribe } from './emitter';
 import { HubFile, type HubRecord } from './hubFile';
 import { probeHub, processAlive, type ProbeResult } from './healthProbe';
