@@ -12,7 +12,11 @@ type AgentRow = { model: TreeItemModel; readonly agentId: string };
 
 export class AgentsTreeProvider extends SwitchboardTreeProvider {
   private view: vscode.TreeView<TreeNode> | undefined;
-  /** The top-level rows by agent id, in the order last handed out, with what that list looked like. */
+  /**
+   * The top-level rows by agent id as the last getChildren() handed them out, and what that list looked like: in the
+   * product only VS Code calls getChildren, so this is what it holds. (A caller that reads the rows without running a
+   * pending refresh first, flushPending(), would record a list VS Code has not seen.)
+   */
   private rows = new Map<string, AgentRow>();
   private rowsShape = '';
 
