@@ -35,7 +35,7 @@ export interface TreeNode {
 }
 
 export abstract class SwitchboardTreeProvider extends DisposableBase implements vscode.TreeDataProvider<TreeNode> {
-  private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | undefined | void>());
+  private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | TreeNode[] | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
   private tick: ReturnType<typeof setInterval> | undefined;
   private readonly debouncer: Debouncer<ChangeKind>;
@@ -87,6 +87,14 @@ export abstract class SwitchboardTreeProvider extends DisposableBase implements 
 
   refresh(): void {
     this.emitter.fire();
+  }
+
+  /**
+   * Redraws just these rows (the same objects getChildren handed out). A whole-tree refresh makes VS Code forget every
+   * row's handle until it has fetched the rows again, and a menu command run in that gap gets no row as its argument.
+   */
+  protected refreshRows(rows: TreeNode[]): void {
+    if (rows.length) this.emitter.fire(rows);
   }
 
   /** Runs a pending debounced refresh now (tests use it instead of waiting). */

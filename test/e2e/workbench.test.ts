@@ -46,7 +46,14 @@ async function runCommand(title: string): Promise<void> {
       await row.waitFor({ state: 'visible', timeout: 5_000 });
       // a click, not Enter: Enter sometimes lands while the palette re-sorts ("similar commands") and runs nothing
       await row.click();
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 });
+      // The palette took the command once it is gone: hidden, or replaced by the command's own quick input (an agent
+      // picker reuses the same widget at once, so on a busy machine the widget was never seen hidden and the step
+      // timed out with the picker on screen). `>` is the palette's prefix; a command's picker starts empty.
+      await page.waitForFunction(
+        `(() => { const w = document.querySelector('.quick-input-widget'); return !w || !w.checkVisibility() || !w.querySelector('input')?.value.startsWith('>'); })()`,
+        undefined,
+        { timeout: 5_000 },
+      );
       return;
     } catch (err) {
       lastError = err;
@@ -228,6 +235,12 @@ step('"Reconstruct Agent Context" from the palette (offline agents first) shows 
   const item = page.locator('.monaco-menu .action-item', { hasText: 'Reconstruct Agent Context' }).first();
   await item.waitFor({ state: 'visible', timeout: 10_000 });
   await shot('11-reconstruct-context-menu');
-  await item.click();
+  // Chosen with the keyboard, not a click: VS Code's menu items listen for mouseup only from 100 ms after they render
+  // (so the right-click's own mouseup cannot pick one), and on a busy machine the click landed inside that window — the
+  // menu stayed open, the command never ran, and the step found the earlier report still hidden. Enter on the focused
+  // item has no such window; the pointer only moves the focus onto the item, which we wait to see.
+  await item.hover();
+  await page.locator('.monaco-menu .action-item.focused', { hasText: 'Reconstruct Agent Context' }).waitFor({ state: 'visible', timeout: 5_000 });
+  await page.keyboard.press('Enter');
   await pane.locator('.rc-title', { hasText: 'Reconstruction of coder' }).waitFor({ state: 'visible', timeout: 30_000 });
 });

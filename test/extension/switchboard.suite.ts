@@ -119,13 +119,16 @@ export function registerSwitchboardSuite(): void {
       const agent = agents[0]!;
       await vscode.commands.executeCommand(Commands.pauseAgent, agent.agentId);
       await waitFor('paused in the connection', () => api.connection()!.agent(agent.agentId)?.status === 'paused');
-      const paused = await waitFor('a paused row', async () =>
-        (await agentRows(api)).find((n) => n.agentId === agent.agentId && JSON.stringify(n.model).includes('paused')),
-      );
+      // the row is the same object for the agent throughout (its model is replaced on refresh): keep this model
+      const paused = (
+        await waitFor('a paused row', async () =>
+          (await agentRows(api)).find((n) => n.agentId === agent.agentId && JSON.stringify(n.model).includes('paused')),
+        )
+      ).model;
       await vscode.commands.executeCommand(Commands.resumeAgent, agent.agentId);
       await waitFor('online again', () => api.connection()!.agent(agent.agentId)?.status === 'online');
       const online = (await agentRows(api)).find((n) => n.agentId === agent.agentId)!;
-      assert.notDeepEqual(online.model.icon, paused.model.icon, 'paused and online rows should look different');
+      assert.notDeepEqual(online.model.icon, paused.icon, 'paused and online rows should look different');
     });
 
     test('a second window against the held port attaches as a monitor and shows the same agents', async () => {
