@@ -8,7 +8,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
 import type { AgentSnapshot, LogDirection, SessionSnapshot } from '../protocol/logEntry';
-import type { ClientRole } from '../protocol/messageTypes';
+import type { ClientRole, ControlAction, SendMessageInput } from '../protocol/messageTypes';
 import type { Bus, BusStatus } from '../bus/bus';
 import { decodeFrame, type DecodeResult } from '../protocol/codec';
 import { SwitchboardError, errorMessage, type ErrorCode } from '../protocol/errors';
@@ -26,7 +26,7 @@ import { Registry, roleOfRegistration } from './registry';
 import { Presence } from './presence';
 import { AgentStatusBroadcaster } from './agentStatus';
 import { Router, type RouteResult, type RouterBridge } from './router';
-import { Control, parseControl, type ControlAction } from './control';
+import { Control, parseControl } from './control';
 import { StatusRouter } from './status';
 import { DEFAULT_MONITOR_BACKLOG, MonitorStreams } from './monitors';
 import { errorFrame, heartbeatFrame, pingFrame, shutdownFrame } from './frames';
@@ -77,15 +77,6 @@ export interface HubDeps {
   logger?: Logger;
   /** Folder holding the built monitor bundle (dist/webview), served under /monitor/assets/*. */
   webviewDir?: string;
-}
-
-export interface SendMessageInput {
-  receiver_id: string;
-  text_payload: string;
-  message_type?: 'TEXT' | 'SYSTEM';
-  sender_id?: string;
-  in_reply_to_message_id?: string;
-  thread?: string;
 }
 
 export class Hub {
