@@ -9,15 +9,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
-import { Hub } from '../../src/hub/hub';
+import type { Hub, HubDeps } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import type { Logger } from '../../src/protocol/logger';
 import { createLogger } from '../../src/protocol/logger';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { kafkaNamesFromEnv, planTopic } from '../../src/bus/kafkaConfig';
-import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
-import { cleanupKafka } from './kafkaTestKit';
-import { RawClient } from './rabbitHarness';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor, type BrokerInfo } from './helpers';
+import { cleanupKafka, startKafkaHub } from './kafkaTestKit';
+import { RawClient, startRabbitHub } from './rabbitHarness';
 
 const MAX_PAYLOAD = 16_384;
 
@@ -105,67 +105,67 @@ async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warni
   }
 }
 
-function hubOptions(prefix: string, extra: Partial<HubOptions>): Partial<HubOptions> {
-  return {
-    port: 0,
-    busPrefix: prefix,
-    maxPayloadBytes: MAX_PAYLOAD,
-    presenceIntervalMs: 300,
-    advertiseIntervalMs: 60_000,
-    pingIntervalMs: 60_000,
-    heartbeatIntervalMs: 60_000,
-    inactivityTimeoutMs: 60_000,
-    statusCoalesceMs: 20,
-    ...extra,
-  };
+interface BrokerCase {
+  kind: 'rabbitmq' | 'kafka';
+  title: string;
+  start(b: BrokerInfo, prefix: string, options: Partial<HubOptions>, deps: HubDeps): Promise<Hub>;
+  /** Publishes raw bytes onto a channel the way the broker's own clients would, bypassing every Bus. */
+  openPublisher(b: BrokerInfo, prefix: string): Promise<{ publishRaw: PublishRaw; close(): Promise<void> }>;
+  cleanup(b: BrokerInfo, prefix: string): Promise<void>;
 }
 
-test('RabbitMQ: malformed, oversized, unknown, invalid and spoofed frames on the hub channel are logged and dropped, clients carry on', async (t) => {
-  const b = await requireBroker('rabbitmq', t);
-  if (!b) return;
-  const prefix = uniquePrefix('busframes');
-  const warnings: string[] = [];
-  const hub = new Hub(hubOptions(prefix, { bus: 'rabbitmq', rabbitmqUrl: b.url }), { logger: capturingLogger(warnings) });
-  const conn = await connect(b.url);
-  try {
-    await hub.start();
-    await waitFor(() => hub.busStatus().state === 'up', 'the hub bus to be up');
-    const ch = await conn.createConfirmChannel();
-    // The hub's pub/sub channels are routing keys on its topic exchange (see RabbitMQBus).
-    const publishRaw: PublishRaw = async (channel, body) => {
-      ch.publish(`${prefix}switchboard.bus`, channel, body, { messageId: `raw_${randomBytes(8).toString('hex')}` });
-      await ch.waitForConfirms();
-    };
-    await badFramesScenario(t, hub, prefix, warnings, publishRaw);
-  } finally {
-    await hub.stop();
-    hub.dispose();
-    await conn.close();
-    await cleanupRabbit(b.url, { prefix });
-  }
-});
+const CASES: BrokerCase[] = [
+  {
+    kind: 'rabbitmq',
+    title: 'RabbitMQ: malformed, oversized, unknown, invalid and spoofed frames on the hub channel are logged and dropped, clients carry on',
+    start: (b, prefix, options, deps) => startRabbitHub(b.url, prefix, options, deps),
+    async openPublisher(b, prefix) {
+      const conn = await connect(b.url);
+      const ch = await conn.createConfirmChannel();
+      // The hub's pub/sub channels are routing keys on its topic exchange (see RabbitMQBus).
+      const publishRaw: PublishRaw = async (channel, body) => {
+        ch.publish(`${prefix}switchboard.bus`, channel, body, { messageId: `raw_${randomBytes(8).toString('hex')}` });
+        await ch.waitForConfirms();
+      };
+      return { publishRaw, close: () => conn.close() };
+    },
+    cleanup: (b, prefix) => cleanupRabbit(b.url, { prefix }),
+  },
+  {
+    kind: 'kafka',
+    title: 'Kafka: malformed, oversized, unknown, invalid and spoofed frames on the hub topic are logged and dropped, clients carry on',
+    start: (b, prefix, options, deps) => startKafkaHub(b.brokers, prefix, options, deps),
+    async openPublisher(b, prefix) {
+      const producer = new Kafka({ clientId: 'switchboard-test-raw', brokers: b.brokers, logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      const names = kafkaNamesFromEnv();
+      // The hub's topic for a channel, as KafkaBus names it; a key, because presence topics are compacted.
+      const publishRaw: PublishRaw = async (channel, body) => {
+        await producer.send({ topic: planTopic(channel, prefix, names).topic, messages: [{ key: 'hub_raw_test', value: body }] });
+      };
+      return { publishRaw, close: () => producer.disconnect() };
+    },
+    cleanup: (b, prefix) => cleanupKafka(b.brokers, prefix),
+  },
+];
 
-test('Kafka: malformed, oversized, unknown, invalid and spoofed frames on the hub topic are logged and dropped, clients carry on', async (t) => {
-  const k = await requireBroker('kafka', t);
-  if (!k) return;
-  const prefix = uniquePrefix('kbusframes');
-  const warnings: string[] = [];
-  const hub = new Hub(hubOptions(prefix, { bus: 'kafka', kafkaBrokers: k.brokers }), { logger: capturingLogger(warnings) });
-  const producer = new Kafka({ clientId: 'switchboard-test-raw', brokers: k.brokers, logLevel: logLevel.NOTHING }).producer();
-  try {
-    await hub.start();
-    await waitFor(() => hub.busStatus().state === 'up', 'the hub bus to be up', 30_000);
-    await producer.connect();
-    const names = kafkaNamesFromEnv();
-    // The hub's topic for a channel, as KafkaBus names it (the bus's prefix before the channel).
-    const publishRaw: PublishRaw = async (channel, body) => {
-      await producer.send({ topic: planTopic(channel, prefix, names).topic, messages: [{ key: 'hub_raw_test', value: body }] }); // a key: presence topics are compacted
-    };
-    await badFramesScenario(t, hub, prefix, warnings, publishRaw);
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-    await hub.stop();
-    hub.dispose();
-    await cleanupKafka(k.brokers, prefix);
-  }
-});
+for (const c of CASES) {
+  test(c.title, async (t) => {
+    const b = await requireBroker(c.kind, t);
+    if (!b) return;
+    const prefix = uniquePrefix(`busframes${c.kind}`);
+    const warnings: string[] = [];
+    let hub: Hub | undefined;
+    let publisher: Awaited<ReturnType<BrokerCase['openPublisher']>> | undefined;
+    try {
+      hub = await c.start(b, prefix, { maxPayloadBytes: MAX_PAYLOAD }, { logger: capturingLogger(warnings) });
+      publisher = await c.openPublisher(b, prefix);
+      await badFramesScenario(t, hub, prefix, warnings, publisher.publishRaw);
+    } finally {
+      await publisher?.close().catch(() => undefined);
+      await hub?.stop();
+      hub?.dispose();
+      await c.cleanup(b, prefix);
+    }
+  });
+}
