@@ -11,7 +11,8 @@ import { BUS_CLIENT_PREFIX, type Rejections } from './rejections';
 
 export function portBus(bus: Bus, rejections: Rejections, maxPayloadBytes: number, logger: Logger): PortBus {
   const reject: PortBus['reject'] = (channel, messageType, code, detail) => {
-    logger.warn(`dropped a frame from the bus on ${channel}: ${detail}`);
+    // Like a socket's bad frame: an event-log entry (below), not a log line per frame an intruder can multiply.
+    logger.debug(`dropped a frame from the bus on ${channel}: ${detail}`);
     rejections.record({ client_id: BUS_CLIENT_PREFIX + channel }, messageType ?? '(invalid)', 0, code, detail);
   };
   const intake = (channel: string, handler: (m: Envelope) => void): BusHandler => {

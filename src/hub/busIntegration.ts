@@ -2,6 +2,11 @@
 // links hubs (presence, hub-to-hub forwarding: busBridge.ts); a bus with durable queues carries the seed 001
 // topology (routing broker, agent_queue_<id>: seedTopology.ts). Each reaches the Router as a route strategy.
 
+import type { Bus } from '../bus/bus';
+import type { Logger } from '../protocol/logger';
+import { MemoryBus } from '../bus/memoryBus';
+import { createBus } from '../bus/createBus';
+import type { HubOptions } from './options';
 import type { HubPlugin, HubPort } from './port';
 import { BusBridge, type BusBridgeOptions } from './busBridge';
 import { SeedTopology, type SeedTopologyOptions } from './seedTopology';
@@ -40,4 +45,19 @@ export async function startBusIntegration(port: HubPort, opts: BusIntegrationOpt
       await bridge?.stop();
     },
   };
+}
+
+/** The bus a hub opens for itself when none is handed in: a private memory bus, or a broker from its options. */
+export function openHubBus(opts: HubOptions, hubId: string, logger: Logger): Bus {
+  if (opts.bus === 'memory') return new MemoryBus({ shared: false });
+  return createBus(
+    {
+      kind: opts.bus,
+      ...(opts.rabbitmqUrl ? { rabbitmqUrl: opts.rabbitmqUrl } : {}),
+      ...(opts.kafkaBrokers.length ? { kafkaBrokers: opts.kafkaBrokers } : {}),
+      ...(opts.busPrefix ? { prefix: opts.busPrefix } : {}),
+      clientName: `switchboard-hub-${hubId}`,
+    },
+    logger,
+  );
 }

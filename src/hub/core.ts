@@ -235,6 +235,25 @@ export class HubCore implements HubPort {
     return [...byId.values()];
   }
 
+  /** What /healthz answers. */
+  health(startedAt: number, busState: string): Record<string, unknown> {
+    const registry = this.registry;
+    let online = 0;
+    for (const a of registry.agents.values()) if (a.conn && !a.deregistered) online++;
+    return {
+      status: 'ok',
+      hub_id: this.id,
+      state: this.state,
+      agents_online: online,
+      agents_known: registry.agents.size,
+      frontends: registry.byRole.frontend.size,
+      monitors: registry.byRole.monitor.size,
+      connections: this.registration.conns.size,
+      uptime_s: startedAt ? Math.round((Date.now() - startedAt) / 1000) : 0,
+      bus: busState,
+    };
+  }
+
   resetQueues(): number {
     this.registration.queuesReset(); // e.g. the seed topology empties its agents' RabbitMQ queues
     return this.control.resetQueues();

@@ -12,8 +12,7 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import { silentLogger } from '../protocol/logger';
 import { HUB_USER_ID, ID_PREFIX } from '../protocol/messageTypes';
 import { newClientId, newToken } from '../protocol/ids';
-import { MemoryBus } from '../bus/memoryBus';
-import { createBus, isBusKind } from '../bus/createBus';
+import { isBusKind } from '../bus/createBus';
 import { resolveHubOptions, type HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
 import type { EventLog } from './eventLog';
@@ -25,7 +24,7 @@ import { HubCore } from './core';
 import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
-import { startBusIntegration, type BusIntegration } from './busIntegration';
+import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -127,7 +126,7 @@ export class Hub {
       core.setState('stopped');
       throw new SwitchboardError('invalid_message', `Unknown bus "${String(this.opts.bus)}": choose memory, rabbitmq or kafka.`);
     }
-    const bus = this.providedBus ?? this.openBus();
+    const bus = this.providedBus ?? openHubBus(this.opts, core.id, this.logger);
     core.useBus(bus);
     this.busUnsub = bus.onStatus((s) => core.emit('bus', s));
     const front = new HttpFront(
@@ -142,7 +141,7 @@ export class Hub {
       },
       {
         onConnection: (ws, req) => core.registration.accept(ws, req),
-        health: () => this.health(),
+        health: () => core.health(this.startedAt, this.busStatus().state),
         monitorPage: (nonce) => renderMonitorPage({ token: this.tokenValue, hubId: core.id, assetBase: '/monitor/assets', nonce }),
         onServerError: (err) => core.warn(`HTTP server error: ${err.message}`),
       },
@@ -168,20 +167,6 @@ export class Hub {
     this.log.append({ direction: 'internal', message_type: 'HUB_STARTED', size: 0, body: { hub_id: core.id, port: this.boundPort, host: this.opts.host } });
     this.logger.info(`hub ${core.id} listening on ${this.opts.host}:${this.boundPort}`);
     core.setState('running');
-  }
-
-  private openBus(): Bus {
-    if (this.opts.bus === 'memory') return new MemoryBus({ shared: false });
-    return createBus(
-      {
-        kind: this.opts.bus,
-        ...(this.opts.rabbitmqUrl ? { rabbitmqUrl: this.opts.rabbitmqUrl } : {}),
-        ...(this.opts.kafkaBrokers.length ? { kafkaBrokers: this.opts.kafkaBrokers } : {}),
-        ...(this.opts.busPrefix ? { prefix: this.opts.busPrefix } : {}),
-        clientName: `switchboard-hub-${this.core.id}`,
-      },
-      this.logger,
-    );
   }
 
   /** SHUTDOWN to every client, close 1001 "Server shutdown", timers cleared, the log flushed. Idempotent. */
@@ -277,24 +262,6 @@ export class Hub {
       eventsPublished: core.statusRouter.published,
       framesRejected: { ...core.rejections.byCode },
       busFramesRejected: core.rejections.fromBus,
-    };
-  }
-
-  private health(): Record<string, unknown> {
-    const { registry, registration, state, id } = this.core;
-    let online = 0;
-    for (const a of registry.agents.values()) if (a.conn && !a.deregistered) online++;
-    return {
-      status: 'ok',
-      hub_id: id,
-      state,
-      agents_online: online,
-      agents_known: registry.agents.size,
-      frontends: registry.byRole.frontend.size,
-      monitors: registry.byRole.monitor.size,
-      connections: registration.conns.size,
-      uptime_s: this.startedAt ? Math.round((Date.now() - this.startedAt) / 1000) : 0,
-      bus: this.busStatus().state,
     };
   }
 

@@ -19,12 +19,6 @@ export class Rejections {
 
   constructor(private readonly log: EventLog) {}
 
-  get total(): number {
-    let n = 0;
-    for (const v of Object.values(this.byCode)) n += v ?? 0;
-    return n;
-  }
-
   /** `detail` undefined: logged with an empty body (a socket's frame over the size limit, as before). */
   record(from: RejectedFrom, messageType: string, size: number, code: ErrorCode, detail?: string): void {
     this.byCode[code] = (this.byCode[code] ?? 0) + 1;
