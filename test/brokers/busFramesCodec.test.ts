@@ -2,7 +2,8 @@
 // channels a hub consumes (on the real RabbitMQ and the real Kafka) — malformed JSON, an oversized frame, an unknown
 // type, an invalid message, a forward whose inner message is invalid, and forwards that claim this hub's own agent
 // or a third hub's agent as their sender — are each logged and dropped, the codec's refusals counted by error code
-// as a socket's would be, and the hub's clients carry on: a chat round trip works after.
+// as a socket's would be, and the hub's clients carry on: a chat round trip works after. On RabbitMQ an invalid
+// message on broker_output_queue (the seed topology's input from a routing broker) is refused the same way.
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +31,7 @@ function capturingLogger(lines: string[]): Logger {
   }, 'warn');
 }
 
-async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warnings: string[], publishRaw: PublishRaw): Promise<void> {
+async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warnings: string[], publishRaw: PublishRaw, queues: string[]): Promise<void> {
   const direct = `${prefix}hubs.direct.${hub.id}`;
   const agent = new AgentClient({ url: hub.agentUrl, name: 'steady', reconnect: false });
   agent.onMessage((m, ctx) => ctx.reply(`steady: ${String(m.text_payload)}`));
@@ -54,13 +55,13 @@ async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warni
     );
 
     const rejected = (code: string): number => hub.stats().framesRejected[code] ?? 0;
-    const expectRefused = async (what: string, code: string, body: Buffer): Promise<void> => {
+    const expectRefused = async (what: string, code: string, body: Buffer, channel = direct): Promise<void> => {
       const before = rejected(code);
       const busBefore = hub.stats().busFramesRejected;
-      await publishRaw(direct, body);
+      await publishRaw(channel, body);
       await waitFor(() => rejected(code) > before, `${what} to be refused with ${code}`, 15_000);
       assert.ok(hub.stats().busFramesRejected > busBefore, `${what}: counted as a frame from the bus`);
-      const entry = hub.log.query({}).reverse().find((e) => e.client_id === `bus:${direct}` && e.body.error === code);
+      const entry = hub.log.query({}).reverse().find((e) => e.client_id === `bus:${channel}` && e.body.error === code);
       assert.ok(entry, `${what}: an inbound log entry names the bus channel and ${code}`);
       t.diagnostic(`${what}: ${String(entry.body.detail)}`);
     };
@@ -93,6 +94,11 @@ async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warni
       forward({ message_type: 'TEXT', sender_id: 'agent_third', receiver_id: feId, text_payload: 'spoofed' }),
     );
 
+    // The seed topology's queues (RabbitMQ): a routing broker's answer goes through the codec too.
+    for (const queue of queues) {
+      await expectRefused(`an invalid message on ${queue}`, 'invalid_message', Buffer.from(JSON.stringify({ message_type: 'TEXT', sender_id: agentId, receiver_id: feId })), queue);
+    }
+
     // Nothing refused reached a client, and both clients carry on: a chat round trip works.
     fe.send({ message_type: 'TEXT', message_id: 'after-1', sender_id: feId, receiver_id: agentId, text_payload: 'still there?' });
     const reply = await fe.next((m) => m.message_type === 'REPLY' && m.in_reply_to_message_id === 'after-1', 'the reply after the bad frames');
@@ -112,6 +118,8 @@ interface BrokerCase {
   /** Publishes raw bytes onto a channel the way the broker's own clients would, bypassing every Bus. */
   openPublisher(b: BrokerInfo, prefix: string): Promise<{ publishRaw: PublishRaw; close(): Promise<void> }>;
   cleanup(b: BrokerInfo, prefix: string): Promise<void>;
+  /** `queue:` channels the hub consumes on this broker. */
+  queues(prefix: string): string[];
 }
 
 const CASES: BrokerCase[] = [
@@ -123,13 +131,16 @@ const CASES: BrokerCase[] = [
       const conn = await connect(b.url);
       const ch = await conn.createConfirmChannel();
       // The hub's pub/sub channels are routing keys on its topic exchange (see RabbitMQBus).
+      // A `queue:` channel is the queue of that name, behind the default exchange (as seed 001 clients publish).
       const publishRaw: PublishRaw = async (channel, body) => {
-        ch.publish(`${prefix}switchboard.bus`, channel, body, { messageId: `raw_${randomBytes(8).toString('hex')}` });
+        const queue = channel.startsWith('queue:') ? channel.slice('queue:'.length) : undefined;
+        ch.publish(queue === undefined ? `${prefix}switchboard.bus` : '', queue ?? channel, body, { messageId: `raw_${randomBytes(8).toString('hex')}` });
         await ch.waitForConfirms();
       };
       return { publishRaw, close: () => conn.close() };
     },
     cleanup: (b, prefix) => cleanupRabbit(b.url, { prefix }),
+    queues: (prefix) => [`queue:${prefix}broker_output_queue`],
   },
   {
     kind: 'kafka',
@@ -146,6 +157,7 @@ const CASES: BrokerCase[] = [
       return { publishRaw, close: () => producer.disconnect() };
     },
     cleanup: (b, prefix) => cleanupKafka(b.brokers, prefix),
+    queues: () => [],
   },
 ];
 
@@ -160,7 +172,7 @@ for (const c of CASES) {
     try {
       hub = await c.start(b, prefix, { maxPayloadBytes: MAX_PAYLOAD }, { logger: capturingLogger(warnings) });
       publisher = await c.openPublisher(b, prefix);
-      await badFramesScenario(t, hub, prefix, warnings, publisher.publishRaw);
+      await badFramesScenario(t, hub, prefix, warnings, publisher.publishRaw, c.queues(prefix));
     } finally {
       await publisher?.close().catch(() => undefined);
       await hub?.stop();
