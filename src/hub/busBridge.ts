@@ -2,57 +2,16 @@
 // hub_id) and its routing brokers, learns the others', forwards chat to the hub where the receiver lives, and fans
 // broadcasts out. The broker is the distributed engine: there is no clustering of our own, only these channels.
 
-import type { EventEmitter } from 'node:events';
-import type { Bus, Unsubscribe } from '../bus/bus';
+import { Type } from '@sinclair/typebox';
+import type { Unsubscribe } from '../bus/bus';
 import type { Envelope } from '../protocol/schemas';
 import type { AgentSnapshot } from '../protocol/logEntry';
-import type { ClientRole } from '../protocol/messageTypes';
 import { BROADCAST_RECEIVERS, HUB_USER_ID } from '../protocol/messageTypes';
 import { errorMessage } from '../protocol/errors';
-import { silentLogger, type Logger } from '../protocol/logger';
-import type { HubEventMap } from './hubEvents';
-import type { RouteResult, RouterBridge } from './router';
-import { SeedTopology, type SeedTopologyOptions } from './seedTopology';
-
-/** How an agent receives chat: over its WebSocket, or from its durable `agent_queue_<id>` (seed 001 agents). */
-export type AgentDelivery = 'websocket' | 'queue';
-
-/** What the bus integration needs from the hub (Hub implements it; tests may fake nothing: they use a real Hub). */
-export interface BusHost {
-  readonly id: string;
-  readonly events: EventEmitter<HubEventMap>;
-  readonly agentUrl: string;
-  /** Every agent the hub shows: its own and (through setRemoteAgents) other hubs'. */
-  agents(): AgentSnapshot[];
-  addRouterBridge(bridge: RouterBridge): () => void;
-  /** Routes a message that came from elsewhere to this hub's clients only (never bridged back). */
-  deliverRemote(message: Envelope, originClientId?: string): RouteResult;
-  /** Writes a frame to a client connected here; false when it is not. */
-  sendToClient(clientId: string, frame: Envelope): boolean;
-  /** The role of a client connected here under this id (registered id or a sender id it used), if any. */
-  localClientRole(clientId: string): ClientRole | undefined;
-  /** Registered routing brokers connected to this hub. */
-  localBrokerCount(): number;
-  /** Agents of other hubs, merged into agents() and AGENT_STATUS_UPDATE. */
-  setRemoteAgents(source: RemoteAgentSource | undefined): void;
-  /** A remote agent changed: it goes out in the next coalesced AGENT_STATUS_UPDATE. */
-  markAgentChanged(agentId: string): void;
-  /** Registrations and departures of clients (all roles) on this hub. */
-  addLifecycleListener(listener: HubLifecycleListener): () => void;
-  /** Chat for an agent connection goes through `redirect` first; true = it took the message (e.g. to a queue). */
-  setChatRedirect(redirect: ((agentId: string, message: Envelope) => boolean) | undefined): void;
-}
-
-export interface RemoteAgentSource {
-  snapshots(ids?: Iterable<string>): AgentSnapshot[];
-}
-
-export interface HubLifecycleListener {
-  registered?(role: ClientRole, id: string, registration: Envelope): void;
-  released?(role: ClientRole, id: string): void;
-  /** RESET_ALL_QUEUES (or hub.resetQueues()): drop what is waiting for agents. */
-  queuesReset?(): void;
-}
+import { registerMessageSchema, validateMessage } from '../protocol/codec';
+import type { Logger } from '../protocol/logger';
+import type { RouteStrategy } from './router';
+import type { AgentDelivery, HubPort, PortBus, RemoteAgentSource } from './port';
 
 export interface BusBridgeOptions {
   /** A full presence announcement this often (and at once on every change). Default 2,000 ms. */
@@ -69,6 +28,23 @@ export interface BusBridgeOptions {
 const HUB_PRESENCE = 'HUB_PRESENCE';
 const MAX_USER_ORIGINS = 10_000;
 const HUB_FORWARD = 'HUB_FORWARD';
+
+// The bridge's own frames go through the codec like every other frame from the bus (entries and the inner message
+// are checked further where they are read).
+registerMessageSchema(
+  HUB_PRESENCE,
+  Type.Object(
+    { message_type: Type.Literal(HUB_PRESENCE), hub_id: Type.String({ minLength: 1 }), agents: Type.Optional(Type.Array(Type.Unknown())) },
+    { additionalProperties: true },
+  ),
+);
+registerMessageSchema(
+  HUB_FORWARD,
+  Type.Object(
+    { message_type: Type.Literal(HUB_FORWARD), origin_hub: Type.String({ minLength: 1 }), message: Type.Object({}, { additionalProperties: true }) },
+    { additionalProperties: true },
+  ),
+);
 
 interface RemoteAgent {
   snap: AgentSnapshot;
@@ -108,8 +84,8 @@ export class BusBridge implements RemoteAgentSource {
   readonly counters = { forwarded: 0, received: 0, presenceSent: 0, presenceReceived: 0 };
 
   constructor(
-    private readonly host: BusHost,
-    private readonly bus: Bus,
+    private readonly host: HubPort,
+    private readonly bus: PortBus,
     opts: BusBridgeOptions = {},
   ) {
     const p = opts.channelPrefix ?? '';
@@ -125,8 +101,18 @@ export class BusBridge implements RemoteAgentSource {
     this.presenceIntervalMs = opts.presenceIntervalMs ?? 2_000;
     this.hubTimeoutMs = opts.hubTimeoutMs ?? 3 * this.presenceIntervalMs + 1_000;
     this.maxRemoteAgents = opts.maxRemoteAgents ?? 20_000;
-    this.log = (opts.logger ?? silentLogger).child('bridge');
+    this.log = (opts.logger ?? host.logger).child('bridge');
   }
+
+  /** Hub-to-hub forwarding as the Router consults it: replies to another hub's user, receivers elsewhere, broadcasts. */
+  readonly strategy: RouteStrategy = {
+    intercept: (message) => this.replyToRemoteUser(message),
+    routeUnknown: (message, ctx) => this.routeUnknown(message, ctx.via === 'broker'),
+    observe: (result, ctx) => {
+      // a forward from another hub is never forwarded again; a routing broker's broadcast is
+      if (ctx.via !== 'hub' && result.status === 'routed' && isBroadcast(result.message)) this.forwardBroadcast(result.message, ctx.via === 'broker');
+    },
+  };
 
   /** The seed topology tells the bridge which local agents read their queue, so other hubs can deliver there. */
   setLocalDelivery(fn: (agentId: string) => AgentDelivery | undefined): void {
@@ -137,20 +123,12 @@ export class BusBridge implements RemoteAgentSource {
     if (this.running) return;
     this.running = true;
     // Fan-out channels: every hub gets its own copy (no group).
+    const direct = this.channels.hub(this.host.id);
     this.unsubs.push(await this.bus.subscribe(this.channels.presence, (m) => this.onPresence(m)));
-    this.unsubs.push(await this.bus.subscribe(this.channels.hub(this.host.id), (m) => this.onForward(m, 'direct')));
-    this.unsubs.push(await this.bus.subscribe(this.channels.anyHub, (m) => this.onForward(m, 'any')));
-    this.unsubs.push(await this.bus.subscribe(this.channels.broadcast, (m) => this.onForward(m, 'broadcast')));
+    this.unsubs.push(await this.bus.subscribe(direct, (m) => this.onForward(m, 'direct', direct)));
+    this.unsubs.push(await this.bus.subscribe(this.channels.anyHub, (m) => this.onForward(m, 'any', this.channels.anyHub)));
+    this.unsubs.push(await this.bus.subscribe(this.channels.broadcast, (m) => this.onForward(m, 'broadcast', this.channels.broadcast)));
     this.host.setRemoteAgents(this);
-    this.disposers.push(
-      this.host.addRouterBridge({
-        intercept: (message) => this.replyToRemoteUser(message),
-        routeUnknown: (message) => this.routeUnknown(message),
-        observe: (result, ctx) => {
-          if (!ctx.remote && result.status === 'routed' && isBroadcast(result.message)) this.forwardBroadcast(result.message);
-        },
-      }),
-    );
     const onAgents = (changed: AgentSnapshot[]): void => {
       const mine = changed.filter((a) => a.hub_id === this.host.id);
       if (mine.length > 0) this.announce(mine, false);
@@ -158,7 +136,7 @@ export class BusBridge implements RemoteAgentSource {
     this.host.events.on('agents', onAgents);
     this.disposers.push(() => this.host.events.off('agents', onAgents));
     this.disposers.push(
-      this.host.addLifecycleListener({
+      this.host.onLifecycle({
         // A broker joining or leaving changes what other hubs do with chat: tell them now.
         registered: (role) => {
           if (role === 'broker') this.announce(this.localAgents(), true);
@@ -221,26 +199,26 @@ export class BusBridge implements RemoteAgentSource {
   }
 
   /** Chat for an agent on another hub: to that hub's channel. False when no live hub has it online. */
-  forwardToAgent(agentId: string, message: Envelope): boolean {
+  forwardToAgent(agentId: string, message: Envelope, byBroker = false): boolean {
     const r = this.remoteAgents.get(agentId);
     if (!r || !r.snap.is_online) return false;
     const hub = this.hubs.get(r.snap.hub_id);
     if (!hub || hub.gone) return false;
-    void this.publish(this.channels.hub(r.snap.hub_id), this.forwardFrame(message));
+    void this.publish(this.channels.hub(r.snap.hub_id), this.forwardFrame(message, byBroker));
     return true;
   }
 
   /** A receiver no hub announced (a front-end elsewhere): every other hub delivers it if the client is theirs. */
-  forwardToAny(message: Envelope): boolean {
+  forwardToAny(message: Envelope, byBroker = false): boolean {
     if (this.remoteHubs().length === 0) return false;
-    void this.publish(this.channels.anyHub, this.forwardFrame(message));
+    void this.publish(this.channels.anyHub, this.forwardFrame(message, byBroker));
     return true;
   }
 
   /** A broadcast routed here: the other hubs deliver it to their own clients. */
-  forwardBroadcast(message: Envelope): void {
+  forwardBroadcast(message: Envelope, byBroker = false): void {
     if (this.remoteHubs().length === 0) return;
-    void this.publish(this.channels.broadcast, this.forwardFrame(message));
+    void this.publish(this.channels.broadcast, this.forwardFrame(message, byBroker));
   }
 
   // --- internals ------------------------------------------------------------------------------------------------
@@ -258,17 +236,17 @@ export class BusBridge implements RemoteAgentSource {
     if (!origin) return false;
     const hub = this.hubs.get(origin);
     if (!hub || hub.gone) return false;
-    void this.publish(this.channels.hub(origin), this.forwardFrame(message));
+    void this.publish(this.channels.hub(origin), this.forwardFrame(message, false));
     return true;
   }
 
-  private routeUnknown(message: Envelope): boolean {
+  private routeUnknown(message: Envelope, byBroker: boolean): boolean {
     const receiver = typeof message.receiver_id === 'string' ? message.receiver_id : '';
     if (!receiver) return false;
-    if (this.forwardToAgent(receiver, message)) return true;
+    if (this.forwardToAgent(receiver, message, byBroker)) return true;
     // A known remote agent that is offline: let the hub answer "offline" rather than vanish into other hubs.
     if (this.remoteAgents.has(receiver)) return false;
-    return this.forwardToAny(message);
+    return this.forwardToAny(message, byBroker);
   }
 
   private presenceFrame(agents: AgentSnapshot[], full: boolean, wantFull = false, leaving = false): Envelope {
@@ -296,9 +274,10 @@ export class BusBridge implements RemoteAgentSource {
     void this.publish(this.channels.presence, this.presenceFrame(agents, full, wantFull));
   }
 
-  private forwardFrame(message: Envelope): Envelope {
+  /** `byBroker`: a routing broker's answer this hub carries on; its sender may be any hub's client. */
+  private forwardFrame(message: Envelope, byBroker: boolean): Envelope {
     this.counters.forwarded++;
-    return { message_type: HUB_FORWARD, origin_hub: this.host.id, message };
+    return byBroker ? { message_type: HUB_FORWARD, origin_hub: this.host.id, routed_by: 'broker', message } : { message_type: HUB_FORWARD, origin_hub: this.host.id, message };
   }
 
   private async publish(channel: string, frame: Envelope): Promise<void> {
@@ -387,25 +366,49 @@ export class BusBridge implements RemoteAgentSource {
     }
   }
 
-  private onForward(m: Envelope, how: 'direct' | 'any' | 'broadcast'): void {
-    if (m.message_type !== HUB_FORWARD || m.origin_hub === this.host.id || !this.running) return;
-    const inner = m.message;
-    if (typeof inner !== 'object' || inner === null || typeof (inner as Envelope).message_type !== 'string') return;
-    const message = inner as Envelope;
+  private onForward(m: Envelope, how: 'direct' | 'any' | 'broadcast', channel: string): void {
+    if (m.origin_hub === this.host.id || !this.running) return;
+    const origin = String(m.origin_hub);
+    // The inner message goes through the codec as a socket's frame would.
+    const checked = validateMessage(m.message);
+    if (!checked.ok) {
+      this.bus.reject(channel, checked.message_type, checked.error.code, `forward from hub ${origin}: ${checked.error.message}`);
+      return;
+    }
+    const message = checked.message;
     if (how === 'any') {
       const receiver = typeof message.receiver_id === 'string' ? message.receiver_id : '';
       if (!receiver || this.host.localClientRole(receiver) === undefined) return; // not ours
     }
+    const spoofed = m.routed_by === 'broker' ? undefined : this.spoofedSender(message, origin);
+    if (spoofed) {
+      this.bus.reject(channel, message.message_type, 'forbidden', `forward from hub ${origin} claims sender ${spoofed}`);
+      return;
+    }
     this.counters.received++;
     if (message.sender_id === HUB_USER_ID && (typeof message.message_id === 'string' || typeof message.message_id === 'number')) {
-      this.userOrigins.set(String(message.message_id), String(m.origin_hub));
+      this.userOrigins.set(String(message.message_id), origin);
       if (this.userOrigins.size > MAX_USER_ORIGINS) this.userOrigins.delete(this.userOrigins.keys().next().value as string);
     }
     try {
-      this.host.deliverRemote(message);
+      this.host.route(message, { via: 'hub' });
     } catch (err) {
-      this.log.warn(`delivering a message from hub ${String(m.origin_hub)} failed: ${errorMessage(err)}`);
+      this.log.warn(`delivering a message from hub ${origin} failed: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * A hub forwards only what its own clients said: a sender that is an agent of this hub, or (per presence) an
+   * online agent of a third hub, is spoofed. Returns that sender id, else undefined. Senders no presence names (a
+   * front-end, an agent whose announcement has not arrived yet) pass.
+   */
+  private spoofedSender(message: Envelope, originHub: string): string | undefined {
+    const sender = message.sender_id;
+    if (typeof sender !== 'string' || !sender) return undefined;
+    if (this.host.localClientRole(sender) === 'agent') return sender;
+    const r = this.remoteAgents.get(sender);
+    if (r && r.snap.is_online && r.snap.hub_id !== originHub) return sender;
+    return undefined;
   }
 }
 
@@ -445,34 +448,4 @@ function parseEntry(raw: unknown, hubId: string): RemoteAgent | undefined {
   };
   const delivery = e.delivery === 'queue' || e.delivery === 'websocket' ? e.delivery : undefined;
   return { snap, delivery };
-}
-
-export interface BusIntegration {
-  bridge: BusBridge;
-  /** Present when the bus carries named queues (RabbitMQ): the seed 001 topology. */
-  seed: SeedTopology | undefined;
-  stop(): Promise<void>;
-}
-
-export interface BusIntegrationOptions extends BusBridgeOptions, SeedTopologyOptions {}
-
-/** What the hub starts when it was given a bus: the bridge to other hubs, and the seed topology where it fits. */
-export async function startBusIntegration(host: BusHost, bus: Bus, opts: BusIntegrationOptions = {}): Promise<BusIntegration> {
-  const bridge = new BusBridge(host, bus, { ...opts, channelPrefix: opts.channelPrefix ?? opts.queuePrefix });
-  const seed = SeedTopology.supportedBy(bus) ? new SeedTopology(host, bus, bridge, opts) : undefined;
-  await bridge.start();
-  try {
-    await seed?.start();
-  } catch (err) {
-    await bridge.stop();
-    throw err;
-  }
-  return {
-    bridge,
-    seed,
-    async stop(): Promise<void> {
-      await seed?.stop();
-      await bridge.stop();
-    },
-  };
 }

@@ -104,6 +104,11 @@ export class Connection {
     readonly remoteAddress: string,
     private readonly limits: ConnectionLimits,
     private readonly hooks: ConnectionHooks,
+    /**
+     * The TCP socket under ws (the upgrade request's `req.socket`, which ws writes to): corked for write batching.
+     * Without it (unit tests) frames are written one by one.
+     */
+    private readonly socket?: Socket,
   ) {
     this.tokens = limits.rateLimitPerSecond * 2;
   }
@@ -159,7 +164,7 @@ export class Connection {
   }
 
   private cork(): void {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    const socket = this.socket;
     if (!socket || socket.destroyed) return;
     socket.cork();
     this.corkedSocket = socket;

@@ -1,22 +1,15 @@
 // The hub's part in seed 002 context reconstruction for WebSocket agents: fan a REQUEST_CONTEXT out to the connected
 // agents (never front-ends), route each PROVIDE_CONTEXT back to whoever asked (an in-process reconstructor or a
 // socket client such as the CLI), and send RESTORE_CONTEXT to a replacement agent. It knows nothing of how answers
-// are merged: that is src/reconstruction, which plugs in through addInbox() and setRestoreProvider().
+// are merged: that is src/reconstruction, which plugs in through addInbox() and setRestoreProvider(). It attaches to
+// the hub through the HubPort alone, as every message family does.
 
 import type { Envelope } from '../protocol/schemas';
 import type { ReconstructionT, RequestContextMsg } from '../protocol/contextSchemas';
 import type { Logger } from '../protocol/logger';
-import { silentLogger } from '../protocol/logger';
 import { isoNow, newMessageId } from '../protocol/ids';
 import { MessageType } from '../protocol/messageTypes';
-
-/** What the relay needs from the hub: who is connected and a way to write to them. */
-export interface ContextRelayHost {
-  /** Ids of agents with a live, registered socket on this hub. */
-  connectedAgents(): string[];
-  /** Write a frame to a registered client of any role; false when it is not connected here. */
-  sendTo(clientId: string, frame: Envelope): boolean;
-}
+import type { HubPort } from './port';
 
 export interface InboxAnswer {
   message: Envelope;
@@ -55,11 +48,8 @@ export class ContextRelay {
   private readonly logger: Logger;
   private readonly disposers: (() => void)[] = [];
 
-  constructor(
-    private readonly host: ContextRelayHost,
-    logger: Logger = silentLogger,
-  ) {
-    this.logger = logger.child('context');
+  constructor(private readonly port: HubPort) {
+    this.logger = port.logger.child('context');
   }
 
   /** Answers addressed to requesterId (receiver_id or a request it made) go to this in-process inbox. */
@@ -90,9 +80,9 @@ export class ContextRelay {
     frame.send_timestamp ??= isoNow();
     frame.sender_id ??= req.requester_id;
     const targets = new Set<string>();
-    for (const id of this.host.connectedAgents()) {
+    for (const id of this.port.connectedAgents()) {
       if (id === req.failed_agent_id || id === req.requester_id || this.restoring.has(id)) continue;
-      if (this.host.sendTo(id, { ...frame, receiver_id: id })) targets.add(id);
+      if (this.port.sendToClient(id, { ...frame, receiver_id: id })) targets.add(id);
     }
     this.remember(requestId, { requester: routeAnswersTo, targets, expires: Date.now() + PENDING_TTL_MS });
     this.logger.debug(`REQUEST_CONTEXT ${requestId} for ${req.failed_agent_id} → ${targets.size} agents`);
@@ -109,7 +99,7 @@ export class ContextRelay {
       const req = { ...(m as RequestContextMsg), requester_id: fromClientId };
       const requestId = req.request_id ?? newMessageId();
       const peers = this.request({ ...req, request_id: requestId });
-      this.host.sendTo(fromClientId, {
+      this.port.sendToClient(fromClientId, {
         message_type: MessageType.REQUEST_CONTEXT_ACK,
         message_id: newMessageId(),
         sender_id: 'server',
@@ -134,7 +124,7 @@ export class ContextRelay {
       inbox.onAnswer({ message: m, from: fromClientId, bytes });
       return true;
     }
-    if (!this.host.sendTo(requester, { ...m, receiver_id: requester })) this.strays++;
+    if (!this.port.sendToClient(requester, { ...m, receiver_id: requester })) this.strays++;
     return true;
   }
 
@@ -146,7 +136,7 @@ export class ContextRelay {
       const inbox = this.inboxes.get(p.requester);
       if (inbox) inbox.onRejected(fromClientId, reason, requestId);
       else {
-        this.host.sendTo(p.requester, {
+        this.port.sendToClient(p.requester, {
           message_type: MessageType.ERROR,
           message_id: newMessageId(),
           sender_id: 'server',
@@ -170,7 +160,7 @@ export class ContextRelay {
     const provider = this.restoreProvider;
     if (!provider && failed === agentId) return; // a reconnecting agent asking by habit: nothing to say without a reconstructor
     if (!provider) {
-      this.host.sendTo(agentId, {
+      this.port.sendToClient(agentId, {
         message_type: MessageType.ERROR,
         message_id: newMessageId(),
         sender_id: 'server',
@@ -194,7 +184,7 @@ export class ContextRelay {
 
   /** Send RESTORE_CONTEXT {reconstruction} to an agent connected here; false when it is not. */
   handOver(agentId: string, reconstruction: ReconstructionT): boolean {
-    return this.host.sendTo(agentId, {
+    return this.port.sendToClient(agentId, {
       message_type: MessageType.RESTORE_CONTEXT,
       message_id: newMessageId(),
       sender_id: 'server',
@@ -227,33 +217,15 @@ export class ContextRelay {
   }
 }
 
-/** The parts of the Hub the relay is wired to (structural, so this file does not import hub.ts). */
-export interface RelayableHub {
-  agents(): { agent_id: string; status: string; hub_id: string }[];
-  readonly id: string;
-  sendToClient(clientId: string, frame: Envelope): boolean;
-  handle(
-    messageType: string,
-    handler: (message: Envelope, client: { id: string; role: string | undefined; error(code: 'not_registered', text: string): void }) => void,
-  ): () => void;
-  readonly log: { onAppend(listener: (e: { direction: string; message_type: string; client_id?: string; size: number; body: Record<string, unknown> }) => void): () => void };
-}
-
 /**
- * Creates the hub's relay and plugs it in through the hub's extension points: REQUEST_CONTEXT / PROVIDE_CONTEXT
- * handlers, and the event log for PROVIDE_CONTEXT frames the codec refused (reported to whoever waits for them).
- * The hub calls relay.afterAgentRegistered itself, right after a REGISTER_AGENT_RESPONSE.
+ * Creates the hub's relay and plugs it in through the port: REQUEST_CONTEXT / PROVIDE_CONTEXT handlers, the
+ * registrations (restore_from, right after a REGISTER_AGENT_RESPONSE), and the event log for PROVIDE_CONTEXT frames
+ * the codec refused (reported to whoever waits for them).
  */
-export function attachContextRelay(hub: RelayableHub, logger?: Logger): ContextRelay {
-  const relay = new ContextRelay(
-    {
-      connectedAgents: () => hub.agents().filter((a) => a.status !== 'offline' && a.hub_id === hub.id).map((a) => a.agent_id),
-      sendTo: (id, frame) => hub.sendToClient(id, frame),
-    },
-    logger,
-  );
+export function attachContextRelay(port: HubPort): ContextRelay {
+  const relay = new ContextRelay(port);
   for (const type of [MessageType.REQUEST_CONTEXT, MessageType.PROVIDE_CONTEXT]) {
-    relay.own(hub.handle(type, (m, client) => {
+    relay.own(port.handle(type, (m, client) => {
       if (client.role === undefined) {
         // an unregistered socket must not make every agent answer it
         client.error('not_registered', `Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before sending ${type}.`);
@@ -263,7 +235,12 @@ export function attachContextRelay(hub: RelayableHub, logger?: Logger): ContextR
       relay.handleInbound(m, client.id, Buffer.byteLength(JSON.stringify(m)));
     }));
   }
-  relay.own(hub.log.onAppend((e) => {
+  relay.own(port.onLifecycle({
+    registered: (role, id, registration) => {
+      if (role === 'agent') relay.afterAgentRegistered(id, registration);
+    },
+  }));
+  relay.own(port.onLogEntry((e) => {
     if (e.direction === 'in' && e.message_type === MessageType.PROVIDE_CONTEXT && typeof e.body.error === 'string' && e.client_id) {
       relay.handleInvalid(e.message_type, e.client_id, typeof e.body.detail === 'string' ? e.body.detail : e.body.error);
     }

@@ -3,14 +3,12 @@
 // oldest dropped and counted) and delivered in order on resume; RESET_ALL_QUEUES empties every hold.
 
 import type { Envelope } from '../protocol/schemas';
-import { MessageType } from '../protocol/messageTypes';
+import { MessageType, type ControlAction } from '../protocol/messageTypes';
 import { isoNow, newMessageId } from '../protocol/ids';
 import { SwitchboardError } from '../protocol/errors';
 import type { Connection } from './connection';
 import type { AgentRecord, Registry } from './registry';
 import { SERVER_SENDER_ID } from './frames';
-
-export type ControlAction = 'pause' | 'resume' | 'deregister' | 'reregister';
 
 const ACTION_TYPES: Record<ControlAction, string> = {
   pause: MessageType.PAUSE_AGENT,

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 
 export interface HubRecord {
   /** The port the hub actually listens on (differs from the configured one only after a port fallback). */
@@ -97,7 +98,7 @@ export function processAlive(pid: number): boolean {
  * The agent URL of the hub this user runs for a configured port, read from its hub file, or undefined when there is
  * no file, it is garbage, or its process is gone. Synchronous: command-line parsing needs it before anything starts.
  */
-export function agentUrlFromHubFile(port = 8765, dir = defaultHubFileDir()): string | undefined {
+export function agentUrlFromHubFile(port = DEFAULT_HUB_PORT, dir = defaultHubFileDir()): string | undefined {
   let rec: HubRecord | undefined;
   try {
     rec = parseHubRecord(readFileSync(new HubFile(dir, port).path, 'utf8'));

@@ -2,6 +2,7 @@
 // settings all map onto HubOptions.
 
 import type { BusKind } from '../bus/bus';
+import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 
 export interface HubOptions {
   /** Interface to bind. Loopback by default; anything else must be chosen on purpose. */
@@ -69,7 +70,7 @@ export interface HubOptions {
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   host: '127.0.0.1',
-  port: 8765,
+  port: DEFAULT_HUB_PORT,
   portFallback: true,
   token: '',
   allowedOrigins: [],

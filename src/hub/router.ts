@@ -1,6 +1,7 @@
 // The embedded router: chat (TEXT/REPLY/SYSTEM) by receiver_id, fan-out to every online unpaused agent for
-// "broadcast"/"broker"/none, a copy to every front-end, held chat for paused agents. Delivery goes through a
-// Transport, and bridges (a bus between hubs, a routing broker) plug in without changing this file's logic.
+// "broadcast"/"broker"/none, a copy to every front-end, held chat for paused agents. For each receiver it consults
+// the route strategies plugins installed (a routing broker, an agent's durable queue, another hub) in one pass;
+// what the strategies are is chosen by the bus integration from the bus's capabilities, never here.
 
 import type { Envelope } from '../protocol/schemas';
 import type { ErrorCode } from '../protocol/errors';
@@ -9,7 +10,7 @@ import { isoNow, newMessageId } from '../protocol/ids';
 import type { Connection } from './connection';
 import { isRoutable, presenceOf, type AgentRecord, type Registry } from './registry';
 
-/** How a routed message leaves the router. The hub implements it (and logs every frame it writes). */
+/** How a routed message leaves the router. The outbox implements it (and logs every frame it writes). */
 export interface Transport {
   /** One frame to one connection. */
   toConnection(conn: Connection, message: Envelope): boolean;
@@ -19,15 +20,22 @@ export interface Transport {
   toUser(message: Envelope): void;
   /** The agent is paused: keep the message for RESUME. */
   hold(rec: AgentRecord, message: Envelope): void;
+  /** A strategy threw: reported, and the message takes the router's own way. */
+  strategyFailed(err: unknown): void;
 }
 
 export type RoutingStatus = 'routed' | 'held' | 'bridged' | 'error';
 
+/**
+ * Where a message entered routing: undefined for this hub's clients and API; 'broker' for a routing broker's answer
+ * (never sent back to the broker); 'hub' for a forward from another hub (delivered here only, never forwarded again).
+ */
+export type RouteVia = 'broker' | 'hub';
+
 export interface RouteContext {
-  /** The connection it came from; absent for the hub's API and for messages from a bridge. */
+  /** The connection it came from (or, for a broker's answer, the original sender's connection here). */
   from?: Connection;
-  /** Set for messages that arrived from another hub: never handed back to a bridge, unknown receivers dropped. */
-  remote?: boolean;
+  via?: RouteVia;
 }
 
 export interface RouteResult {
@@ -40,31 +48,45 @@ export interface RouteResult {
 }
 
 /**
- * A bridge extends routing beyond this hub. Every hook is optional; bridges are consulted in the order added.
- * - intercept: take the message instead of the embedded router (e.g. a routing broker decides); return true if taken.
- * - routeUnknown: a receiver this hub does not know; return true if the bridge delivers it elsewhere.
- * - observe: see every message routed here (e.g. publish a copy to other hubs' monitors).
+ * A route strategy: another way to reach a receiver. Every hook is optional; strategies are consulted in the order
+ * installed, and the first that takes a message ends the search.
+ * - intercept: take the message before the embedded router (a routing broker decides); only for messages of this hub.
+ * - toAgent: an agent connected here that takes chat by another way (seed agents read agent_queue_<id>).
+ * - routeUnknown: a receiver not connected here (another hub's agent or front-end); not for forwards from a hub.
+ * - observe: see every message routed here (e.g. forward a broadcast to the other hubs).
  */
-export interface RouterBridge {
+export interface RouteStrategy {
   intercept?(message: Envelope, ctx: RouteContext): boolean;
+  toAgent?(agentId: string, message: Envelope): boolean;
   routeUnknown?(message: Envelope, ctx: RouteContext): boolean;
   observe?(result: RouteResult, ctx: RouteContext): void;
 }
 
+/** The name the first extension seam had; hub.addRouterBridge() still takes one. */
+export type RouterBridge = RouteStrategy;
+
 export class Router {
-  private readonly bridges: RouterBridge[] = [];
+  private readonly bridges: RouteStrategy[] = [];
+  /** The strategies with a toAgent hook (kept apart: the hot path asks only when there are any). */
+  private readonly agentWays: RouteStrategy[] = [];
 
   constructor(
     private readonly registry: Registry,
     private readonly transport: Transport,
   ) {}
 
-  addBridge(bridge: RouterBridge): () => void {
-    this.bridges.push(bridge);
+  addStrategy(strategy: RouteStrategy): () => void {
+    this.bridges.push(strategy);
+    if (strategy.toAgent) this.agentWays.push(strategy);
     return () => {
-      const i = this.bridges.indexOf(bridge);
-      if (i >= 0) this.bridges.splice(i, 1);
+      remove(this.bridges, strategy);
+      remove(this.agentWays, strategy);
     };
+  }
+
+  /** A held message released on RESUME: to the agent's socket, or the way a strategy takes it. */
+  deliverHeld(conn: Connection, message: Envelope): void {
+    if (!this.otherWay(conn, message)) this.transport.toConnection(conn, message);
   }
 
   /**
@@ -78,7 +100,7 @@ export class Router {
     else if (message._client_id === undefined && typeof message.sender_id === 'string') message._client_id = message.sender_id;
     message.routing_status = 'pending';
 
-    if (!ctx.remote) {
+    if (ctx.via === undefined) {
       for (const b of this.bridges) {
         if (b.intercept?.(message, ctx)) return this.finish({ status: 'bridged', message, delivered: 0, copies: 0 }, ctx);
       }
@@ -97,7 +119,7 @@ export class Router {
       targets.push(rec.conn);
     }
     message.routing_status = 'routed';
-    const delivered = this.transport.toMany(targets, message);
+    const delivered = this.toMany(targets, message);
     for (const t of targets) this.countOut(t);
     const copies = this.copyToFrontends(message, ctx.from, undefined);
     return { status: 'routed', message, delivered, copies };
@@ -135,14 +157,34 @@ export class Router {
 
   private deliverTo(conn: Connection, message: Envelope, ctx: RouteContext): RouteResult {
     message.routing_status = 'routed';
-    const ok = this.transport.toConnection(conn, message);
+    const ok = this.otherWay(conn, message) || this.transport.toConnection(conn, message);
     this.countOut(conn);
     const copies = this.copyToFrontends(message, ctx.from, conn);
     return { status: 'routed', message, delivered: ok ? 1 : 0, copies };
   }
 
+  /** Agents that take chat another way (their durable queue) are left out of the sockets' fan-out. */
+  private toMany(conns: Connection[], message: Envelope): number {
+    if (this.agentWays.length === 0) return this.transport.toMany(conns, message);
+    const rest = conns.filter((c) => !this.otherWay(c, message));
+    return this.transport.toMany(rest, message) + (conns.length - rest.length);
+  }
+
+  /** True when a strategy took chat for this agent connection instead of its socket. */
+  private otherWay(conn: Connection, message: Envelope): boolean {
+    if (this.agentWays.length === 0 || conn.role !== 'agent') return false;
+    for (const s of this.agentWays) {
+      try {
+        if (s.toAgent!(conn.id, message)) return true;
+      } catch (err) {
+        this.transport.strategyFailed(err);
+      }
+    }
+    return false;
+  }
+
   private tryBridges(message: Envelope, ctx: RouteContext): RouteResult | undefined {
-    if (ctx.remote) return undefined;
+    if (ctx.via === 'hub') return undefined;
     for (const b of this.bridges) {
       if (b.routeUnknown?.(message, ctx)) {
         message.routing_status = 'bridged';
@@ -183,4 +225,9 @@ export class Router {
     }
     return result;
   }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
 }

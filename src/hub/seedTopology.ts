@@ -2,18 +2,29 @@
 // chat → broker_input_queue (with _client_id, _connection_type) while a routing broker is registered; the broker's
 // answers on broker_output_queue delivered to front-ends and agents; agent_queue_<id> for agents that read their
 // queue; registrations and CLIENT_DISCONNECTED on agent_metadata_queue; SERVER_AVAILABLE on server_advertisement_queue.
-// It needs a queue-capable bus (`queue:` channels, declareQueues); the embedded router keeps working without a broker.
+// It runs on a bus with durable queues (bus.capabilities.durableQueues) and reaches the Router as a route strategy:
+// to the broker (intercept), to an agent's queue (toAgent), to another hub's queue agent (routeUnknown, broker answers).
 
-import type { Bus, Unsubscribe } from '../bus/bus';
+import type { Unsubscribe } from '../bus/bus';
 import { queueChannel } from '../bus/bus';
 import type { Envelope } from '../protocol/schemas';
 import type { AgentSnapshot } from '../protocol/logEntry';
 import { BROADCAST_RECEIVERS, MessageType } from '../protocol/messageTypes';
 import { isoNow, newMessageId } from '../protocol/ids';
 import { errorMessage } from '../protocol/errors';
-import { silentLogger, type Logger } from '../protocol/logger';
-import type { RouteContext } from './router';
-import type { AgentDelivery, BusBridge, BusHost } from './busBridge';
+import type { Logger } from '../protocol/logger';
+import type { RouteContext, RouteStrategy } from './router';
+import type { AgentDelivery, HubPort, PortBus } from './port';
+
+/** What the seed topology asks of hub-to-hub forwarding (the bus bridge), when the bus is shared. */
+export interface OtherHubs {
+  remoteAgent(agentId: string): { delivery: AgentDelivery | undefined } | undefined;
+  /** Routing brokers registered on other live hubs. */
+  remoteBrokers(): number;
+  /** To whichever hub has this client; false when there is no other hub. */
+  forwardToAny(message: Envelope, byBroker: boolean): boolean;
+  setLocalDelivery(fn: (agentId: string) => AgentDelivery | undefined): void;
+}
 
 /** The seed's queue names, each behind an optional prefix (tests use a unique one; the default is none). */
 export interface SeedQueueNames {
@@ -76,20 +87,22 @@ export class SeedTopology {
   /** For tests and the UI. */
   readonly counters = { toBroker: 0, fromBroker: 0, toAgentQueues: 0, metadata: 0, advertisements: 0 };
 
+  /** The seed topology as the Router consults it. */
+  readonly strategy: RouteStrategy = {
+    intercept: (m, ctx) => this.intercept(m, ctx),
+    toAgent: (agentId, m) => this.redirect(agentId, m),
+    routeUnknown: (m, ctx) => this.toRemoteQueueAgent(m, ctx),
+  };
+
   constructor(
-    private readonly host: BusHost,
-    private readonly bus: Bus,
-    private readonly bridge: BusBridge | undefined,
+    private readonly host: HubPort,
+    private readonly bus: PortBus,
+    private readonly bridge: OtherHubs | undefined,
     opts: SeedTopologyOptions = {},
   ) {
     this.names = seedQueueNames(opts.queuePrefix ?? '');
     this.advertiseIntervalMs = opts.advertiseIntervalMs ?? 30_000;
-    this.log = (opts.logger ?? silentLogger).child('seed');
-  }
-
-  /** A bus that can address named durable queues (RabbitMQ) carries the seed topology; others (Kafka) do not. */
-  static supportedBy(bus: Bus): boolean {
-    return typeof bus.declareQueues === 'function';
+    this.log = (opts.logger ?? host.logger).child('seed');
   }
 
   async start(): Promise<void> {
@@ -100,11 +113,8 @@ export class SeedTopology {
     // One hub among several takes each routed message (competing consumers); the bridge carries it on if needed.
     this.unsubOutput = await this.bus.subscribe(queueChannel(n.brokerOutput), (m) => this.onBrokerOutput(m), { group: 'hubs' });
     this.bridge?.setLocalDelivery((id) => this.delivery.get(id));
-    this.host.setChatRedirect((agentId, message) => this.redirect(agentId, message));
-    this.disposers.push(() => this.host.setChatRedirect(undefined));
-    this.disposers.push(this.host.addRouterBridge({ intercept: (m, ctx) => this.intercept(m, ctx) }));
     this.disposers.push(
-      this.host.addLifecycleListener({
+      this.host.onLifecycle({
         registered: (role, id, reg) => this.onRegistered(role, id, reg),
         released: (role, id) => this.onReleased(role, id),
         queuesReset: () => void this.purgeAgentQueues(),
@@ -181,6 +191,7 @@ export class SeedTopology {
 
   // --- broker → hub ---------------------------------------------------------------------------------------------
 
+  /** A routing broker's answer: through the Router once, as a message that came from the broker. */
   private onBrokerOutput(m: Envelope): void {
     if (!this.running) return;
     this.counters.fromBroker++;
@@ -188,10 +199,10 @@ export class SeedTopology {
       if (m.message_type === MessageType.ERROR) return this.deliverError(m);
       const clean = stripRouting(m);
       const origin = typeof m._client_id === 'string' ? m._client_id : undefined;
+      const arrived = origin ? { via: 'broker' as const, originClientId: origin } : { via: 'broker' as const };
       if (m._broadcast === true) {
         clean.receiver_id = 'broadcast';
-        this.host.deliverRemote(clean, origin);
-        this.bridge?.forwardBroadcast(clean);
+        this.host.route(clean, arrived);
         return;
       }
       const target = typeof m._target_agent_id === 'string' && m._target_agent_id ? m._target_agent_id : m.receiver_id;
@@ -200,39 +211,32 @@ export class SeedTopology {
         return;
       }
       clean.receiver_id = target;
-      this.deliver(target, clean, origin);
+      const result = this.host.route(clean, arrived);
+      // Nobody here or elsewhere: the sender hears why (offline / unknown).
+      if (result.error && typeof clean.sender_id === 'string') {
+        this.host.sendToClient(clean.sender_id, {
+          message_type: MessageType.ERROR,
+          message_id: newMessageId(),
+          sender_id: 'server',
+          receiver_id: clean.sender_id,
+          text_payload: result.error.text,
+          send_timestamp: isoNow(),
+          in_reply_to_message_id: null,
+          code: result.error.code,
+        });
+      }
     } catch (err) {
       this.log.warn(`handling broker output failed: ${errorMessage(err)}`);
     }
   }
 
-  /** To a client of this hub, else to the hub where the agent lives, else straight to a queue agent's queue. */
-  private deliver(target: string, message: Envelope, origin: string | undefined): void {
-    if (this.host.localClientRole(target) !== undefined || this.delivery.has(target)) {
-      this.host.deliverRemote(message, origin);
-      return;
-    }
-    const remote = this.bridge?.remoteAgent(target);
-    if (remote?.delivery === 'queue') {
-      this.toAgentQueue(target, message);
-      return;
-    }
-    if (this.bridge?.forwardToAgent(target, message)) return;
-    if (this.bridge?.forwardToAny(message)) return;
-    // Nobody here or elsewhere: the hub's own router answers the sender (offline / unknown).
-    const result = this.host.deliverRemote(message, origin);
-    if (result.error && typeof message.sender_id === 'string') {
-      this.host.sendToClient(message.sender_id, {
-        message_type: MessageType.ERROR,
-        message_id: newMessageId(),
-        sender_id: 'server',
-        receiver_id: message.sender_id,
-        text_payload: result.error.text,
-        send_timestamp: isoNow(),
-        in_reply_to_message_id: null,
-        code: result.error.code,
-      });
-    }
+  /** A broker's answer for an agent of another hub that reads its queue: straight to that queue. */
+  private toRemoteQueueAgent(message: Envelope, ctx: RouteContext): boolean {
+    if (ctx.via !== 'broker' || !this.running) return false;
+    const target = typeof message.receiver_id === 'string' ? message.receiver_id : '';
+    if (this.bridge?.remoteAgent(target)?.delivery !== 'queue') return false;
+    this.toAgentQueue(target, stripRouting(message));
+    return true;
   }
 
   /** The broker's ERROR goes back to whoever sent the original (its _client_id), on this hub or another. */
@@ -242,7 +246,7 @@ export class SeedTopology {
     const frame = stripRouting(m);
     frame.receiver_id = to;
     if (this.host.sendToClient(to, frame)) return;
-    this.bridge?.forwardToAny(frame);
+    this.bridge?.forwardToAny(frame, true);
   }
 
   /** Router → an agent that reads its queue: the message goes to agent_queue_<id> instead of its socket. */

@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus, type KafkaBusOptions } from '../../src/bus/kafkaBus';
-import { Hub } from '../../src/hub/hub';
+import { Hub, type HubDeps } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import { brokersRequired, requireBroker, testLogger, uniquePrefix, waitFor } from './helpers';
 import type { Envelope } from '../../src/protocol/schemas';
@@ -158,7 +158,7 @@ export function orderViolation(received: Envelope[]): string | undefined {
 }
 
 /** A hub on the real Kafka under a unique prefix, quick presence, and slow pings (tests drive presence themselves). */
-export async function startKafkaHub(brokers: string[], prefix: string, options: Partial<HubOptions> = {}): Promise<Hub> {
+export async function startKafkaHub(brokers: string[], prefix: string, options: Partial<HubOptions> = {}, deps: HubDeps = {}): Promise<Hub> {
   const hub = new Hub(
     {
       port: 0,
@@ -173,7 +173,7 @@ export async function startKafkaHub(brokers: string[], prefix: string, options: 
       statusCoalesceMs: 20,
       ...options,
     },
-    { logger: testLogger(`hub ${options.hubId ?? ''}`) },
+    { logger: testLogger(`hub ${options.hubId ?? ''}`), ...deps },
   );
   await hub.start();
   await waitFor(() => hub.busStatus().state === 'up', 'the hub bus to be up', 30_000);

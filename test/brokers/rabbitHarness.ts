@@ -4,7 +4,7 @@
 import WebSocket from 'ws';
 import type { TestContext } from 'node:test';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
-import { Hub } from '../../src/hub/hub';
+import { Hub, type HubDeps } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import type { Envelope } from '../../src/protocol/schemas';
 import { AgentClient, type AgentClientOptions } from '../../src/sdk/agentClient';
@@ -97,7 +97,7 @@ export async function rabbitWorld(t: TestContext, label: string): Promise<Rabbit
   };
 }
 
-export async function startRabbitHub(url: string, prefix: string, options: Partial<HubOptions> = {}): Promise<Hub> {
+export async function startRabbitHub(url: string, prefix: string, options: Partial<HubOptions> = {}, deps: HubDeps = {}): Promise<Hub> {
   const hub = new Hub({
     port: 0,
     bus: 'rabbitmq',
@@ -110,7 +110,7 @@ export async function startRabbitHub(url: string, prefix: string, options: Parti
     inactivityTimeoutMs: 60_000,
     statusCoalesceMs: 20,
     ...options,
-  });
+  }, deps);
   await hub.start();
   await waitFor(() => hub.busStatus().state === 'up', 'the hub bus to be up');
   return hub;
