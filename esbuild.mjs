@@ -24,7 +24,7 @@ const targets = [
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     ...node,
-    entryPoints: { 'sdk/index': 'src/sdk/agentClient.ts' },
+    entryPoints: { 'sdk/index': 'src/sdk/sdkBundle.ts' },
     outdir: 'dist',
   },
   {

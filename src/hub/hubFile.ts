@@ -7,6 +7,7 @@
 // written 0600 (then renamed into place), so only this user can read the token. One file per configured port,
 // because "one hub per machine" really means one hub per configured port.
 
+import { readEnv } from '../protocol/envOptions';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -25,7 +26,7 @@ export interface HubRecord {
 }
 
 export function defaultHubFileDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SWITCHBOARD_HUB_FILE_DIR || join(homedir(), '.agent-switchboard');
+  return readEnv(env, ['hubFileDir']).hubFileDir || join(homedir(), '.agent-switchboard');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

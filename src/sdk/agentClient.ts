@@ -11,15 +11,6 @@ import { ClientSocket, registrationRefused, type ClientSocketOptions } from './c
 import { currentSession, sessionOf, withSession } from './session';
 import { ContextResponder, type RestoreHandler } from './contextResponder';
 
-// This file is also the entry of the bundled SDK (esbuild: src/sdk/agentClient.ts → dist/sdk/index.js), so a plain
-// Node program can `require`/`import` every client from one file. These re-exports are the one exception to the
-// project's no-barrel rule: code inside this repository imports each module directly.
-export { withSession, currentSession } from './session';
-export { FrontendClient } from './frontendClient';
-export { MonitorClient } from './monitorClient';
-export { BrokerClient } from './brokerClient';
-export { startDemoFleet } from './demoFleet';
-export { SwitchboardError } from '../protocol/errors';
 
 /** The STATUS schema's limit on text_payload. */
 const STATUS_MAX_CHARS = 65536;

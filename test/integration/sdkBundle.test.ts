@@ -1,4 +1,4 @@
-// The bundled SDK (src/sdk/agentClient.ts → dist/sdk/index.js) works from plain Node programs: the README's ES-module
+// The bundled SDK (src/sdk/sdkBundle.ts → dist/sdk/index.js) works from plain Node programs: the README's ES-module
 // agent runs as written against a real hub, and a CommonJS program can require every client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ before(async () => {
   // The same options esbuild.mjs uses for the sdk/index target, into a scratch folder so this test never depends
   // on (or disturbs) a build in dist/.
   await build({
-    entryPoints: [join(ROOT, 'src', 'sdk', 'agentClient.ts')],
+    entryPoints: [join(ROOT, 'src', 'sdk', 'sdkBundle.ts')],
     outfile: join(dir, 'dist', 'sdk', 'index.js'),
     bundle: true,
     platform: 'node',
