@@ -20,6 +20,16 @@ export interface BusStatus {
 export type Unsubscribe = () => Promise<void>;
 export type BusHandler = (message: Envelope) => void | Promise<void>;
 
+/** A body a bus dropped: what a subscriber learns of it (the codec's words: invalid_json, or JSON that is no message). */
+export interface UndecodableInfo {
+  channel: string;
+  bytes: number;
+  /** The first 200 characters. */
+  preview: string;
+  /** 'invalid_json': not JSON at all; 'not_a_message': JSON, but not an object with a string message_type. */
+  reason: 'invalid_json' | 'not_a_message';
+}
+
 export interface SubscribeOptions {
   /**
    * Subscribers sharing a group compete for messages (each goes to one of them); without a group every subscriber
@@ -30,7 +40,7 @@ export interface SubscribeOptions {
    * Told about a message on this channel that is not a JSON object with a string `message_type` (the bus drops it and
    * logs it either way): for callers that count or report what peers sent wrong. `preview` is its first 200 bytes.
    */
-  onUndecodable?: (info: { channel: string; bytes: number; preview: string }) => void;
+  onUndecodable?: (info: UndecodableInfo) => void;
 }
 
 /**

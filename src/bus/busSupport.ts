@@ -20,6 +20,17 @@ export function parseEnvelope(body: Buffer | null | undefined): Envelope | undef
   return undefined;
 }
 
+/** Parsed a second time only for a body already dropped, so the good path pays nothing for the reason. */
+function isJson(body: Buffer | null | undefined): boolean {
+  if (!body) return false;
+  try {
+    JSON.parse(body.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Tells a subscriber's onUndecodable about a dropped body; a listener that throws is logged, never the bus's end. */
 export function reportUndecodable(
   listener: NonNullable<SubscribeOptions['onUndecodable']>,
@@ -28,7 +39,7 @@ export function reportUndecodable(
   log: Logger,
 ): void {
   try {
-    listener({ channel, bytes: body?.length ?? 0, preview: body ? body.toString('utf8', 0, Math.min(body.length, 200)) : '' });
+    listener({ channel, bytes: body?.length ?? 0, preview: body ? body.toString('utf8', 0, Math.min(body.length, 200)) : '', reason: isJson(body) ? 'not_a_message' : 'invalid_json' });
   } catch (err) {
     log.warn(`onUndecodable listener for ${channel} threw: ${errorMessage(err)}`);
   }

@@ -30,7 +30,16 @@ export function portBus(bus: Bus, rejections: Rejections, maxPayloadBytes: numbe
   return {
     capabilities: bus.capabilities,
     publish: (channel, message) => bus.publish(channel, message),
-    subscribe: (channel, handler, opts) => bus.subscribe(channel, intake(channel, handler), opts),
+    subscribe: (channel, handler, opts) =>
+      bus.subscribe(channel, intake(channel, handler), {
+        ...opts,
+        // a body the bus could not even decode is refused and counted here like a socket's bad frame
+        onUndecodable: (info) => {
+          opts?.onUndecodable?.(info);
+          const what = info.reason === 'invalid_json' ? 'Invalid JSON' : 'A JSON value that is not an object with a message_type';
+          reject(channel, undefined, info.reason === 'invalid_json' ? 'invalid_json' : 'invalid_message', `${what} (${info.bytes} bytes): ${info.preview.slice(0, 80)}`);
+        },
+      }),
     reject,
     ...(bus.declareQueues ? { declareQueues: (names: string[]) => bus.declareQueues!(names) } : {}),
     ...(bus.purgeQueue ? { purgeQueue: (name: string) => bus.purgeQueue!(name) } : {}),

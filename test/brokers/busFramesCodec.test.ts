@@ -66,9 +66,11 @@ async function badFramesScenario(t: TestContext, hub: Hub, prefix: string, warni
       t.diagnostic(`${what}: ${String(entry.body.detail)}`);
     };
 
-    // Malformed JSON never becomes a message: the bus drops it and says so through the hub's logger.
-    await publishRaw(direct, Buffer.from('{"message_type": "HUB_FORWARD", "origin_hub": '));
+    // Malformed JSON never becomes a message: the bus drops it and says so through the hub's logger, and the hub
+    // counts it as it counts a socket's invalid JSON.
+    await expectRefused('malformed JSON', 'invalid_json', Buffer.from('{"message_type": "HUB_FORWARD", "origin_hub": '));
     await waitFor(() => warnings.some((w) => /not a JSON object/.test(w)), 'the malformed frame to be logged as dropped', 15_000);
+    await expectRefused('JSON that is not a message', 'invalid_message', Buffer.from('[1, 2, 3]'));
 
     await expectRefused(
       'an oversized frame',
