@@ -37,6 +37,11 @@ export interface SubscribeOptions {
    */
   group?: string;
   /**
+   * The named group is this subscriber's alone (a hub's peer id is new on every start): delete what the broker keeps
+   * for it (a Kafka consumer group and its offsets) when the subscription ends, as a group of the bus's own is.
+   */
+  transientGroup?: boolean;
+  /**
    * Told about a message on this channel that is not a JSON object with a string `message_type` (the bus drops it and
    * logs it either way): for callers that count or report what peers sent wrong. `preview` is its first 200 bytes.
    */

@@ -154,6 +154,8 @@ export class BusContextTransport implements ContextTransport, ContextPeerTranspo
     try {
       unsubscribe = await this.bus.subscribe(this.channels.request, onRequest, {
         group: `${this.groupPrefix}-${peerId}`,
+        // a hub's peer id is new on every start: its group would otherwise stay on the broker for good
+        transientGroup: this.release,
         onUndecodable: (info) => {
           this.counters.rejected_requests++;
           this.logger.info(`peer ${peerId}: refused ${info.bytes} bytes on the request channel that are not a JSON message`);

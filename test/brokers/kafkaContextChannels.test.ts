@@ -96,7 +96,7 @@ test('kafka context channels: a bus subscription with group paas-agent-<peer> is
   const peerBus = s.bus();
   const group = `${s.prefix}paas-agent-bus-peer`;
   const seen: string[] = [];
-  await peerBus.subscribe(
+  const offNamed = await peerBus.subscribe(
     contextRequestChannel(reqTopic),
     async (m) => {
       seen.push(String(m.request_id));
@@ -123,4 +123,15 @@ test('kafka context channels: a bus subscription with group paas-agent-<peer> is
   assert.deepEqual(seen, ['r1', 'r2'], 'only the requests published after the group joined');
   assert.deepEqual(answers.map((a) => a.request_id), ['r1', 'r2']);
   assert.equal(answers[0]!.responder_id, 'bus-peer');
+
+  // a transient group (a hub serves as a peer under an id that is new on every start) is deleted when its
+  // subscription ends; a peer's named group keeps its offsets on the broker, as a seed peer's does
+  const transient = `${s.prefix}paas-agent-hub-transient`;
+  const listed = async (id: string): Promise<boolean> => (await admin.listGroups()).groups.some((g) => g.groupId === id);
+  const offTransient = await peerBus.subscribe(contextRequestChannel(reqTopic), () => undefined, { group: transient, transientGroup: true });
+  await waitFor(() => listed(transient), 'the transient group to exist', 30_000);
+  await offTransient();
+  await waitFor(async () => !(await listed(transient)), 'the transient group to be deleted when its subscription ends', 15_000);
+  await offNamed();
+  assert.ok(await listed(group), 'the named group stays after its subscription ends');
 });

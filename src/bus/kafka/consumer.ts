@@ -22,6 +22,8 @@ export interface KafkaSubscription {
   groupId: string;
   /** A group of its own: deleted again when the subscription ends. */
   ephemeral: boolean;
+  /** Its group is deleted when it ends: a group of the bus's own (no group given), or one the subscriber called transient. */
+  ownGroup: boolean;
   handler: BusHandler;
   /** Logs a handler's exception or rejection (it never stops the consumer). */
   onHandlerError: (err: unknown) => void;
@@ -83,6 +85,7 @@ export class KafkaConsumers {
       // On a seed 002 topic a named group is the peer's own consumer group, exactly as a seed peer names it.
       groupId: plan.kind === 'context' && !ephemeral ? kafkaSafeName(member) : kafkaSafeName(`${this.opts.groupPrefix}.${plan.topic}.${member}`),
       ephemeral,
+      ownGroup: ephemeral || opts.transientGroup === true,
       handler,
       onHandlerError: (err) => this.link.log.warn(`handler for ${channel} threw: ${errorMessage(err)}`),
       onUndecodable: opts.onUndecodable,
@@ -279,7 +282,7 @@ export class KafkaConsumers {
     await sub.starting?.catch(() => undefined);
     const consumer = sub.consumer;
     sub.consumer = undefined;
-    if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral);
+    if (consumer) await this.stopConsumer(sub, consumer, sub.ownGroup);
     await this.releaseOwnTopics([sub], this.link.state === 'up');
   }
 
@@ -293,7 +296,7 @@ export class KafkaConsumers {
         await sub.starting?.catch(() => undefined);
         const consumer = sub.consumer;
         sub.consumer = undefined;
-        if (consumer) await this.stopConsumer(sub, consumer, sub.ephemeral && wasUp);
+        if (consumer) await this.stopConsumer(sub, consumer, sub.ownGroup && wasUp);
       }),
     );
     await this.releaseOwnTopics(subs, wasUp && this.link.state === 'up');
