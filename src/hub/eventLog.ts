@@ -378,7 +378,11 @@ class NdjsonWriter {
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    // Entries appended while a flush is writing (a socket's last close event, the hub's state change) would otherwise
+    // wait for the flush timer, which then writes after close() resolved: an fs request still open after the hub
+    // stopped. Flush until nothing is pending; flush() clears the timer, and once closed no push sets one again.
+    do await this.flush();
+    while (this.pending.length > 0);
     this.closed = true;
   }
 

@@ -89,6 +89,26 @@ test('NDJSON files are written in batches, rotate at fileMaxBytes and keep fileC
   }
 });
 
+test('an entry appended while close() is writing is on disk when close() resolves, and nothing is left scheduled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-log-'));
+  try {
+    // a long flush interval: an entry left to the timer would still be pending long after close() resolved
+    const log = new EventLog({ ringSize: 100, dir, fileMaxBytes: 1_000_000, fileCount: 1, flushIntervalMs: 60_000 });
+    log.record('in', { message_type: 'TEXT', text_payload: 'before close' });
+    const closing = log.close();
+    // what a hub appends while its log closes (a socket's last close event, the state change)
+    log.record('in', { message_type: 'TEXT', text_payload: 'during close' });
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await closing;
+    const lines = readFileSync(join(dir, `${LOG_FILE_BASENAME}.ndjson`), 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { body: { text_payload: string } }).body.text_payload), ['before close', 'during close']);
+    const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    assert.ok(timersAfter < timersBefore, `the writer's flush timer is gone after close (${timersBefore} → ${timersAfter})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a throwing append listener does not stop the log or other listeners', () => {
   const log = memLog();
   let seen = 0;
