@@ -35,8 +35,9 @@ export function registerDemoCommand(program: Command, run: Run): void {
       if (flags.withHub) {
         const options = hubOptionsFrom(flags);
         hub = await startHub(options, cliLogger('warn'));
-        unpublish = await publishHubFile(hub, options.port, cliLogger('warn'));
-        printReady(hub, (l) => process.stdout.write(l + '\n'), logger);
+        const published = await publishHubFile(hub, options.port, cliLogger('warn'));
+        unpublish = published.unpublish;
+        printReady(hub, (l) => process.stdout.write(l + '\n'), logger, published);
         url = hub.agentUrl;
       } else {
         url = resolveHubUrl(flags.url as string | undefined);

@@ -63,6 +63,55 @@ test('when the port is taken the hub falls back to a free one and says so', asyn
   }
 });
 
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('a second hub on a port a hub holds names that hub, and says client commands need this one\'s URL', async () => {
+  const port = await freePort();
+  const first = cli(['hub', '--port', String(port)]);
+  try {
+    await first.waitForLine(READY);
+    const firstId = /Switchboard hub (\S+) ready/.exec(first.stdout.join('\n'))![1]!;
+    const second = cli(['hub', '--port', String(port)]);
+    try {
+      const [, url] = await second.waitForLine(READY);
+      await second.waitForLine(new RegExp(`port ${port} was taken by hub ${firstId} \\(pid \\d+`), 5000, 'stderr');
+      const how = await second.waitForLine(/Client commands reach hub/, 5000, 'stderr');
+      assert.ok(how.input.includes(`SWITCHBOARD_URL='${url}'`), how.input);
+      assert.ok(!second.stderr.some((l) => /find this hub on its own/.test(l)), second.transcript());
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.waitExit();
+    }
+    const refused = await cliRun(['hub', '--port', String(port), '--no-port-fallback']);
+    assert.equal(refused.exit?.code, 1);
+    const err = refused.stderr.join('\n');
+    assert.match(err, new RegExp(`port ${port} is in use by hub ${firstId}`));
+    assert.match(err, /--no-port-fallback \(or SWITCHBOARD_PORT_FALLBACK=false\)/);
+    assert.doesNotMatch(err, /portFallback/);
+  } finally {
+    first.child.kill('SIGTERM');
+    await first.waitExit();
+  }
+});
+
+test('a hub on --port 0 does not claim that client commands find it on their own', async () => {
+  const p = cli(['hub', '--port', '0']);
+  try {
+    const [, url] = await p.waitForLine(READY);
+    const how = await p.waitForLine(/Client commands find no hub on their own/, 5000, 'stderr');
+    assert.ok(how.input.includes(`SWITCHBOARD_URL='${url}'`), how.input);
+  } finally {
+    p.child.kill('SIGTERM');
+    await p.waitExit();
+  }
+});
+
 test('a bad flag value fails before anything starts, naming the flag (or variable) and the expected form', async () => {
   const bad = await cliRun(['hub', '--port', 'eighty']);
   assert.notEqual(bad.exit?.code, 0);
