@@ -155,8 +155,8 @@ export function printReady(hub: Hub, write: (line: string) => void, logger: Logg
   } else if (file.published) {
     logger.info(`In another terminal try ${tryThese} with SWITCHBOARD_PORT=${cp} set (they find this hub by its port), or ${exportUrl} (or pass --url).`);
   } else {
-    const others = file.holder ? `reach hub ${file.holder.hubId} on port ${file.holder.port}` : `find no hub on their own`;
-    logger.warn(`Client commands ${others}, not this one: in another terminal ${exportUrl} (or pass --url '${hub.agentUrl}'), then try ${tryThese}.`);
+    const others = file.holder ? `reach hub ${file.holder.hubId} on port ${file.holder.port}, not this one` : `do not find this hub on their own`;
+    logger.warn(`Client commands ${others}: in another terminal ${exportUrl} (or pass --url '${hub.agentUrl}'), then try ${tryThese}.`);
   }
 }
 

@@ -104,7 +104,7 @@ test('a hub on --port 0 does not claim that client commands find it on their own
   const p = cli(['hub', '--port', '0']);
   try {
     const [, url] = await p.waitForLine(READY);
-    const how = await p.waitForLine(/Client commands find no hub on their own/, 5000, 'stderr');
+    const how = await p.waitForLine(/Client commands do not find this hub on their own/, 5000, 'stderr');
     assert.ok(how.input.includes(`SWITCHBOARD_URL='${url}'`), how.input);
   } finally {
     p.child.kill('SIGTERM');
@@ -278,6 +278,33 @@ test('`switchboard demo --with-hub` starts a hub, and the demo agents are seen c
     assert.equal((await p.waitExit(15_000)).code, 0, p.transcript());
   } finally {
     await p.kill();
+  }
+});
+
+test('`switchboard demo` keeps chaos rare unless asked: it says the pace and how to change it; --chaos and SWITCHBOARD_DEMO_CHAOS pick a level', async () => {
+  const hub = await startHub();
+  const runs = [
+    { args: [] as string[], env: {}, expect: /^Chaos rare: from 5 min on, an agent goes silent or crashes about every 1\.5 min .*--chaos off\|rare\|often/ },
+    { args: ['--chaos', 'often'], env: {}, expect: /^Chaos often: from 30 s on/ },
+    { args: [], env: { SWITCHBOARD_DEMO_CHAOS: 'off' }, expect: /^Chaos is off/ },
+    { args: ['--no-chaos'], env: { SWITCHBOARD_DEMO_CHAOS: 'often' }, expect: /^Chaos is off/ },
+  ];
+  try {
+    for (const r of runs) {
+      const p = cli(['demo', '--no-user', '--count', '5', ...r.args], { SWITCHBOARD_URL: hub.agentUrl, ...r.env });
+      try {
+        await p.waitForLine(r.expect, 30_000, 'stderr');
+        p.child.kill('SIGINT');
+        assert.equal((await p.waitExit(15_000)).code, 0, p.transcript());
+      } finally {
+        await p.kill();
+      }
+    }
+    const bad = await cliRun(['demo', '--chaos', 'sometimes'], { SWITCHBOARD_URL: hub.agentUrl });
+    assert.equal(bad.exit?.code, 1);
+    assert.match(bad.stderr.join('\n'), /--chaos must be one of off, rare, often, got "sometimes"/);
+  } finally {
+    await hub.stop();
   }
 });
 
