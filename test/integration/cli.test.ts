@@ -265,6 +265,32 @@ test('`switchboard tail` streams what happens, readable by default and NDJSON wi
   }
 });
 
+test('`switchboard tail` prints the backlog and the presence snapshot in time order: its first timestamps never run backwards', async () => {
+  const hub = await startHub();
+  const agent = new AgentClient({ url: hub.agentUrl, name: 'backlogger', reconnect: false });
+  try {
+    await agent.connect();
+    agent.status('working before the tail starts');
+    await waitUntil(() => hub.log.query({ message_type: 'STATUS' }).length > 0, 5000, 'the STATUS is in the log');
+    const p = cli(['tail', '--backlog', '20', '--url', hub.agentUrl]);
+    try {
+      await p.waitForLine(/● online\s+backlogger/);
+      await p.waitForLine(/STATUS\s+backlogger.*working before the tail starts/);
+      const times = p.stdout.map((l) => /^(\d\d:\d\d:\d\d\.\d{3})  /.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+      assert.deepEqual(times, [...times].sort(), p.transcript());
+      const online = p.stdout.findIndex((l) => /● online\s+backlogger/.test(l));
+      const status = p.stdout.findIndex((l) => /working before the tail starts/.test(l));
+      assert.ok(status < online, p.transcript());
+    } finally {
+      p.child.kill('SIGINT');
+      await p.waitExit();
+    }
+  } finally {
+    await agent.close();
+    await hub.stop();
+  }
+});
+
 test('`switchboard demo --with-hub` starts a hub, and the demo agents are seen coming online in its stream', async () => {
   const p = cli(['demo', '--with-hub', '--port', '0', '--no-chaos']);
   try {
