@@ -187,6 +187,13 @@ test('`switchboard send` prints the agent’s reply on stdout and its status lin
     assert.equal(p.exit?.code, 0, p.transcript());
     assert.deepEqual(p.stdout.filter(Boolean), ['echo: hello world']);
     assert.ok(p.stderr.some((l) => l.includes('echoing…')), p.transcript());
+    // --json: the reply as the agent sent it, without the hub's routing bookkeeping
+    const json = await cliRun(['send', 'echoer', 'hello', '--json'], { SWITCHBOARD_URL: hub.agentUrl });
+    assert.equal(json.exit?.code, 0, json.transcript());
+    const reply = JSON.parse(json.stdout.join('\n')) as Record<string, unknown>;
+    assert.equal(reply.message_type, 'REPLY');
+    assert.equal(reply.text_payload, 'echo: hello');
+    assert.ok(!('_client_id' in reply) && !('routing_status' in reply), JSON.stringify(reply));
   } finally {
     await agent.close();
     await hub.stop();
