@@ -56,7 +56,7 @@ export function registerDemoCommand(program: Command, run: Run): void {
       try {
         const fleet = await startDemoFleet({ url, count, logger, chaos, user: flags.user !== false });
         const names = fleet.clients().map((c) => `${c.name} ${c.id ?? ''}`.trim());
-        logger.info(`${count} demo agents online: ${names.join(', ')}. Ctrl-C to stop.`);
+        logger.info(`${count} demo agent${count === 1 ? '' : 's'} online: ${names.join(', ')}. Ctrl-C to stop.`);
         logger.info(chaosLine(chaos, count));
         const signal = await stopped;
         logger.info(`${signal}: stopping the demo…`);
