@@ -95,7 +95,7 @@ export interface HubFilePublication {
  * Writes the hub file (~/.agent-switchboard/hub-<configured port>.json, 0600) so VS Code windows attach to this hub
  * instead of starting a rival, and so `switchboard tail|send|agents` find it without SWITCHBOARD_URL. Skipped for
  * --port 0, and when we fell back to another port because a live hub of someone else's owns the record. Returns
- * the cleanup that removes the file if it still describes this hub.
+ * what it did, for printReady's hint, and the cleanup that removes the file if it still describes this hub.
  */
 export async function publishHubFile(hub: Hub, configuredPort: number | undefined, logger: Logger): Promise<HubFilePublication> {
   const port = configuredPort ?? DEFAULT_HUB_PORT;
