@@ -26,7 +26,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-import websockets
+try:
+    import websockets
+except ModuleNotFoundError:
+    # Debian's python3-websockets serves /usr/bin/python3 only: a pyenv, venv or Homebrew python3 does not see it.
+    sys.exit(f"agent.py needs the websockets package, which {sys.executable} cannot import: run "
+             f"`{sys.executable} -m pip install websockets`, or use Debian's /usr/bin/python3 with python3-websockets.")
 
 # The session (front-end id) whose message is being handled; asyncio tasks and asyncio.to_thread copy it.
 current_session: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("current_session", default=None)

@@ -128,7 +128,12 @@ class ContextPeer:
 # --- a small demo agent --------------------------------------------------------------------------------------------
 
 async def _demo(url: str, name: str, restore_from: Optional[str]) -> None:
-    import websockets  # only the demo needs it
+    try:
+        import websockets  # only the demo needs it
+    except ModuleNotFoundError:
+        import sys  # Debian's python3-websockets serves /usr/bin/python3 only, not a pyenv, venv or Homebrew python3
+        sys.exit(f"context_peer.py needs the websockets package, which {sys.executable} cannot import: run "
+                 f"`{sys.executable} -m pip install websockets`, or use Debian's /usr/bin/python3 with python3-websockets.")
 
     peer = ContextPeer(memory_state=lambda q: {"agent": name, "asked_about": q["failed_agent_id"]})
     peer.on_restore(lambda r: print(f"restored: {len(r.get('unanswered_messages', []))} unanswered for "

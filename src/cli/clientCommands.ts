@@ -43,12 +43,20 @@ export function registerSendCommand(program: Command, run: Run): void {
             }
             throw err;
           });
-          process.stdout.write((flags.json ? JSON.stringify(reply) : String(reply.text_payload ?? '')) + '\n');
+          process.stdout.write((flags.json ? JSON.stringify(withoutHubFields(reply)) : String(reply.text_payload ?? '')) + '\n');
         } finally {
           await client.close();
         }
       }),
     );
+}
+
+/** Fields the hub adds for its own routing (which connection sent it, what it did with it): not the agent's reply. */
+const HUB_ROUTING_FIELDS: readonly string[] = ['_client_id', 'routing_status'];
+
+/** The reply as the agent sent it, for `send --json`. */
+export function withoutHubFields(message: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(message).filter(([k]) => !HUB_ROUTING_FIELDS.includes(k)));
 }
 
 export function registerAgentsCommand(program: Command, run: Run): void {

@@ -10,10 +10,10 @@ import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
 import { DEFAULT_HUB_PORT } from '../protocol/messageTypes';
 import { CliError } from './cliErrors';
-import { addHubOptionFlags, hubOptionsFrom } from './hubOptionSpecs';
+import { HUB_OPTION_SPECS, addHubOptionFlags, hubOptionsFrom } from './hubOptionSpecs';
 import { cliLogger } from './terminal';
 import { HubReconstruction } from '../reconstruction/hubReconstruction';
-import { HubFile, defaultHubFileDir, processAlive } from '../hub/hubFile';
+import { HubFile, defaultHubFileDir, processAlive, type HubRecord } from '../hub/hubFile';
 
 export function registerHubCommand(program: Command, run: (fn: () => Promise<void>) => Promise<void>): void {
   const cmd = program
@@ -28,12 +28,12 @@ export function registerHubCommand(program: Command, run: (fn: () => Promise<voi
       const stopped = waitForSignal();
       const options = hubOptionsFrom(flags);
       const hub = await startHub(options, logger);
-      const unpublish = await publishHubFile(hub, options.port, logger);
-      printReady(hub, (l) => process.stdout.write(l + '\n'), logger);
+      const published = await publishHubFile(hub, options.port, logger);
+      printReady(hub, (l) => process.stdout.write(l + '\n'), logger, published);
       const signal = await stopped;
       logger.info(`${signal}: stopping the hub…`);
       await hub.stop(`Server shutdown (${signal})`);
-      await unpublish();
+      await published.unpublish();
       logger.info('hub stopped');
     }),
   );
@@ -58,6 +58,17 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
     if (err instanceof SwitchboardError && err.code === 'invalid_message') {
       throw new CliError(`The hub could not start: ${err.message}`, 'Check --bus (memory, rabbitmq or kafka) and the broker settings.');
     }
+    if (err instanceof SwitchboardError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+      // Only reached with the fallback off (--no-port-fallback or SWITCHBOARD_PORT_FALLBACK=false).
+      const holder = await hubHoldingPort(port);
+      const fallback = HUB_OPTION_SPECS.portFallback;
+      throw new CliError(
+        `The hub could not start: port ${port} is in use${holder ? ` by ${describeHolder(holder)}` : ' by another program'}, and --no-${fallback.flag} (or ${fallback.env}=false) keeps this hub from moving to a free port.`,
+        holder
+          ? `That hub is running: \`${invocation()} agents\` and the other client commands reach it on their own${port === DEFAULT_HUB_PORT ? '' : ` with SWITCHBOARD_PORT=${port} set`}. For a second hub, choose another port with --port (--port 0 picks a free one) or drop --no-${fallback.flag}.`
+          : `Choose another port with --port (or SWITCHBOARD_PORT), --port 0 for any free one, or drop --no-${fallback.flag}.`,
+      );
+    }
     if (err instanceof SwitchboardError) {
       throw new CliError(`The hub could not start: ${err.message}`, `Choose another port with --port (or SWITCHBOARD_PORT), or --port 0 for any free one. Port asked for: ${port}.`);
     }
@@ -65,45 +76,88 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
   }
   // seed 002: REGISTER_AGENT {restore_from} is answered with RESTORE_CONTEXT; never delays the start, closes on stop
   void HubReconstruction.attachUntilStopped(hub, { logger });
-  if (options.port !== undefined && options.port !== 0 && hub.port !== options.port) {
-    logger.warn(`port ${options.port} was taken; listening on ${hub.port} instead`);
-  }
   return hub;
+}
+
+/** What publishHubFile did: whether client commands can find this hub by its file, and who owns the file if not us. */
+export interface HubFilePublication {
+  /** The port the hub was configured for (the hub file is named for it); 0 when it was asked for any free port. */
+  configuredPort: number;
+  /** This hub's record is in the hub file for configuredPort. */
+  published: boolean;
+  /** The live hub whose record we left in place (it holds the file, and the port if its record says so). */
+  holder?: HubRecord;
+  /** Removes the file if it still describes this hub. */
+  unpublish(): Promise<void>;
 }
 
 /**
  * Writes the hub file (~/.agent-switchboard/hub-<configured port>.json, 0600) so VS Code windows attach to this hub
  * instead of starting a rival, and so `switchboard tail|send|agents` find it without SWITCHBOARD_URL. Skipped for
  * --port 0, and when we fell back to another port because a live hub of someone else's owns the record. Returns
- * the cleanup that removes the file if it still describes this hub.
+ * what it did, for printReady's hint, and the cleanup that removes the file if it still describes this hub.
  */
-export async function publishHubFile(hub: Hub, configuredPort: number | undefined, logger: Logger): Promise<() => Promise<void>> {
+export async function publishHubFile(hub: Hub, configuredPort: number | undefined, logger: Logger): Promise<HubFilePublication> {
   const port = configuredPort ?? DEFAULT_HUB_PORT;
-  if (port === 0) return async () => undefined;
+  const nothing = async (): Promise<void> => undefined;
+  if (port === 0) return { configuredPort: 0, published: false, unpublish: nothing };
   const file = new HubFile(defaultHubFileDir(), port);
   const existing = await file.read();
   if (existing && existing.hubId !== hub.id && hub.port !== port && processAlive(existing.pid)) {
-    logger.info(`hub file ${file.path} belongs to hub ${existing.hubId} (pid ${existing.pid}); not replacing it`);
-    return async () => undefined;
+    logger.debug(`hub file ${file.path} belongs to hub ${existing.hubId} (pid ${existing.pid}); not replacing it`);
+    return { configuredPort: port, published: false, holder: existing, unpublish: nothing };
   }
   try {
     await file.write({ port: hub.port, host: hub.host, token: hub.token, pid: process.pid, hubId: hub.id, startedAt: new Date().toISOString() });
   } catch (err) {
     logger.warn(`could not write the hub file ${file.path}: ${errorMessage(err)}; VS Code and client commands will need the URL`);
-    return async () => undefined;
+    return { configuredPort: port, published: false, unpublish: nothing };
   }
   logger.debug(`hub file ${file.path}`);
-  return async () => {
-    await file.removeIfOwned(hub.id).catch(() => false);
+  return {
+    configuredPort: port,
+    published: true,
+    unpublish: async () => {
+      await file.removeIfOwned(hub.id).catch(() => false);
+    },
   };
 }
 
-/** The ready lines: the agent URL first (tests and scripts match ws://…), then the monitor page. */
-export function printReady(hub: Hub, write: (line: string) => void, logger: Logger): void {
+/** The live hub whose hub file says it listens on this port, if any (the likely reason the port is taken). */
+export async function hubHoldingPort(port: number): Promise<HubRecord | undefined> {
+  if (port === 0) return undefined;
+  const rec = await new HubFile(defaultHubFileDir(), port).read();
+  return rec && rec.port === port && processAlive(rec.pid) ? rec : undefined;
+}
+
+function describeHolder(rec: HubRecord): string {
+  return `hub ${rec.hubId} (pid ${rec.pid}${rec.startedAt ? `, started ${rec.startedAt}` : ''})`;
+}
+
+/**
+ * The ready lines: the agent URL first (tests and scripts match ws://…), then the monitor page; then, on stderr, how
+ * client commands reach this hub. They find a hub on their own only through the hub file for SWITCHBOARD_PORT
+ * (default 8765): after a port fallback, with --port 0, or on another port, they need the URL, and we say so.
+ */
+export function printReady(hub: Hub, write: (line: string) => void, logger: Logger, file: HubFilePublication): void {
   write(`Switchboard hub ${hub.id} ready — agents connect to: ${hub.agentUrl}`);
   write(`Monitor: ${hub.monitorUrl}`);
   const me = invocation();
-  logger.info(`In another terminal try \`${me} agents\`, \`${me} tail\`, \`${me} send <agent> hello\` (they find this hub on its own; from elsewhere export SWITCHBOARD_URL='${hub.agentUrl}').`);
+  const cp = file.configuredPort;
+  if (cp !== 0 && hub.port !== cp) {
+    const by = file.holder && file.holder.port === cp ? `by ${describeHolder(file.holder)}` : 'by another program';
+    logger.warn(`port ${cp} was taken ${by}; this hub listens on port ${hub.port} instead.`);
+  }
+  const tryThese = `\`${me} agents\`, \`${me} tail\`, \`${me} send <agent> hello\``;
+  const exportUrl = `export SWITCHBOARD_URL='${hub.agentUrl}'`;
+  if (file.published && cp === DEFAULT_HUB_PORT) {
+    logger.info(`In another terminal try ${tryThese} (they find this hub on its own; from elsewhere ${exportUrl}).`);
+  } else if (file.published) {
+    logger.info(`In another terminal try ${tryThese} with SWITCHBOARD_PORT=${cp} set (they find this hub by its port), or ${exportUrl} (or pass --url).`);
+  } else {
+    const others = file.holder ? `reach hub ${file.holder.hubId} on port ${file.holder.port}, not this one` : `do not find this hub on their own`;
+    logger.warn(`Client commands ${others}: in another terminal ${exportUrl} (or pass --url '${hub.agentUrl}'), then try ${tryThese}.`);
+  }
 }
 
 /** How this CLI was started, for hints a person can paste: `switchboard`, or `node dist/cli.js` from a checkout. */

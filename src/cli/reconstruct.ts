@@ -43,8 +43,9 @@ async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT
   const windowSeconds = intFlag(flags.window, '--window', 3600);
   const timeoutMs = flags.timeout !== undefined ? intFlag(flags.timeout, '--timeout', settings.timeoutMs) : settings.timeoutMs;
   const opts = { threadId: flags.thread ?? null, windowSeconds, timeoutMs, expectedPeers: flags.expect ?? [] };
-  const progress = (p: { answered: number; queried: number }): void => {
-    if (process.stderr.isTTY) process.stderr.write(`\r${p.answered} of ${p.queried} peers answered…`);
+  const counter = progressCounter();
+  const progress = (p: ProgressEvent): void => {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${counter(p)}`);
   };
   if (flags.via === 'kafka' || flags.via === 'rabbitmq') {
     // a bus of our own for this one run, configured like a hub's (SWITCHBOARD_* and the seed's KAFKA_* variables)
@@ -67,6 +68,31 @@ async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     await rec.close();
   }
+}
+
+/** What the Reconstructor reports: after each answer (responder_id set), and once the asked peers are known (null). */
+interface ProgressEvent {
+  answered: number;
+  queried: number;
+  responder_id: string | null;
+}
+
+/**
+ * The progress line, kept monotonic and honest. Fast peers answer before the hub has said whom it reached; until then
+ * the Reconstructor counts only the answers as "queried" ("2 of 2"), and when the peer set arrives it reports 0
+ * answered ("0 of 3") although the two answers are kept. So: answers only grow, and until the peer set is known the
+ * line does not claim a total.
+ */
+export function progressCounter(): (p: ProgressEvent) => string {
+  let answered = 0;
+  let queried: number | undefined;
+  return (p) => {
+    answered = Math.max(answered, p.answered);
+    if (p.responder_id === null) queried = p.queried;
+    else if (queried !== undefined) queried = p.queried;
+    if (queried === undefined) return `${answered} peer${answered === 1 ? '' : 's'} answered so far…`;
+    return `${answered} of ${Math.max(queried, answered)} peers answered…`;
+  };
 }
 
 /** An id passes as is (the hub may have forgotten it, peers may not); a name must match exactly one agent. */

@@ -11,6 +11,9 @@ import { cliLogger, colorWanted, palette } from './terminal';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
+/** How long the presence snapshot waits for the backlog before it is printed anyway. */
+const BACKLOG_WAIT_MS = 1000;
+
 interface TailFlags {
   url?: string;
   json?: boolean;
@@ -67,10 +70,13 @@ export async function startTail(
   write: (line: string) => void,
   opts: TailOptions & { backlog: number; color: boolean },
 ): Promise<MonitorClient> {
-  const printer = new TailPrinter(write, palette(opts.color), opts);
+  const printer = new TailPrinter(write, palette(opts.color), { ...opts, holdPresenceForBacklog: opts.backlog > 0 });
   const client = new MonitorClient({ url, name: 'switchboard tail', backlog: opts.backlog, logger });
   client.onAgents((list) => printer.agents(list));
   client.onEntries((entries, dropped) => printer.entries(entries, dropped));
   await client.connect();
+  // The hub logs the monitor's own registration, so entries follow; should a filter or an empty log leave the
+  // printer waiting, the presence snapshot still shows within a second.
+  if (opts.backlog > 0) setTimeout(() => printer.releaseHeld(), BACKLOG_WAIT_MS).unref();
   return client;
 }

@@ -23,25 +23,51 @@ export interface TailOptions {
   all?: boolean;
   /** Print presence changes (not in --json mode). Default true. */
   presence?: boolean;
+  /**
+   * A backlog was asked for: hold the presence snapshot that arrives before it and print it in time order with the
+   * backlog's entries, so the first timestamps never run backwards. Released by the first entries, or by releaseHeld().
+   */
+  holdPresenceForBacklog?: boolean;
+}
+
+interface HeldLine {
+  time: number;
+  line: string;
 }
 
 export class TailPrinter {
   private readonly names = new Map<string, string>();
   private readonly presence = new Map<string, string>();
+  /** Presence lines waiting for the backlog (bounded by the number of agents in one snapshot); undefined once released. */
+  private held: HeldLine[] | undefined;
 
   constructor(
     private readonly write: (line: string) => void,
     private readonly pal: Palette,
     private readonly opts: TailOptions,
-  ) {}
+  ) {
+    if (opts.holdPresenceForBacklog) this.held = [];
+  }
 
   entries(entries: readonly LogEntry[], dropped: number): void {
     if (dropped > 0 && !this.opts.json) this.write(this.pal.yellow(`… the hub skipped ${dropped} entries (this terminal read too slowly)`));
+    const held = this.held;
+    this.held = undefined;
     for (const e of entries) {
       this.learnName(e);
       if (!this.wanted(e)) continue;
+      // the backlog: presence seen before it goes in before the first entry that is later than it
+      while (held?.length && held[0]!.time < e.time) this.write(held.shift()!.line);
       this.write(this.opts.json ? JSON.stringify(e) : this.format(e));
     }
+    for (const h of held ?? []) this.write(h.line);
+  }
+
+  /** Print held presence lines now (no backlog came). */
+  releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const h of held) this.write(h.line);
   }
 
   /** An AGENT_STATUS_UPDATE: remember names, print agents whose presence changed. */
@@ -54,7 +80,10 @@ export class TailPrinter {
       if (this.opts.json || this.opts.presence === false) continue;
       if (this.opts.agents && !this.opts.agents.some((x) => x === a.agent_id || x === a.agent_name)) continue;
       const mark = status === 'online' ? this.pal.green('● online ') : status === 'paused' ? this.pal.yellow('◐ paused ') : this.pal.red('○ offline');
-      this.write(`${this.pal.gray(clock(Date.now()))}  ${mark}  ${this.pal.bold(a.agent_name)} ${this.pal.gray(a.agent_id)}`);
+      const now = Date.now();
+      const line = `${this.pal.gray(clock(now))}  ${mark}  ${this.pal.bold(a.agent_name)} ${this.pal.gray(a.agent_id)}`;
+      if (this.held) this.held.push({ time: now, line });
+      else this.write(line);
     }
   }
 

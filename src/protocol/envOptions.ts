@@ -91,11 +91,11 @@ function hubBool(name: string, m: Meta): EnvVar<boolean> {
 function hubList(name: string, m: Meta): EnvVar<string[]> {
   return { name, type: 'list', group: 'hub', default: undefined, ...m, parse: parseList };
 }
-function choice<const C extends string>(name: string, values: readonly C[], m: Meta): EnvVar<C> {
+function choice<const C extends string>(name: string, values: readonly C[], m: Meta, group: EnvVar<C>['group'] = 'hub'): EnvVar<C> {
   return {
     name,
     type: 'choice',
-    group: 'hub',
+    group,
     default: undefined,
     ...m,
     parse: (raw, where) => {
@@ -108,6 +108,10 @@ function choice<const C extends string>(name: string, values: readonly C[], m: M
 function seedString(name: string, def: string, description: string): EnvVar<string> & { readonly default: string } {
   return { name, type: 'string', group: 'seed', default: def, description, parse: parseString };
 }
+
+/** How often `switchboard demo`'s agents go silent or crash (the SDK's demo fleet maps each to a schedule). */
+export const DEMO_CHAOS_LEVELS = ['off', 'rare', 'often'] as const;
+export type DemoChaos = (typeof DEMO_CHAOS_LEVELS)[number];
 
 /** What carries a hub's traffic (the bus layer's BusKind names the same three). */
 export const BUS_KIND_NAMES = ['memory', 'rabbitmq', 'kafka'] as const;
@@ -175,6 +179,10 @@ export const ENV_VARS = {
     description: 'folder of the hub file (hub-<port>.json) by which windows and the CLI find a running hub and its token',
     parse: parseString,
   } satisfies EnvVar<string>,
+  demoChaos: {
+    ...choice('SWITCHBOARD_DEMO_CHAOS', DEMO_CHAOS_LEVELS, { unit: 'level', description: '`switchboard demo`: how often agents go silent or crash — off, rare or often' }, 'client'),
+    default: 'rare',
+  } satisfies EnvVar<DemoChaos>,
 
   // seed 002 (peer context): the names a seed agent reads, with the seed's defaults
   kafkaBootstrapServers: {

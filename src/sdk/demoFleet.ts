@@ -3,6 +3,7 @@
 // AGENT_EVENTs, and — unless chaos is off — now and then go silent or crash and come back under the same id.
 
 import { errorMessage } from '../protocol/errors';
+import type { DemoChaos } from '../protocol/envOptions';
 import { silentLogger, type Logger } from '../protocol/logger';
 import type { Envelope } from '../protocol/schemas';
 import { AgentClient } from './agentClient';
@@ -62,15 +63,37 @@ const PERSONAS: readonly Persona[] = [
 
 type Range = [min: number, max: number];
 
+/**
+ * Time between chaos events for one agent, by level. 'rare': none in the first 5 minutes, then with five agents about
+ * one a minute and a half; 'often' (the first demo's pace): with five agents about one every 12 s.
+ */
+export const DEMO_CHAOS_EVERY_MS: Readonly<Record<DemoChaos, Range | undefined>> = {
+  off: undefined,
+  rare: [300_000, 600_000],
+  often: [30_000, 90_000],
+};
+
+/** The schedule a fleet with these options uses: undefined when chaos is off. */
+export function chaosEveryMs(opts: Pick<DemoFleetOptions, 'chaos' | 'crashes' | 'chaosEveryMs'>): Range | undefined {
+  const level: DemoChaos = opts.crashes === false ? 'off' : (opts.chaos ?? 'rare');
+  if (level === 'off') return undefined;
+  return opts.chaosEveryMs ?? DEMO_CHAOS_EVERY_MS[level];
+}
+
 export interface DemoFleetOptions {
   /** The hub's agent URL (ws://…/ws?token=…). */
   url: string;
   /** How many agents; personas repeat with a suffix beyond five. Default 5. */
   count?: number;
   logger?: Logger;
-  /** Chaos: agents now and then go silent (no PONGs) or crash, and come back under the same id. Default true. */
+  /**
+   * Chaos: agents now and then go silent (no PONGs) or crash, and come back under the same id. 'rare' by default, so
+   * a first try sees the fleet working; see DEMO_CHAOS_EVERY_MS.
+   */
+  chaos?: DemoChaos;
+  /** false: the same as chaos 'off' (kept for callers of the first SDK). */
   crashes?: boolean;
-  /** Time between chaos events for one agent. Default 30–90 s (with five agents, about one every 12 s). */
+  /** Time between chaos events for one agent; overrides the level's. */
   chaosEveryMs?: Range;
   /** A silent spell; longer than the hub's inactivity timeout (15 s by default) so presence marks the agent offline. Default 25 s. */
   silenceMs?: number;
@@ -146,7 +169,8 @@ class Fleet {
     for (const m of this.members) {
       this.logger.debug(`${m.label} online as ${m.client.id}`);
       if (this.opts.chores ?? true) this.every(this.opts.choreEveryMs ?? [8_000, 20_000], () => this.chore(m.persona, m.client));
-      if (this.opts.crashes ?? true) this.every(this.opts.chaosEveryMs ?? [30_000, 90_000], () => this.chaos(m.label, m.client));
+      const chaosEvery = chaosEveryMs(this.opts);
+      if (chaosEvery) this.every(chaosEvery, () => this.chaos(m.label, m.client));
     }
     if (this.opts.user) await this.startUser();
   }

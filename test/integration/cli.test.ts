@@ -63,6 +63,55 @@ test('when the port is taken the hub falls back to a free one and says so', asyn
   }
 });
 
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('a second hub on a port a hub holds names that hub, and says client commands need this one\'s URL', async () => {
+  const port = await freePort();
+  const first = cli(['hub', '--port', String(port)]);
+  try {
+    await first.waitForLine(READY);
+    const firstId = /Switchboard hub (\S+) ready/.exec(first.stdout.join('\n'))![1]!;
+    const second = cli(['hub', '--port', String(port)]);
+    try {
+      const [, url] = await second.waitForLine(READY);
+      await second.waitForLine(new RegExp(`port ${port} was taken by hub ${firstId} \\(pid \\d+`), 5000, 'stderr');
+      const how = await second.waitForLine(/Client commands reach hub/, 5000, 'stderr');
+      assert.ok(how.input.includes(`SWITCHBOARD_URL='${url}'`), how.input);
+      assert.ok(!second.stderr.some((l) => /find this hub on its own/.test(l)), second.transcript());
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.waitExit();
+    }
+    const refused = await cliRun(['hub', '--port', String(port), '--no-port-fallback']);
+    assert.equal(refused.exit?.code, 1);
+    const err = refused.stderr.join('\n');
+    assert.match(err, new RegExp(`port ${port} is in use by hub ${firstId}`));
+    assert.match(err, /--no-port-fallback \(or SWITCHBOARD_PORT_FALLBACK=false\)/);
+    assert.doesNotMatch(err, /portFallback/);
+  } finally {
+    first.child.kill('SIGTERM');
+    await first.waitExit();
+  }
+});
+
+test('a hub on --port 0 does not claim that client commands find it on their own', async () => {
+  const p = cli(['hub', '--port', '0']);
+  try {
+    const [, url] = await p.waitForLine(READY);
+    const how = await p.waitForLine(/Client commands do not find this hub on their own/, 5000, 'stderr');
+    assert.ok(how.input.includes(`SWITCHBOARD_URL='${url}'`), how.input);
+  } finally {
+    p.child.kill('SIGTERM');
+    await p.waitExit();
+  }
+});
+
 test('a bad flag value fails before anything starts, naming the flag (or variable) and the expected form', async () => {
   const bad = await cliRun(['hub', '--port', 'eighty']);
   assert.notEqual(bad.exit?.code, 0);
@@ -138,6 +187,13 @@ test('`switchboard send` prints the agent’s reply on stdout and its status lin
     assert.equal(p.exit?.code, 0, p.transcript());
     assert.deepEqual(p.stdout.filter(Boolean), ['echo: hello world']);
     assert.ok(p.stderr.some((l) => l.includes('echoing…')), p.transcript());
+    // --json: the reply as the agent sent it, without the hub's routing bookkeeping
+    const json = await cliRun(['send', 'echoer', 'hello', '--json'], { SWITCHBOARD_URL: hub.agentUrl });
+    assert.equal(json.exit?.code, 0, json.transcript());
+    const reply = JSON.parse(json.stdout.join('\n')) as Record<string, unknown>;
+    assert.equal(reply.message_type, 'REPLY');
+    assert.equal(reply.text_payload, 'echo: hello');
+    assert.ok(!('_client_id' in reply) && !('routing_status' in reply), JSON.stringify(reply));
   } finally {
     await agent.close();
     await hub.stop();
@@ -216,6 +272,32 @@ test('`switchboard tail` streams what happens, readable by default and NDJSON wi
   }
 });
 
+test('`switchboard tail` prints the backlog and the presence snapshot in time order: its first timestamps never run backwards', async () => {
+  const hub = await startHub();
+  const agent = new AgentClient({ url: hub.agentUrl, name: 'backlogger', reconnect: false });
+  try {
+    await agent.connect();
+    agent.status('working before the tail starts');
+    await waitUntil(() => hub.log.query({ message_type: 'STATUS' }).length > 0, 5000, 'the STATUS is in the log');
+    const p = cli(['tail', '--backlog', '20', '--url', hub.agentUrl]);
+    try {
+      await p.waitForLine(/● online\s+backlogger/);
+      await p.waitForLine(/STATUS\s+backlogger.*working before the tail starts/);
+      const times = p.stdout.map((l) => /^(\d\d:\d\d:\d\d\.\d{3})  /.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+      assert.deepEqual(times, [...times].sort(), p.transcript());
+      const online = p.stdout.findIndex((l) => /● online\s+backlogger/.test(l));
+      const status = p.stdout.findIndex((l) => /working before the tail starts/.test(l));
+      assert.ok(status < online, p.transcript());
+    } finally {
+      p.child.kill('SIGINT');
+      await p.waitExit();
+    }
+  } finally {
+    await agent.close();
+    await hub.stop();
+  }
+});
+
 test('`switchboard demo --with-hub` starts a hub, and the demo agents are seen coming online in its stream', async () => {
   const p = cli(['demo', '--with-hub', '--port', '0', '--no-chaos']);
   try {
@@ -229,6 +311,33 @@ test('`switchboard demo --with-hub` starts a hub, and the demo agents are seen c
     assert.equal((await p.waitExit(15_000)).code, 0, p.transcript());
   } finally {
     await p.kill();
+  }
+});
+
+test('`switchboard demo` keeps chaos rare unless asked: it says the pace and how to change it; --chaos and SWITCHBOARD_DEMO_CHAOS pick a level', async () => {
+  const hub = await startHub();
+  const runs = [
+    { args: [] as string[], env: {}, expect: /^Chaos rare: from 5 min on, an agent goes silent or crashes about every 1\.5 min .*--chaos off\|rare\|often/ },
+    { args: ['--chaos', 'often'], env: {}, expect: /^Chaos often: from 30 s on/ },
+    { args: [], env: { SWITCHBOARD_DEMO_CHAOS: 'off' }, expect: /^Chaos is off/ },
+    { args: ['--no-chaos'], env: { SWITCHBOARD_DEMO_CHAOS: 'often' }, expect: /^Chaos is off/ },
+  ];
+  try {
+    for (const r of runs) {
+      const p = cli(['demo', '--no-user', '--count', '5', ...r.args], { SWITCHBOARD_URL: hub.agentUrl, ...r.env });
+      try {
+        await p.waitForLine(r.expect, 30_000, 'stderr');
+        p.child.kill('SIGINT');
+        assert.equal((await p.waitExit(15_000)).code, 0, p.transcript());
+      } finally {
+        await p.kill();
+      }
+    }
+    const bad = await cliRun(['demo', '--chaos', 'sometimes'], { SWITCHBOARD_URL: hub.agentUrl });
+    assert.equal(bad.exit?.code, 1);
+    assert.match(bad.stderr.join('\n'), /--chaos must be one of off, rare, often, got "sometimes"/);
+  } finally {
+    await hub.stop();
   }
 });
 

@@ -95,3 +95,24 @@ test('colours appear only when enabled', () => {
   assert.ok(plain.lines.every((l) => !l.includes('\u001b[')));
   assert.ok(coloured.lines.every((l) => l.includes('\u001b[')));
 });
+
+test('with a backlog asked for, the presence snapshot that arrives first is printed after the older backlog entries', () => {
+  const { lines, p } = printer({ holdPresenceForBacklog: true });
+  p.agents(agents); // the hub sends its snapshot (now) before the backlog (earlier)
+  assert.equal(lines.length, 0, 'held until the backlog');
+  p.entries([entry('TEXT', { sender_id: 'web_1', receiver_id: 'agent_aaaa0001', time: Date.now() - 60_000 }, { text_payload: 'earlier' })], 0);
+  assert.match(lines[0]!, /TEXT/);
+  assert.match(lines[1]!, /● online\s+planner/);
+  assert.match(lines[2]!, /● online\s+coder/);
+  p.agents([{ ...agents[0]!, is_online: false, status: 'offline' as const }]);
+  assert.match(lines[3]!, /○ offline\s+planner/, 'later presence prints at once');
+});
+
+test('a held presence snapshot is released when no backlog comes', () => {
+  const { lines, p } = printer({ holdPresenceForBacklog: true });
+  p.agents(agents);
+  p.releaseHeld();
+  assert.equal(lines.length, 2);
+  p.entries([entry('TEXT', { sender_id: 'web_1', receiver_id: 'agent_aaaa0001' }, { text_payload: 'x' })], 0);
+  assert.equal(lines.length, 3);
+});
