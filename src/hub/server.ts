@@ -112,7 +112,7 @@ export class HttpFront {
         });
       } else {
         this.server = undefined;
-        const hint = code === 'EADDRINUSE' ? ' is in use: choose another port or enable portFallback' : `: ${(err as Error).message}`;
+        const hint = code === 'EADDRINUSE' ? ': the port is in use; choose another port or turn on the port fallback (portFallback)' : `: ${(err as Error).message}`;
         throw new SwitchboardError('internal', `Cannot listen on ${this.opts.host}:${this.opts.port}${hint}`, { cause: err });
       }
     }

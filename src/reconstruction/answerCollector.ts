@@ -169,6 +169,11 @@ export class AnswerCollector {
     return 'rejected';
   }
 
+  /** Answers accepted so far and the peers asked (with any that answered unasked): what a progress line shows. */
+  progress(): { answered: number; queried: number } {
+    return { answered: this.answers.size, queried: this.queried().length };
+  }
+
   private queried(): string[] {
     const expected = this.expected ?? this.provisional;
     return [...(expected ?? []), ...[...this.extra].filter((p) => !expected?.has(p))];

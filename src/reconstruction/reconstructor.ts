@@ -180,7 +180,8 @@ export class Reconstructor {
           sending.catch((err: unknown) => this.logger.warn(`request ${requestId} failed after its reconstruction ended: ${errorMessage(err)}`));
         } else {
           collector.setExpected(without(this.expectedPeers(failedAgentId, reached, opts.expectedPeers)));
-          opts.onProgress?.({ request_id: requestId, failed_agent_id: failedAgentId, answered: 0, queried: reached?.length ?? 0, responder_id: null });
+          // fast peers may have answered before the send resolved: report what the collector holds, not a fresh 0
+          opts.onProgress?.({ request_id: requestId, failed_agent_id: failedAgentId, ...collector.progress(), responder_id: null });
         }
       }
       if (opts.signal?.aborted) collector.cancel();
