@@ -6,7 +6,7 @@ import type { AgentPresence } from '../../protocol/messageTypes';
 import type { LogEntry } from '../../protocol/logEntry';
 import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
 import type { MonitorAgent } from '../../protocol/webviewMessages';
-import type { BusKind, BusState } from '../../bus/bus';
+import type { BusKind, BusStatus } from '../../bus/bus';
 import type { Unsubscribe } from './emitter';
 
 export type ConnectionMode = 'local' | 'attached';
@@ -46,16 +46,8 @@ export interface ActivityItem {
   event_type?: string;
 }
 
-export interface TransportView {
-  /** 'remote' when this window only watches another window's hub and cannot see its bus. */
-  kind: BusKind | 'remote';
-  state: BusState;
-  url: string;
-  lastError?: string;
-  reconnectAttempt: number;
-  published: number;
-  received: number;
-}
+/** The bus's status as a window shows it; kind 'remote' when it only watches another window's hub and cannot see its bus. */
+export type TransportView = Omit<BusStatus, 'kind'> & { kind: BusKind | 'remote' };
 
 export interface ConnectionInfo {
   mode: ConnectionMode;
