@@ -71,6 +71,8 @@ export class Connection {
   namespace = 'default';
   readonly connectedAt = Date.now();
   lastSeen = Date.now();
+  /** A front-end that registered with watch_all: true gets a copy of chat addressed to others. */
+  watchAll = false;
   /** sender_ids this connection used without registering them (early UI `user_…` ids). */
   readonly aliases = new Set<string>();
   framesIn = 0;
