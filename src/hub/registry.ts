@@ -124,7 +124,8 @@ export class Registry {
 
     if (conn.registered) {
       if (conn.role !== role) {
-        return { ok: false, code: 'already_registered', text: `This connection is already registered as ${conn.role} ${conn.id}; open a new connection for a ${role}.` };
+        const both = conn.peer ? `${conn.role} ${conn.id} and ${conn.peer.role} ${conn.peer.id}` : `${conn.role} ${conn.id}`;
+        return { ok: false, code: 'already_registered', text: `This connection is already registered as ${both}; open a new connection for a ${role}.` };
       }
       if (requested !== undefined && requested !== conn.id) {
         return { ok: false, code: 'already_registered', text: `This connection is already registered as ${conn.id}; it cannot change its id to ${requested}.` };
