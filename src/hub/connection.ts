@@ -77,6 +77,11 @@ export class Connection {
    * socket are attributed to the face their sender_id/agent_id names (Inbound).
    */
   peer: Connection | undefined;
+  /**
+   * Seed compatibility: the seed's early web UI (REGISTER_FRONTEND with no name) shows every frame that is not an
+   * AGENT_STATUS_UPDATE as a chat bubble, so it is sent neither the registration response nor SERVER_HEARTBEATs.
+   */
+  earlySeedUi = false;
   /** A front-end that registered with watch_all: true gets a copy of chat addressed to others. */
   watchAll = false;
   /** sender_ids this connection used without registering them (early UI `user_…` ids). */

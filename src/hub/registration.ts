@@ -145,8 +145,10 @@ export class Registration {
       }
       return;
     }
-    // The response must be the first frame the registering connection receives (early agents rely on it).
-    outbox.send(conn, out.response);
+    if (out.role === 'frontend') conn.earlySeedUi = this.d.opts.seedCompat && !hasName(msg.frontend_name);
+    // The response must be the first frame the registering connection receives (early agents rely on it). The seed's
+    // early UI expects none (it would show it as a chat bubble): under seed compatibility it gets the status only.
+    if (!conn.earlySeedUi) outbox.send(conn, out.response);
     switch (out.role) {
       case 'agent':
         agentStatus.markChanged(out.id);
@@ -190,4 +192,8 @@ export class Registration {
       }
     }
   }
+}
+
+function hasName(name: unknown): boolean {
+  return typeof name === 'string' && name.trim() !== '';
 }

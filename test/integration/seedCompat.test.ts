@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Hub } from '../../src/hub/hub';
-import { startHub, connect, closeAll } from './hubHarness';
+import { startHub, connect, agent, frontend, closeAll } from './hubHarness';
 import { findPythonWithWebsockets } from './cliHarness';
 
 const PY_REGISTER = `
@@ -72,4 +72,44 @@ test('seedCompat refuses to start on a bind other machines can reach', async () 
     assert.equal(hub.state, 'stopped');
     hub.dispose();
   }
+});
+
+/**
+ * A client that behaves as the seed's early web UI does (read from its code; the UI itself is not run here): it
+ * connects with no token, registers with REGISTER_FRONTEND {timestamp} and no name, chats from its own `user_…` id,
+ * and appends every frame that is not an AGENT_STATUS_UPDATE to its chat list.
+ */
+async function earlySeedUi(hub: Hub): Promise<{ c: Awaited<ReturnType<typeof connect>>; chatList: () => unknown[] }> {
+  const c = await connect(hub, { token: '' });
+  c.send({ message_type: 'REGISTER_FRONTEND', timestamp: new Date().toISOString() });
+  await c.waitType('AGENT_STATUS_UPDATE');
+  return { c, chatList: () => c.frames.filter((m) => m.message_type !== 'AGENT_STATUS_UPDATE').map((m) => m.message_type) };
+}
+
+test('under seedCompat the early seed UI (no name) gets no REGISTER_FRONTEND_RESPONSE or SERVER_HEARTBEAT bubbles, only its chat', async () => {
+  const hub = await startHub({ seedCompat: true, heartbeatIntervalMs: 20 });
+  const a = await agent(hub, 'a');
+  const witness = await frontend(hub, 'named-ui');
+  const ui = await earlySeedUi(hub);
+  // several heartbeat rounds go by after the UI registered (the named front-end counts them) …
+  const before = witness.c.ofType('SERVER_HEARTBEAT').length;
+  await witness.c.waitNext(() => witness.c.ofType('SERVER_HEARTBEAT').length >= before + 3, 5000, 'three heartbeat rounds');
+  ui.c.send({ message_type: 'TEXT', sender_id: 'user_k3j9x0a1b', receiver_id: a.id, text_payload: 'question' });
+  await a.c.waitFor((m) => m.text_payload === 'question');
+  a.c.send({ message_type: 'REPLY', sender_id: a.id, receiver_id: 'user_k3j9x0a1b', text_payload: 'answer' });
+  // … and the reply, routed after them, arrives after anything they would have brought: the list is the reply only
+  await ui.c.waitFor((m) => m.text_payload === 'answer');
+  assert.deepEqual(ui.chatList(), ['REPLY']);
+  // a front-end with a name is a later client: it still gets its response and heartbeats
+  assert.equal(witness.c.frames[0]?.message_type, 'REGISTER_FRONTEND_RESPONSE');
+  await closeAll(hub, a, witness, ui.c);
+});
+
+test('without seedCompat the same client gets the response and heartbeats (what the early UI would show as bubbles)', async () => {
+  const hub = await startHub({ heartbeatIntervalMs: 20 });
+  const c = await connect(hub);
+  c.send({ message_type: 'REGISTER_FRONTEND', timestamp: new Date().toISOString() });
+  await c.waitType('SERVER_HEARTBEAT');
+  assert.equal(c.frames[0]?.message_type, 'REGISTER_FRONTEND_RESPONSE');
+  await closeAll(hub, c);
 });
