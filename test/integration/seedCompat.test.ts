@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Hub } from '../../src/hub/hub';
-import { startHub, connect, agent, frontend, closeAll } from './hubHarness';
+import { startHub, connect, agent, frontend, closeAll, waitUntil } from './hubHarness';
 import { findPythonWithWebsockets } from './cliHarness';
 
 const PY_REGISTER = `
@@ -72,6 +72,53 @@ test('seedCompat refuses to start on a bind other machines can reach', async () 
     assert.equal(hub.state, 'stopped');
     hub.dispose();
   }
+});
+
+// What seed users do to get replies to a plain front-end: one socket registers a front-end, then an agent (the seed's
+// server accepts it). A python3-websockets client, no token, under seedCompat: both registrations answered, and the
+// reply to its front-end id and the chat to its agent id both arrive on the socket.
+const PY_BOTH = `
+import asyncio, json, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1]) as ws:
+        async def until(pred):
+            while True:
+                m = json.loads(await ws.recv())
+                if pred(m): return m
+        await ws.send(json.dumps({"message_type": "REGISTER_FRONTEND", "frontend_name": "py-ui"}))
+        web = (await until(lambda m: m["message_type"] == "REGISTER_FRONTEND_RESPONSE"))["frontend_id"]
+        await ws.send(json.dumps({"message_type": "REGISTER_AGENT", "agent_name": "py-agent"}))
+        me = (await until(lambda m: m["message_type"] == "REGISTER_AGENT_RESPONSE"))["agent_id"]
+        print("AGENT", me, flush=True)
+        await ws.send(json.dumps({"message_type": "TEXT", "sender_id": web, "receiver_id": sys.argv[2], "text_payload": "ping from web"}))
+        r = await until(lambda m: m.get("message_type") == "REPLY" and m.get("receiver_id") == web)
+        print("WEB GOT", r["text_payload"], flush=True)
+        t = await until(lambda m: m.get("message_type") == "TEXT" and m.get("receiver_id") == me)
+        await ws.send(json.dumps({"message_type": "REPLY", "sender_id": me, "receiver_id": t["sender_id"], "text_payload": "agent answers " + t["text_payload"]}))
+        await asyncio.sleep(0.2)
+asyncio.run(main())
+`;
+
+test('a python3-websockets client with no token registers a front-end and an agent on one socket under seedCompat; both get their chat', async (t) => {
+  const py = python(t);
+  if (!py) return;
+  const hub = await startHub({ seedCompat: true });
+  const other = await agent(hub, 'other');
+  const ui = await frontend(hub, 'other-ui');
+  const child = execFile(py, ['-c', PY_BOTH, `ws://localhost:${hub.port}/ws`, other.id], { encoding: 'utf8', timeout: 20_000 });
+  let out = '';
+  child.stdout!.on('data', (d: string) => (out += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const q = await other.c.waitFor((m) => m.text_payload === 'ping from web');
+  other.c.send({ message_type: 'REPLY', sender_id: other.id, receiver_id: q.sender_id, text_payload: 'pong to web' });
+  await waitUntil(() => /AGENT (\S+)/.test(out), 10_000, 'the agent registration');
+  const pyAgent = /AGENT (\S+)/.exec(out)![1]!;
+  ui.c.send({ message_type: 'TEXT', sender_id: ui.id, receiver_id: pyAgent, text_payload: 'hello agent' });
+  const answer = await ui.c.waitFor((m) => m.text_payload === 'agent answers hello agent');
+  assert.equal(answer.sender_id, pyAgent);
+  assert.equal(await done, 0, out);
+  assert.match(out, /WEB GOT pong to web/);
+  await closeAll(hub, other, ui);
 });
 
 /**
