@@ -104,13 +104,14 @@ export class Inbound {
       return;
     }
     const msg = decoded.message;
-    if (roleOfRegistration(msg.message_type)) return this.d.registration.register(conn, msg, size);
-    if (conn.peer) conn = faceOf(conn, conn.peer, msg);
+    // A socket with two registrations: the frame is one face's (registrations pick their face in Registration).
+    if (conn.peer !== undefined && !roleOfRegistration(msg.message_type)) conn = faceOf(conn, conn.peer, msg);
     if (conn.role === 'agent') {
       const rec = this.d.registry.agents.get(conn.id);
       if (rec && rec.conn === conn) rec.lastSeen = conn.lastSeen;
     }
     if (CHAT_TYPES.has(msg.message_type)) return this.d.chat.fromClient(conn, msg, size, text);
+    if (roleOfRegistration(msg.message_type)) return this.d.registration.register(conn, msg, size);
     outbox.logIn(conn, msg, size);
     this.dispatch(conn, msg);
   }
