@@ -58,6 +58,10 @@ export async function startHub(options: Partial<HubOptions>, logger: Logger): Pr
     if (err instanceof SwitchboardError && err.code === 'invalid_message') {
       throw new CliError(`The hub could not start: ${err.message}`, 'Check --bus (memory, rabbitmq or kafka) and the broker settings.');
     }
+    if (err instanceof SwitchboardError && err.code === 'invalid_config') {
+      const s = HUB_OPTION_SPECS;
+      throw new CliError(`The hub could not start: ${err.message}`, `Drop --${s.host.flag} (or ${s.host.env}) to bind 127.0.0.1, or drop --${s.seedCompat.flag} (and ${s.seedCompat.env}) and give clients the token.`);
+    }
     if (err instanceof SwitchboardError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
       // Only reached with the fallback off (--no-port-fallback or SWITCHBOARD_PORT_FALLBACK=false).
       const holder = await hubHoldingPort(port);

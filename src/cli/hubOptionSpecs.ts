@@ -49,6 +49,7 @@ const FLAGS = {
   busPrefix: 'bus-prefix',
   presenceIntervalMs: 'presence-interval',
   advertiseIntervalMs: 'advertise-interval',
+  seedCompat: 'seed-compat',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;

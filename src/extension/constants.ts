@@ -63,6 +63,7 @@ export const Settings = {
   pingInterval: 'hub.pingInterval',
   inactivityTimeout: 'hub.inactivityTimeout',
   heartbeatInterval: 'hub.heartbeatInterval',
+  seedCompat: 'hub.seedCompat',
   logRingSize: 'log.ringSize',
   logFolder: 'log.folder',
   transportKind: 'transport.kind',

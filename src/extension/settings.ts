@@ -112,6 +112,7 @@ export class SettingsReader {
       pingInterval: cfg.get(Settings.pingInterval),
       inactivityTimeout: cfg.get(Settings.inactivityTimeout),
       heartbeatInterval: cfg.get(Settings.heartbeatInterval),
+      seedCompat: cfg.get(Settings.seedCompat),
       logRingSize: cfg.get(Settings.logRingSize),
       logFolder: cfg.get(Settings.logFolder),
       transportKind: cfg.get(Settings.transportKind),

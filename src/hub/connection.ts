@@ -71,6 +71,19 @@ export class Connection {
   namespace = 'default';
   readonly connectedAt = Date.now();
   lastSeen = Date.now();
+  /**
+   * The socket's other registration: a seed client may register a front-end and then an agent on one socket. The
+   * second role gets a Connection of its own (its id, role, records) writing to the same socket; frames from the
+   * socket are attributed to the face their sender_id/agent_id names (Inbound).
+   */
+  peer: Connection | undefined;
+  /**
+   * Seed compatibility: the seed's early web UI (REGISTER_FRONTEND with no name) shows every frame that is not an
+   * AGENT_STATUS_UPDATE as a chat bubble, so it is sent neither the registration response nor SERVER_HEARTBEATs.
+   */
+  earlySeedUi = false;
+  /** A front-end that registered with watch_all: true gets a copy of chat addressed to others. */
+  watchAll = false;
   /** sender_ids this connection used without registering them (early UI `user_…` ids). */
   readonly aliases = new Set<string>();
   framesIn = 0;
@@ -111,6 +124,13 @@ export class Connection {
     private readonly socket?: Socket,
   ) {
     this.tokens = limits.rateLimitPerSecond * 2;
+  }
+
+  /** A second face on this socket, for a registration of another role (see `peer`). Not linked until kept. */
+  newPeer(): Connection {
+    const p = new Connection(this.ws, this.remoteAddress, this.limits, this.hooks, this.socket);
+    p.namespace = this.namespace;
+    return p;
   }
 
   get registered(): boolean {

@@ -310,6 +310,7 @@ export class HubCore implements HubPort {
   }
 
   private *registeredConnections(): Iterable<Connection> {
-    for (const c of this.registration.conns) if (c.registered && c.isOpen) yield c;
+    // (the seed's early UI gets no SERVER_HEARTBEAT under seed compatibility: it would show each as an empty bubble)
+    for (const c of this.registration.conns) if (c.registered && c.isOpen && !c.earlySeedUi) yield c;
   }
 }

@@ -13,7 +13,7 @@ import { silentLogger } from '../protocol/logger';
 import { HUB_USER_ID, ID_PREFIX } from '../protocol/messageTypes';
 import { newClientId, newToken } from '../protocol/ids';
 import { isBusKind } from '../bus/createBus';
-import { resolveHubOptions, type HubOptions } from './options';
+import { isLoopbackHost, resolveHubOptions, SEED_UI_ORIGIN, type HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
 import type { EventLog } from './eventLog';
 import type { HubLifecycleListener, MessageHandler, RemoteAgentSource } from './port';
@@ -129,13 +129,23 @@ export class Hub {
     const bus = this.providedBus ?? openHubBus(this.opts, core.id, this.logger);
     core.useBus(bus);
     this.busUnsub = bus.onStatus((s) => core.emit('bus', s));
+    const seedCompat = this.opts.seedCompat;
+    if (seedCompat && !isLoopbackHost(this.opts.host)) {
+      await this.releaseBus();
+      core.setState('stopped');
+      throw new SwitchboardError(
+        'invalid_config',
+        `Seed compatibility accepts connections without a token, so the hub binds a loopback address only; host ${this.opts.host} is reachable from other machines. Bind 127.0.0.1 (the default) or turn seed compatibility off.`,
+      );
+    }
     const front = new HttpFront(
       {
         host: this.opts.host,
         port: this.opts.port,
         portFallback: this.opts.portFallback,
         token: this.tokenValue,
-        allowedOrigins: this.opts.allowedOrigins,
+        tokenOptional: seedCompat,
+        allowedOrigins: seedCompat && !this.opts.allowedOrigins.includes(SEED_UI_ORIGIN) ? [...this.opts.allowedOrigins, SEED_UI_ORIGIN] : this.opts.allowedOrigins,
         hardMaxPayloadBytes: this.opts.maxPayloadBytes * HARD_PAYLOAD_FACTOR,
         webviewDir: this.webviewDir,
       },
@@ -166,6 +176,11 @@ export class Hub {
     }
     this.log.append({ direction: 'internal', message_type: 'HUB_STARTED', size: 0, body: { hub_id: core.id, port: this.boundPort, host: this.opts.host } });
     this.logger.info(`hub ${core.id} listening on ${this.opts.host}:${this.boundPort}`);
+    if (seedCompat) {
+      core.warn(
+        `Seed compatibility is on: connections without a token are accepted on ws://localhost:${this.boundPort}/ws, so any process on this machine may now connect (and the seed UI's origin ${SEED_UI_ORIGIN} is allowed).`,
+      );
+    }
     core.setState('running');
   }
 

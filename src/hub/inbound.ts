@@ -104,6 +104,8 @@ export class Inbound {
       return;
     }
     const msg = decoded.message;
+    // A socket with two registrations: the frame is one face's (registrations pick their face in Registration).
+    if (conn.peer !== undefined && !roleOfRegistration(msg.message_type)) conn = faceOf(conn, conn.peer, msg);
     if (conn.role === 'agent') {
       const rec = this.d.registry.agents.get(conn.id);
       if (rec && rec.conn === conn) rec.lastSeen = conn.lastSeen;
@@ -183,6 +185,22 @@ export class Inbound {
       error: (code, text) => outbox.error(conn, code, text),
     };
   }
+}
+
+/** Frames an agent sends of its own accord: on a socket with two registrations they belong to its agent face. */
+const AGENT_FRAMES: ReadonlySet<string> = new Set([MessageType.PONG, MessageType.STATUS, MessageType.AGENT_EVENT]);
+
+/**
+ * A socket with two registrations (a front-end and an agent): the frame is the face's whose id it names as sender_id
+ * (or agent_id), else an agent's own frames are the agent's, else the first registration's. Both faces count as seen.
+ */
+function faceOf(first: Connection, second: Connection, msg: Envelope): Connection {
+  second.lastSeen = first.lastSeen;
+  const claimed = typeof msg.sender_id === 'string' ? msg.sender_id : typeof msg.agent_id === 'string' ? msg.agent_id : undefined;
+  if (claimed === second.id) return second;
+  if (claimed === first.id) return first;
+  if (AGENT_FRAMES.has(msg.message_type) && second.role === 'agent') return second;
+  return first;
 }
 
 function frameIsUtf8(data: RawData): boolean {

@@ -66,6 +66,12 @@ export interface HubOptions {
   presenceIntervalMs: number;
   /** SERVER_AVAILABLE on server_advertisement_queue this often (also at start and when a broker registers). */
   advertiseIntervalMs: number;
+  /**
+   * The seed system's clients as they are: token-less connections accepted (loopback binds only; the hub refuses to
+   * start otherwise), the seed UI's origin http://localhost:5173 allowed, and the seed's early UI spared frames it
+   * would show as chat. Off by default.
+   */
+  seedCompat: boolean;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -98,7 +104,17 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   busPrefix: '',
   presenceIntervalMs: 2_000,
   advertiseIntervalMs: 30_000,
+  seedCompat: false,
 });
+
+/** The seed's web UI (a Vite dev server) runs on this origin. */
+export const SEED_UI_ORIGIN = 'http://localhost:5173';
+
+/** True for an address only this machine reaches (what --seed-compat requires of the bind). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
 
 export function resolveHubOptions(partial: Partial<HubOptions> = {}): HubOptions {
   const out: HubOptions = { ...DEFAULT_HUB_OPTIONS, allowedOrigins: [...DEFAULT_HUB_OPTIONS.allowedOrigins], kafkaBrokers: [...DEFAULT_HUB_OPTIONS.kafkaBrokers] };

@@ -16,6 +16,7 @@ import type { Outbox } from './outbox';
 import type { AgentStatusBroadcaster } from './agentStatus';
 import type { StatusRouter } from './status';
 import type { HubLifecycleListener } from './port';
+import { roleOfRegistration } from './registry';
 import { DEFAULT_MONITOR_BACKLOG, type MonitorStreams } from './monitors';
 import { CloseCode, Connection } from './connection';
 
@@ -90,6 +91,14 @@ export class Registration {
     conn.markClosed();
     this.conns.delete(conn);
     this.release(conn);
+    this.logClosed(conn, code, reason);
+    if (conn.peer) {
+      conn.peer.markClosed();
+      this.logClosed(conn.peer, code, reason);
+    }
+  }
+
+  private logClosed(conn: Connection, code: number, reason: string): void {
     this.d.log.append({
       direction: 'internal',
       message_type: MessageType.CLIENT_DISCONNECTED,
@@ -104,6 +113,7 @@ export class Registration {
   release(conn: Connection): void {
     if (this.released.has(conn)) return;
     this.released.add(conn);
+    if (conn.peer) this.release(conn.peer); // one socket: both its registrations go
     if (conn.role === 'monitor') this.d.monitorStreams.remove(conn);
     if (conn.role === 'frontend') this.d.statusRouter.frontendClosed(conn);
     const wasRegistered = conn.registered;
@@ -112,9 +122,15 @@ export class Registration {
     if (wasRegistered && conn.role) this.notify('released', conn.role, conn.id);
   }
 
-  register(conn: Connection, msg: Envelope, size: number): void {
+  register(socketConn: Connection, msg: Envelope, size: number): void {
     const { registry, outbox, agentStatus } = this.d;
+    const conn = this.faceFor(socketConn, msg);
     const out = registry.register(conn, msg);
+    if (out.ok && conn !== socketConn && !socketConn.peer) {
+      // The seed accepts a front-end and an agent on one socket (its users do it to get replies): both are served.
+      socketConn.peer = conn;
+      conn.peer = socketConn;
+    }
     // logged after registering so the entry carries the id the client got (queries by agent find it)
     outbox.logIn(conn, msg, size);
     if (!out.ok) {
@@ -129,8 +145,10 @@ export class Registration {
       }
       return;
     }
-    // The response must be the first frame the registering connection receives (early agents rely on it).
-    outbox.send(conn, out.response);
+    if (out.role === 'frontend') conn.earlySeedUi = this.d.opts.seedCompat && !hasName(msg.frontend_name);
+    // The response must be the first frame the registering connection receives (early agents rely on it). The seed's
+    // early UI expects none (it would show it as a chat bubble): under seed compatibility it gets the status only.
+    if (!conn.earlySeedUi) outbox.send(conn, out.response);
     switch (out.role) {
       case 'agent':
         agentStatus.markChanged(out.id);
@@ -152,6 +170,18 @@ export class Registration {
     this.notify('registered', out.role, out.id, msg);
   }
 
+  /**
+   * Which of the socket's registrations a REGISTER_* is for: the same role again goes to the face that holds it; a
+   * first registration of another role gets a second face (kept only if the registration succeeds). A third role is
+   * refused by the registry (already_registered), as is a second registration of a role under another id.
+   */
+  private faceFor(conn: Connection, msg: Envelope): Connection {
+    const role = roleOfRegistration(msg.message_type);
+    if (!conn.registered || !role || conn.role === role) return conn;
+    if (conn.peer) return conn.peer.role === role ? conn.peer : conn;
+    return conn.newPeer();
+  }
+
   private notify(kind: 'registered' | 'released', role: ClientRole, id: string, registration?: Envelope): void {
     for (const l of this.lifecycle) {
       try {
@@ -162,4 +192,8 @@ export class Registration {
       }
     }
   }
+}
+
+function hasName(name: unknown): boolean {
+  return typeof name === 'string' && name.trim() !== '';
 }

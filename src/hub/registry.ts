@@ -80,6 +80,8 @@ export class Registry {
     broker: new Set(),
     monitor: new Set(),
   };
+  /** Front-ends that opted in to copies of all chat (watch_all: true); usually empty. */
+  readonly watchers = new Set<Connection>();
   private offlineCount = 0;
 
   constructor(private readonly opts: RegistryOptions) {}
@@ -122,13 +124,15 @@ export class Registry {
 
     if (conn.registered) {
       if (conn.role !== role) {
-        return { ok: false, code: 'already_registered', text: `This connection is already registered as ${conn.role} ${conn.id}; open a new connection for a ${role}.` };
+        const both = conn.peer ? `${conn.role} ${conn.id} and ${conn.peer.role} ${conn.peer.id}` : `${conn.role} ${conn.id}`;
+        return { ok: false, code: 'already_registered', text: `This connection is already registered as ${both}; open a new connection for a ${role}.` };
       }
       if (requested !== undefined && requested !== conn.id) {
         return { ok: false, code: 'already_registered', text: `This connection is already registered as ${conn.id}; it cannot change its id to ${requested}.` };
       }
       // Registering again on the same connection (REREGISTER_AGENT, a retry): same id, fresh response.
       conn.name = name;
+      if (role === 'frontend') this.setWatch(conn, msg);
       const record = role === 'agent' ? this.attachAgent(conn, conn.id, name, msg) : undefined;
       return { ok: true, role, id: conn.id, response: this.response(role, conn.id, name, true), record, again: true };
     }
@@ -164,6 +168,7 @@ export class Registry {
     }
     this.live.set(id, conn);
     this.byRole[role].add(conn);
+    if (role === 'frontend') this.setWatch(conn, msg);
     const record = role === 'agent' ? this.attachAgent(conn, id, name, msg) : undefined;
     return { ok: true, role, id, response: this.response(role, id, name, false), record, again: false };
   }
@@ -174,6 +179,7 @@ export class Registry {
     if (!conn.role) return undefined;
     if (this.live.get(conn.id) === conn) this.live.delete(conn.id);
     this.byRole[conn.role].delete(conn);
+    this.watchers.delete(conn);
     if (conn.role !== 'agent') return undefined;
     const rec = this.agents.get(conn.id);
     if (!rec || rec.conn !== conn) return undefined;
@@ -216,6 +222,12 @@ export class Registry {
       if (rec) out.push(this.snapshot(rec));
     }
     return out;
+  }
+
+  private setWatch(conn: Connection, msg: Envelope): void {
+    conn.watchAll = msg.watch_all === true;
+    if (conn.watchAll) this.watchers.add(conn);
+    else this.watchers.delete(conn);
   }
 
   private attachAgent(conn: Connection, id: string, name: string, msg: Envelope): AgentRecord {

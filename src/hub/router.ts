@@ -1,5 +1,6 @@
-// The embedded router: chat (TEXT/REPLY/SYSTEM) by receiver_id, fan-out to every online unpaused agent for
-// "broadcast"/"broker"/none, a copy to every front-end, held chat for paused agents. For each receiver it consults
+// The embedded router: chat (TEXT/REPLY/SYSTEM) by receiver_id, fan-out to every online unpaused agent and every
+// front-end for "broadcast"/"broker"/none, targeted chat to its addressee only (and to front-ends that opted in with
+// watch_all), held chat for paused agents. For each receiver it consults
 // the route strategies plugins installed (a routing broker, an agent's durable queue, another hub) in one pass;
 // what the strategies are is chosen by the bus integration from the bus's capabilities, never here.
 
@@ -43,6 +44,7 @@ export interface RouteResult {
   message: Envelope;
   /** Connections that received it as addressee (not counting front-end copies). */
   delivered: number;
+  /** Front-ends that got it without being its addressee: every front-end for a broadcast, watchers otherwise. */
   copies: number;
   error?: { code: ErrorCode; text: string };
 }
@@ -121,7 +123,7 @@ export class Router {
     message.routing_status = 'routed';
     const delivered = this.toMany(targets, message);
     for (const t of targets) this.countOut(t);
-    const copies = this.copyToFrontends(message, ctx.from, undefined);
+    const copies = this.broadcastToFrontends(message, ctx.from);
     return { status: 'routed', message, delivered, copies };
   }
 
@@ -129,7 +131,7 @@ export class Router {
     if (receiver === HUB_USER_ID) {
       message.routing_status = 'routed';
       this.transport.toUser(message);
-      const copies = this.copyToFrontends(message, ctx.from, undefined);
+      const copies = this.copyToWatchers(message, ctx.from, undefined);
       return { status: 'routed', message, delivered: 1, copies };
     }
     const rec = this.registry.agents.get(receiver);
@@ -138,7 +140,7 @@ export class Router {
       if (presence === 'paused' && rec.conn) {
         message.routing_status = 'held';
         this.transport.hold(rec, message);
-        const copies = this.copyToFrontends(message, ctx.from, undefined);
+        const copies = this.copyToWatchers(message, ctx.from, undefined);
         return { status: 'held', message, delivered: 0, copies };
       }
       if (presence === 'offline' || !rec.conn) {
@@ -159,7 +161,7 @@ export class Router {
     message.routing_status = 'routed';
     const ok = this.otherWay(conn, message) || this.transport.toConnection(conn, message);
     this.countOut(conn);
-    const copies = this.copyToFrontends(message, ctx.from, conn);
+    const copies = this.copyToWatchers(message, ctx.from, conn);
     return { status: 'routed', message, delivered: ok ? 1 : 0, copies };
   }
 
@@ -188,7 +190,7 @@ export class Router {
     for (const b of this.bridges) {
       if (b.routeUnknown?.(message, ctx)) {
         message.routing_status = 'bridged';
-        const copies = this.copyToFrontends(message, ctx.from, undefined);
+        const copies = this.copyToWatchers(message, ctx.from, undefined);
         return { status: 'bridged', message, delivered: 0, copies };
       }
     }
@@ -200,12 +202,23 @@ export class Router {
     return { status: 'error', message, delivered: 0, copies: 0, error: { code, text } };
   }
 
-  /** Seed behaviour: every front-end sees every chat message — except its sender and its addressee (no duplicates). */
-  private copyToFrontends(message: Envelope, from: Connection | undefined, addressee: Connection | undefined): number {
-    const fronts = this.registry.byRole.frontend;
-    if (fronts.size === 0) return 0;
+  /** A broadcast reaches every front-end except its sender (seed 001: every front-end and every agent). */
+  private broadcastToFrontends(message: Envelope, from: Connection | undefined): number {
+    return this.sendToAllBut(this.registry.byRole.frontend, message, from, undefined);
+  }
+
+  /**
+   * Targeted chat goes to its addressee only (seed 001, and the seed's code): other front-ends get a copy only when
+   * they registered with watch_all: true. The set is empty unless someone opted in, so this costs one size check.
+   */
+  private copyToWatchers(message: Envelope, from: Connection | undefined, addressee: Connection | undefined): number {
+    return this.sendToAllBut(this.registry.watchers, message, from, addressee);
+  }
+
+  private sendToAllBut(set: Set<Connection>, message: Envelope, from: Connection | undefined, addressee: Connection | undefined): number {
+    if (set.size === 0) return 0;
     const targets: Connection[] = [];
-    for (const f of fronts) if (f !== from && f !== addressee) targets.push(f);
+    for (const f of set) if (f !== from && f !== addressee) targets.push(f);
     return targets.length ? this.transport.toMany(targets, message) : 0;
   }
 

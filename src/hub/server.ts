@@ -15,6 +15,8 @@ export interface HttpFrontOptions {
   port: number;
   portFallback: boolean;
   token: string;
+  /** Seed compatibility: a connection that presents no token is accepted (the hub binds loopback only then). */
+  tokenOptional?: boolean;
   allowedOrigins: string[];
   /** ws closes (1009) beyond this; frames between the soft limit and this are answered by the hub with an ERROR. */
   hardMaxPayloadBytes: number;
@@ -137,7 +139,8 @@ export class HttpFront {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found', 'WebSocket endpoint is /ws');
-    if (!tokenMatches(presentedToken(req, url), this.opts.token)) {
+    const presented = presentedToken(req, url);
+    if (!(presented === undefined && this.opts.tokenOptional) && !tokenMatches(presented, this.opts.token)) {
       return refuse(socket, 401, 'Unauthorized', 'A valid token is required: ?token=TOKEN or Authorization: Bearer TOKEN');
     }
     const origin = req.headers.origin;

@@ -157,6 +157,9 @@ export const ENV_VARS = {
     unit: 'ms',
     description: 'SERVER_AVAILABLE for routing brokers on RabbitMQ this often (and at start and on each broker registration)',
   }),
+  seedCompat: hubBool('SWITCHBOARD_SEED_COMPAT', {
+    description: 'serve the seed system’s clients unchanged: no token needed (loopback bind only), the seed UI’s origin http://localhost:5173 allowed',
+  }),
 
   // client commands (send, tail, agents, demo, reconstruct) and the hub file
   url: {

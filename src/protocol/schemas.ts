@@ -48,8 +48,13 @@ export const RegisterAgent = message(
 );
 export const RegisterFrontend = message(
   MessageType.REGISTER_FRONTEND,
-  { frontend_name: Type.Optional(Type.String({ maxLength: 256 })), timestamp: Type.Optional(Timestamp) },
-  'A front-end session registers (early clients send only a timestamp).',
+  {
+    frontend_name: Type.Optional(Type.String({ maxLength: 256 })),
+    timestamp: Type.Optional(Timestamp),
+    /** Opt in to a copy of every chat message routed through the hub, not only what is addressed to it. */
+    watch_all: Type.Optional(Type.Boolean({ description: 'true: also receive a copy of chat addressed to others (a watching UI); default false: only chat addressed to this front-end, and broadcasts.' })),
+  },
+  'A front-end session registers (early clients send only a timestamp). Targeted chat reaches its addressee only; watch_all: true opts in to copies of all chat.',
 );
 export const RegisterBroker = message(
   MessageType.REGISTER_BROKER,

@@ -57,7 +57,7 @@ export abstract class ObserverClient extends ClientSocket {
     this.agentListeners.push(listener);
   }
 
-  /** Chat (TEXT/REPLY/SYSTEM) that reaches this client, including the copies the hub sends front-ends. */
+  /** Chat (TEXT/REPLY/SYSTEM) that reaches this client: addressed to it, broadcasts, and copies when it watches all (watch_all). */
   onMessage(listener: (m: Envelope) => void): void {
     this.messageListeners.push(listener);
   }

@@ -81,15 +81,15 @@ test('a client that never reads is cut off with a reason, the hub’s memory sta
   const hub = await startHub({ maxBufferedBytes: 2 * 1024 * 1024, rateLimitPerSecond: 1_000_000, logRingSize: 100 });
   const warnings: string[] = [];
   hub.events.on('warning', (w) => warnings.push(w));
-  // a front-end gets a copy of every chat message; this one stops reading at the TCP level
-  const stuck = await register(hub.agentUrl, 'frontend', 'never-reads');
+  // a watching front-end (watch_all) gets a copy of every chat message; this one stops reading at the TCP level
+  const stuck = await register(hub.agentUrl, 'frontend', 'never-reads', { watch_all: true });
   let closeReason = '';
   let closeCode = 0;
   stuck.ws.on('close', (c, r) => {
     closeCode = c;
     closeReason = String(r);
   });
-  const healthy = await register(hub.agentUrl, 'frontend', 'healthy-ui');
+  const healthy = await register(hub.agentUrl, 'frontend', 'healthy-ui', { watch_all: true });
   const agent = await register(hub.agentUrl, 'agent', 'producer');
   const target = await register(hub.agentUrl, 'agent', 'consumer');
   (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();

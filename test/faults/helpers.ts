@@ -27,9 +27,10 @@ export async function register(
   url: string,
   kind: 'agent' | 'frontend',
   name: string,
+  extra: Record<string, unknown> = {},
 ): Promise<{ ws: WebSocket; id: string; frames: Frame[] }> {
   const r = await recorder(url);
-  r.ws.send(JSON.stringify(kind === 'agent' ? { message_type: 'REGISTER_AGENT', agent_name: name } : { message_type: 'REGISTER_FRONTEND', frontend_name: name }));
+  r.ws.send(JSON.stringify(kind === 'agent' ? { message_type: 'REGISTER_AGENT', agent_name: name, ...extra } : { message_type: 'REGISTER_FRONTEND', frontend_name: name, ...extra }));
   await waitFor(() => r.frames.length > 0, 5000, `${name} to register`);
   const first = r.frames[0]!;
   const id = String(first.agent_id ?? first.frontend_id ?? '');

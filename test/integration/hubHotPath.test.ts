@@ -78,7 +78,7 @@ test('keys the router would overwrite in place (routing_status, _client_id, a nu
   await closeAll(hub, a, b);
 });
 
-test('front-end copies, broadcast and replies carry the same routed message', async () => {
+test('a broadcast reaches agents and front-ends as the same routed message', async () => {
   const hub = await startHub();
   const a = await agent(hub, 'a');
   const b = await agent(hub, 'b');

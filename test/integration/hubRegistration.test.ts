@@ -135,7 +135,7 @@ test('reserved ids (server, broadcast, web_switchboard) cannot be registered', a
   await closeAll(hub);
 });
 
-test('registering again on the same connection keeps the id; switching to another id or role is refused', async () => {
+test('registering again on the same connection keeps the id; another id for the same role, or a third role, is refused', async () => {
   const hub = await startHub();
   const a = await agent(hub, 'same');
   a.c.send({ message_type: 'REGISTER_AGENT', agent_name: 'same' });
@@ -143,9 +143,48 @@ test('registering again on the same connection keeps the id; switching to anothe
   assert.equal(again.agent_id, a.id);
   a.c.send({ message_type: 'REGISTER_AGENT', agent_name: 'same', agent_id: 'agent_other001' });
   assert.equal((await a.c.waitNext((m) => m.message_type === 'ERROR')).code, 'already_registered');
-  a.c.send({ message_type: 'REGISTER_FRONTEND', frontend_name: 'nope' });
+  a.c.send({ message_type: 'REGISTER_FRONTEND', frontend_name: 'second role' });
+  assert.match(String((await a.c.waitNext((m) => m.message_type === 'REGISTER_FRONTEND_RESPONSE')).frontend_id), /^web_/);
+  a.c.send({ message_type: 'REGISTER_BROKER', broker_name: 'third role' });
   assert.equal((await a.c.waitNext((m) => m.message_type === 'ERROR')).code, 'already_registered');
   await closeAll(hub, a);
+});
+
+// A seed client may register a front-end and then an agent on the same socket; the seed's server accepts it and its
+// users do it to get replies to a plain front-end (issue 15, 3a). Both roles are served on the one socket.
+test('a front-end and then an agent on one socket: both registered, each gets the chat addressed to its id, PINGs and PONGs work', async () => {
+  const hub = await startHub({ pingIntervalMs: 50 });
+  const other = await agent(hub, 'other');
+  const otherUi = await frontend(hub, 'other-ui');
+  const both = await connect(hub);
+  both.send({ message_type: 'REGISTER_FRONTEND', frontend_name: 'seed-ui' });
+  const fr = await both.waitType('REGISTER_FRONTEND_RESPONSE');
+  const webId = fr.frontend_id as string;
+  both.send({ message_type: 'REGISTER_AGENT', agent_name: 'seed-agent' });
+  const ar = await both.waitType('REGISTER_AGENT_RESPONSE');
+  assert.equal(ar.status, 'success');
+  const agentId = ar.agent_id as string;
+  assert.equal(hub.agent(agentId)?.status, 'online');
+  // the front-end face asks, the other agent's reply to the web id comes back
+  both.send({ message_type: 'TEXT', sender_id: webId, receiver_id: other.id, text_payload: 'from the web face' });
+  const q = await other.c.waitFor((m) => m.text_payload === 'from the web face');
+  assert.equal(q.sender_id, webId);
+  other.c.send({ message_type: 'REPLY', sender_id: other.id, receiver_id: webId, text_payload: 'to the web face' });
+  await both.waitFor((m) => m.text_payload === 'to the web face');
+  // chat addressed to the agent face reaches the socket; its answer speaks as the agent
+  otherUi.c.send({ message_type: 'TEXT', sender_id: otherUi.id, receiver_id: agentId, text_payload: 'to the agent face' });
+  await both.waitFor((m) => m.text_payload === 'to the agent face' && m.receiver_id === agentId);
+  both.send({ message_type: 'REPLY', sender_id: agentId, receiver_id: otherUi.id, text_payload: 'from the agent face' });
+  const r = await otherUi.c.waitFor((m) => m.text_payload === 'from the agent face');
+  assert.equal(r.sender_id, agentId);
+  // the agent face gets PINGs; its PONG is taken
+  await both.waitType('PING');
+  both.send({ message_type: 'PONG', agent_id: agentId });
+  assert.equal(hub.agent(agentId)?.status, 'online');
+  // closing the socket takes both registrations away
+  await both.close();
+  await waitUntil(() => hub.agent(agentId)?.status === 'offline', 3000, 'the agent face to go offline');
+  await closeAll(hub, other, otherUi);
 });
 
 test('a holder that vanished without closing is found by a ping probe, so a reconnect under its id succeeds in seconds', async () => {

@@ -1,4 +1,4 @@
-// The embedded router: direct delivery, broadcast fan-out, annotations, front-end copies, early-UI user_ ids,
+// The embedded router: direct delivery, broadcast fan-out, annotations, targeted chat kept private (watch_all opts in), early-UI user_ ids,
 // unknown receivers, spoofed sender ids, the built-in UI session and the bridge seam.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,23 +57,58 @@ test('"broadcast", "broker" and a missing receiver reach every online unpaused a
   await closeAll(hub, a, b, c, paused);
 });
 
-test('every front-end gets one copy of agent-to-agent chat; the addressed front-end gets no duplicate', async () => {
+// Targeted chat goes to its addressee only (seed 001, and the seed's code at the commit we measure). The hub used to
+// copy it to every front-end; the test that asserted those copies encoded the wrong behaviour (issue 15).
+// "Reached no other front-end" is proved without a timer: the hub routes in order and a socket delivers in order, so
+// once a later broadcast has arrived at a front-end, an earlier frame that was not before it never will be.
+test('a TEXT between one front-end and an agent, and its REPLY, reach no other front-end; a broadcast reaches all', async () => {
+  const hub = await startHub();
+  const a = await agent(hub, 'a');
+  const f1 = await frontend(hub, 'f1');
+  const f2 = await frontend(hub, 'f2');
+  f1.c.send({ message_type: 'TEXT', sender_id: f1.id, receiver_id: a.id, text_payload: 'f1→a' });
+  await a.c.waitFor((m) => m.text_payload === 'f1→a');
+  a.c.send({ message_type: 'REPLY', sender_id: a.id, receiver_id: f1.id, text_payload: 'a→f1' });
+  await f1.c.waitFor((m) => m.text_payload === 'a→f1');
+  a.c.send({ message_type: 'TEXT', sender_id: a.id, receiver_id: 'broadcast', text_payload: 'to all' });
+  await f1.c.waitFor((m) => m.text_payload === 'to all');
+  await f2.c.waitFor((m) => m.text_payload === 'to all');
+  assert.deepEqual(f2.c.frames.filter((m) => typeof m.text_payload === 'string').map((m) => m.text_payload), ['to all'], 'f2 saw only the broadcast');
+  assert.equal(f1.c.frames.filter((m) => m.text_payload === 'a→f1').length, 1, 'the addressee gets exactly one');
+  assert.equal(f1.c.frames.filter((m) => m.text_payload === 'f1→a').length, 0, 'the sender gets no copy of its own message');
+  await closeAll(hub, a, f1, f2);
+});
+
+test('a front-end that registered with watch_all: true sees chat addressed to others, once; agent-to-agent chat too', async () => {
   const hub = await startHub();
   const a = await agent(hub, 'a');
   const b = await agent(hub, 'b');
   const f1 = await frontend(hub, 'f1');
-  const f2 = await frontend(hub, 'f2');
+  const watcher = await frontend(hub, 'watcher', { watch_all: true });
+  const plain = await frontend(hub, 'plain');
+  f1.c.send({ message_type: 'TEXT', sender_id: f1.id, receiver_id: a.id, text_payload: 'f1→a' });
   a.c.send({ message_type: 'TEXT', sender_id: a.id, receiver_id: b.id, text_payload: 'a→b' });
-  await b.c.waitType('TEXT');
-  await f1.c.waitFor((m) => m.text_payload === 'a→b');
-  await f2.c.waitFor((m) => m.text_payload === 'a→b');
-  a.c.send({ message_type: 'REPLY', sender_id: a.id, receiver_id: f1.id, text_payload: 'a→f1' });
-  await f2.c.waitFor((m) => m.text_payload === 'a→f1');
-  await f1.c.waitFor((m) => m.text_payload === 'a→f1');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(f1.c.frames.filter((m) => m.text_payload === 'a→f1').length, 1, 'addressee gets exactly one');
-  assert.equal(f1.c.frames.filter((m) => m.text_payload === 'a→b').length, 1);
-  await closeAll(hub, a, b, f1, f2);
+  await b.c.waitFor((m) => m.text_payload === 'a→b');
+  a.c.send({ message_type: 'REPLY', sender_id: a.id, receiver_id: watcher.id, text_payload: 'a→watcher' });
+  a.c.send({ message_type: 'TEXT', sender_id: a.id, receiver_id: 'broadcast', text_payload: 'to all' });
+  await watcher.c.waitFor((m) => m.text_payload === 'to all');
+  await plain.c.waitFor((m) => m.text_payload === 'to all');
+  const texts = (c: typeof f1): unknown[] => c.c.frames.filter((m) => typeof m.text_payload === 'string').map((m) => m.text_payload);
+  assert.deepEqual(texts(watcher), ['f1→a', 'a→b', 'a→watcher', 'to all'], 'the watcher sees everything once, the addressed one without a duplicate');
+  assert.deepEqual(texts(plain), ['to all']);
+  await closeAll(hub, a, b, f1, watcher, plain);
+});
+
+test('the event log still shows every targeted message a front-end no longer gets a copy of', async () => {
+  const hub = await startHub();
+  const a = await agent(hub, 'a');
+  const f1 = await frontend(hub, 'f1');
+  const f2 = await frontend(hub, 'f2');
+  f1.c.send({ message_type: 'TEXT', sender_id: f1.id, receiver_id: a.id, text_payload: 'private', message_id: 'm-private-1' });
+  await a.c.waitFor((m) => m.text_payload === 'private');
+  const entries = hub.log.query({ thread: 'm-private-1' });
+  assert.deepEqual(entries.map((e) => [e.direction, e.client_id]), [['in', f1.id], ['out', a.id]], 'in from f1, out to the agent, nothing to f2');
+  await closeAll(hub, a, f1, f2);
 });
 
 test("a reply to the early UI's unregistered user_ id reaches the connection that used it", async () => {
@@ -149,7 +184,7 @@ test("an agent claiming another's sender_id is forced to its own id; so is a fro
 test('hub.sendMessage speaks as web_switchboard; replies to it are emitted as messages, never an ERROR', async () => {
   const hub = await startHub();
   const a = await agent(hub, 'a');
-  const f = await frontend(hub);
+  const f = await frontend(hub, 'watching ui', { watch_all: true });
   const replies: Envelope[] = [];
   hub.events.on('message', (m) => {
     if (m.receiver_id === HUB_USER_ID) replies.push(m);
@@ -159,7 +194,7 @@ test('hub.sendMessage speaks as web_switchboard; replies to it are emitted as me
   assert.equal(got.sender_id, HUB_USER_ID);
   assert.equal(got.message_id, sent.message_id);
   assert.equal(got.thread, 't-1');
-  await f.c.waitFor((m) => m.text_payload === 'from VS Code'); // front-ends see the UI's messages too
+  await f.c.waitFor((m) => m.text_payload === 'from VS Code'); // a watching front-end sees the UI's messages too; the UI's own session sees them as events
   a.c.send({ message_type: 'REPLY', sender_id: a.id, receiver_id: HUB_USER_ID, text_payload: 'to you', in_reply_to_message_id: sent.message_id });
   await waitUntil(() => replies.length === 1);
   assert.equal(replies[0]!.text_payload, 'to you');

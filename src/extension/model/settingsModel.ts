@@ -15,6 +15,7 @@ export interface RawSettings {
   pingInterval?: unknown;
   inactivityTimeout?: unknown;
   heartbeatInterval?: unknown;
+  seedCompat?: unknown;
   logRingSize?: unknown;
   logFolder?: unknown;
   transportKind?: unknown;
@@ -60,6 +61,7 @@ export function toManagerSettings(raw: RawSettings, secrets: SecretSettings, def
   set('pingIntervalMs', num(raw.pingInterval, 100, 3_600_000));
   set('inactivityTimeoutMs', num(raw.inactivityTimeout, 200, 86_400_000));
   set('heartbeatIntervalMs', num(raw.heartbeatInterval, 100, 3_600_000));
+  if (typeof raw.seedCompat === 'boolean') set('seedCompat', raw.seedCompat);
   set('logRingSize', num(raw.logRingSize, 100, 1_000_000));
   set('logDir', str(raw.logFolder) ?? defaultLogFolder);
   if (secrets.token) hub.token = secrets.token;
@@ -78,6 +80,7 @@ export const RESTART_KEYS: readonly string[] = [
   'hub.pingInterval',
   'hub.inactivityTimeout',
   'hub.heartbeatInterval',
+  'hub.seedCompat',
   'log.ringSize',
   'log.folder',
   'transport.kind',
