@@ -38,6 +38,9 @@ interface HeldLine {
 export class TailPrinter {
   private readonly names = new Map<string, string>();
   private readonly presence = new Map<string, string>();
+  /** Messages seen coming in: their out-frames (to the receiver, each front-end's copy) are the same message again,
+   *  printed only with --all. */
+  private readonly printedIn = new Map<string, string>();
   /** Presence lines waiting for the backlog (bounded by the number of agents in one snapshot); undefined once released. */
   private held: HeldLine[] | undefined;
 
@@ -55,6 +58,7 @@ export class TailPrinter {
     this.held = undefined;
     for (const e of entries) {
       this.learnName(e);
+      if (e.direction === 'in' && e.message_id) remember(this.printedIn, e.message_id, '');
       if (!this.wanted(e)) continue;
       // the backlog: presence seen before it goes in before the first entry that is later than it
       while (held?.length && held[0]!.time < e.time) this.write(held.shift()!.line);
@@ -99,6 +103,7 @@ export class TailPrinter {
   private wanted(e: LogEntry): boolean {
     if (this.opts.types) {
       if (!this.opts.types.has(e.message_type)) return false;
+      if (!this.opts.all && e.direction === 'out' && e.message_id !== undefined && this.printedIn.has(e.message_id)) return false;
     } else if (!this.opts.all) {
       if (e.direction === 'out' || KEEPALIVE.has(e.message_type) || BOOKKEEPING.has(e.message_type)) return false;
     }

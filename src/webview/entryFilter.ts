@@ -13,9 +13,12 @@ export interface FilterState {
   /** Show presence traffic — PING, PONG, SERVER_HEARTBEAT, AGENT_STATUS_UPDATE — hidden by default: it drowns the
    *  conversation, and the agent list already shows presence. */
   showNoise: boolean;
+  /** Every frame as the hub logged it (in, out, each front-end's copy) instead of one row per message: for people
+   *  who debug the hub itself. */
+  raw: boolean;
 }
 
-export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false });
+export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false, raw: false });
 
 export const NOISE_TYPES: ReadonlySet<string> = new Set(['PING', 'PONG', 'SERVER_HEARTBEAT', 'AGENT_STATUS_UPDATE']);
 
@@ -92,5 +95,5 @@ export function parseFilter(v: unknown): FilterState {
   if (typeof v !== 'object' || v === null) return { ...EMPTY_FILTER };
   const r = v as Record<string, unknown>;
   const str = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 512) : '');
-  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true };
+  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true };
 }

@@ -12,6 +12,7 @@ import {
 import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
 import { RingBuffer } from './ringBuffer';
 import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
+import { DeliveryIndex, type Delivery } from './deliveries';
 
 export const DEFAULT_CAPACITY = 20_000;
 /** Status lines and events kept per agent for the detail pane. */
@@ -56,6 +57,8 @@ export class MonitorModel {
   readonly activity = new Map<string, AgentActivity[]>();
   readonly counts = new Map<string, AgentCounts>();
   readonly types = new Set<string>();
+  /** Each message's out-frames, folded into its row unless the raw rows are asked for. */
+  private readonly deliveries: DeliveryIndex;
   private readonly buffer: RingBuffer<LogEntry>;
   private readonly held: RingBuffer<LogEntry>;
   /** Absolute buffer indexes of entries that pass the filter; entries before viewHead are stale. */
@@ -75,6 +78,7 @@ export class MonitorModel {
   constructor(readonly capacity = DEFAULT_CAPACITY) {
     this.buffer = new RingBuffer<LogEntry>(capacity);
     this.held = new RingBuffer<LogEntry>(capacity);
+    this.deliveries = new DeliveryIndex(capacity);
   }
 
   // --- reading -------------------------------------------------------------------------------------------------
@@ -144,6 +148,12 @@ export class MonitorModel {
     const n = this.trimmedRows;
     this.trimmedRows = 0;
     return n;
+  }
+
+  /** What the hub did with this entry's message: delivered, copied, held, failed, and how long it took. */
+  deliveryOf(e: LogEntry): Delivery | undefined {
+    const d = this.deliveries.get(e.message_id);
+    return d && d.leadSeq === e.seq ? d : undefined;
   }
 
   agentActivity(agentId: string): readonly AgentActivity[] {
@@ -232,6 +242,7 @@ export class MonitorModel {
     this.lastSeq = -1;
     this.activity.clear();
     this.counts.clear();
+    this.deliveries.clear();
   }
 
   private replaceAgents(list: readonly MonitorAgent[]): void {
@@ -272,10 +283,15 @@ export class MonitorModel {
     }
   }
 
+  /** The filter, and one row per message unless the raw in/out rows are asked for. */
+  private shows(e: LogEntry): boolean {
+    return this.predicate(e) && (this.filterState.raw || !this.deliveries.isFollower(e));
+  }
+
   private store(e: LogEntry): void {
     const abs = this.buffer.end;
     this.buffer.push(e);
-    if (this.predicate(e)) this.view.push(abs);
+    if (this.shows(e)) this.view.push(abs);
   }
 
   /** Per-agent derived state: kept live even while the table is paused. */
@@ -301,6 +317,7 @@ export class MonitorModel {
   }
 
   private track(e: LogEntry): void {
+    this.deliveries.observe(e);
     if (this.types.size < MAX_TYPES) this.types.add(e.message_type);
     if (e.direction === 'out' && e.message_type.endsWith('_RESPONSE') && e.message_type.startsWith('REGISTER_')) this.learnClientName(e);
     const conn = e.client_id;
@@ -347,7 +364,7 @@ export class MonitorModel {
     this.viewHead = 0;
     this.trimmedRows = 0;
     for (let i = this.buffer.start; i < this.buffer.end; i++) {
-      if (this.predicate(this.buffer.get(i)!)) this.view.push(i);
+      if (this.shows(this.buffer.get(i)!)) this.view.push(i);
     }
     this.revision++;
   }

@@ -8,6 +8,7 @@ import { RingBuffer } from '../../src/webview/ringBuffer';
 import { MonitorModel, ACTIVITY_PER_AGENT } from '../../src/webview/monitorModel';
 import { compileFilter, EMPTY_FILTER, parseFilter, searchTerms } from '../../src/webview/entryFilter';
 import { formatAgo, previewOf, toRow } from '../../src/webview/rowModel';
+import { deliveryBadge, deliverySummary } from '../../src/webview/deliveries';
 
 let seq = 0;
 function entry(p: Partial<LogEntry> & { text?: string } = {}): LogEntry {
@@ -133,7 +134,7 @@ test('filters: type, agent (sender, receiver or connection), free text over payl
   assert.deepEqual(run({ text: '"the offsite"' }), [t.seq], 'a quoted phrase matches as a whole');
   assert.deepEqual(run({ text: '"offsite the"' }), [], 'a phrase keeps its word order');
   assert.deepEqual(searchTerms('  a "b c"  "d'), ['a', 'b c', 'd'], 'an unclosed quote runs to the end');
-  assert.deepEqual(parseFilter({ type: 1, agent: 'a', text: null, showNoise: 'yes' }), { type: '', agent: 'a', text: '', showNoise: false });
+  assert.deepEqual(parseFilter({ type: 1, agent: 'a', text: null, showNoise: 'yes' }), { type: '', agent: 'a', text: '', showNoise: false, raw: false });
 });
 
 test('changing the filter rebuilds the view and keeps lookups by seq working', () => {
@@ -259,4 +260,42 @@ test('front-ends and monitors are shown by the name they registered with, learnt
   assert.equal(m.displayName('user_x'), 'user_x');
   // the built-in session of the person at VS Code / the CLI never registers: it has a name of its own
   assert.equal(m.displayName('web_switchboard'), 'You (VS Code / CLI)');
+});
+
+test('a TEXT with its delivery and front-end copies is one row that says what happened; the raw toggle shows every frame', () => {
+  const m = new MonitorModel(100);
+  const t0 = 1_800_000_000_000;
+  const base = { message_type: 'TEXT', message_id: 'msg_1', sender_id: 'agent_p', receiver_id: 'agent_r', text: 'background please' };
+  const inn = entry({ ...base, client_id: 'agent_p', time: t0 });
+  const out = entry({ ...base, direction: 'out', client_id: 'agent_r', time: t0 + 2, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const copy1 = entry({ ...base, direction: 'out', client_id: 'web_1', time: t0 + 3, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const copy2 = entry({ ...base, direction: 'out', client_id: 'web_2', time: t0 + 3, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const status = entry({ message_type: 'STATUS', message_id: 'msg_2', client_id: 'agent_p', text: 'thinking' });
+  m.apply({ type: HostNotification.Entries, entries: [inn, out, copy1, copy2, status] });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, status.seq], 'one row per message_id');
+  const d = m.deliveryOf(inn)!;
+  assert.equal(d.state, 'delivered');
+  assert.equal(d.copies, 2);
+  assert.equal(d.tookMs, 3);
+  assert.equal(deliverySummary(d, (id) => (id === 'agent_r' ? 'researcher' : id)), 'delivered to researcher · copied to 2 front-ends · 3 ms');
+  assert.equal(m.deliveryOf(out), undefined, 'an out-frame is not a message of its own');
+  m.setFilter({ ...m.filter, raw: true });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, out.seq, copy1.seq, copy2.seq, status.seq]);
+  m.setFilter({ ...m.filter, raw: false });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, status.seq]);
+});
+
+test('a message held for a paused agent, or refused by the hub, says so in its row', () => {
+  const m = new MonitorModel(100);
+  const held = entry({ message_type: 'TEXT', message_id: 'msg_h', sender_id: 'web_1', receiver_id: 'agent_z', client_id: 'web_1' });
+  const heldCopy = entry({ message_type: 'TEXT', message_id: 'msg_h', direction: 'out', client_id: 'web_2', receiver_id: 'agent_z', body: { message_type: 'TEXT', routing_status: 'held' } });
+  const lost = entry({ message_type: 'TEXT', message_id: 'msg_x', sender_id: 'web_1', receiver_id: 'agent_gone', client_id: 'web_1' });
+  const err = entry({ message_type: 'ERROR', message_id: 'msg_e', direction: 'out', client_id: 'web_1', body: { message_type: 'ERROR', ref_message_id: 'msg_x', text_payload: 'Agent agent_gone is currently offline' } });
+  m.apply({ type: HostNotification.Entries, entries: [held, heldCopy, lost, err] });
+  assert.deepEqual(visibleSeqs(m), [held.seq, lost.seq, err.seq]);
+  assert.equal(m.deliveryOf(held)!.state, 'held');
+  assert.match(deliverySummary(m.deliveryOf(held)!), /^held \(receiver paused\) · copied to 1 front-end/);
+  assert.equal(m.deliveryOf(lost)!.state, 'failed');
+  assert.equal(deliveryBadge(m.deliveryOf(lost)!), 'failed');
+  assert.match(deliverySummary(m.deliveryOf(lost)!), /failed: Agent agent_gone is currently offline/);
 });

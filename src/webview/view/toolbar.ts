@@ -14,6 +14,7 @@ export interface Toolbar {
   typeSelect: ValueElement;
   agentSelect: ValueElement;
   noise: CheckElement;
+  raw: CheckElement;
   pauseButton: HTMLElement;
   clearButton: HTMLElement;
   reconstructionButton: HTMLElement;
@@ -39,6 +40,10 @@ export function buildToolbar(): Toolbar {
   const typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
   const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
   const noise = custom('vscode-checkbox', { label: 'Presence', title: 'Show PING, PONG, heartbeats and agent status updates' }) as CheckElement;
+  const raw = custom('vscode-checkbox', {
+    label: 'Raw frames',
+    title: 'One row per frame the hub logged (in, out, each front-end’s copy) instead of one row per message',
+  }) as CheckElement;
   const pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' });
   const clearButton = custom('vscode-button', { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)' }, 'Clear');
   // appears once there is a report to show
@@ -56,11 +61,12 @@ export function buildToolbar(): Toolbar {
     typeSelect,
     agentSelect,
     noise,
+    raw,
     pauseButton,
     clearButton,
     reconstructionButton,
   );
-  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, pauseButton, clearButton, reconstructionButton };
+  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, raw, pauseButton, clearButton, reconstructionButton };
 }
 
 /** The status bar; `toast` is the feedback element shown at its end. */
