@@ -2,6 +2,7 @@
 // what `switchboard tail` and `switchboard demo --with-hub` show.
 
 import type { LogEntry } from '../protocol/logEntry';
+import { bookkeepingPreview } from '../protocol/bookkeeping';
 import { CHAT_TYPES, HUB_USER_ID, HUB_USER_NAME, MessageType } from '../protocol/messageTypes';
 import type { AgentStatusEntryT } from '../protocol/schemas';
 import type { Palette, Paint } from './terminal';
@@ -147,10 +148,13 @@ export class TailPrinter {
       }
       case MessageType.REGISTER_AGENT:
         return typeof b.agent_id === 'string' ? p.gray(`asks for id ${b.agent_id}`) : '';
-      case MessageType.CLIENT_DISCONNECTED:
-        return p.gray(String(b.agent_id ?? b.client_id ?? ''));
-      default:
+      default: {
+        // registrations, disconnects, inactivity, reconstruction: one sentence, in grey
+        // (a registration's route already names who registers)
+        const said = e.message_type.startsWith('REGISTER_') ? undefined : bookkeepingPreview(e.message_type, b, (id) => this.who(id));
+        if (said !== undefined) return p.gray(preview(said, 160));
         return text ? preview(text, 120) : '';
+      }
     }
   }
 }

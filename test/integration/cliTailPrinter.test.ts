@@ -129,3 +129,14 @@ test('tail --type REPLY prints a reply once, not again for its delivery and each
   all.p.entries(frames, 0);
   assert.equal(all.lines.filter((l) => l.includes('REPLY')).length, 3, all.lines.join('\n'));
 });
+
+test('tail says what bookkeeping means: an agent that went silent, a disconnect', () => {
+  const { lines, p } = printer();
+  p.agents(agents);
+  p.entries([
+    entry('AGENT_INACTIVE', { direction: 'internal', client_id: 'agent_aaaa0001' }, { agent_id: 'agent_aaaa0001', silent_ms: 15000 }),
+    entry('CLIENT_DISCONNECTED', { direction: 'internal', client_id: 'agent_bbbb0002' }, { client_id: 'agent_bbbb0002', connection_type: 'agent', code: 1006, reason: '' }),
+  ], 0);
+  assert.ok(lines.some((l) => l.includes('planner went offline: silent 15 s')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('coder disconnected: code 1006')), lines.join('\n'));
+});

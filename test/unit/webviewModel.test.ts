@@ -299,3 +299,37 @@ test('a message held for a paused agent, or refused by the hub, says so in its r
   assert.equal(deliveryBadge(m.deliveryOf(lost)!), 'failed');
   assert.match(deliverySummary(m.deliveryOf(lost)!), /failed: Agent agent_gone is currently offline/);
 });
+
+test('bookkeeping reads as a sentence with names, not raw JSON', () => {
+  const names = (id: string): string => ({ agent_p: 'planner', agent_c: 'coder', agent_r: 'researcher' })[id] ?? id;
+  const row = (message_type: string, body: Record<string, unknown>, extra: Partial<LogEntry> = {}): string =>
+    toRow(entry({ message_type, direction: 'internal', body: { message_type, ...body }, ...extra }), names).preview;
+  assert.equal(row('AGENT_INACTIVE', { agent_id: 'agent_p', silent_ms: 15_200 }), 'planner went offline: silent 15 s');
+  assert.equal(row('CLIENT_DISCONNECTED', { client_id: 'agent_c', connection_type: 'agent', code: 1006, reason: '' }), 'coder disconnected: code 1006');
+  assert.equal(row('CLIENT_DISCONNECTED', { client_id: 'mon_1', connection_type: 'monitor', code: 1000, reason: 'page closed' }), 'mon_1 (monitor) disconnected: page closed');
+  assert.equal(row('REGISTER_AGENT', { agent_name: 'planner', delivery: 'websocket' }), 'agent planner registers');
+  assert.equal(row('REGISTER_AGENT_RESPONSE', { status: 'success', agent_id: 'agent_p', agent_name: 'planner', message: 'Registered agent agent_p.' }), 'planner registered as agent_p');
+  assert.equal(row('REGISTER_FRONTEND_RESPONSE', { status: 'error', message: 'Name taken' }), 'registration refused: Name taken');
+  assert.equal(row('REQUEST_CONTEXT', { requester_id: 'agent_r', failed_agent_id: 'agent_c', request_id: 'rq1' }), 'researcher asks peers what they exchanged with coder');
+  assert.equal(row('PROVIDE_CONTEXT', { responder_id: 'agent_p', failed_agent_id: 'agent_c', interactions: [{}, {}] }), 'planner answers about coder: 2 interactions');
+  assert.equal(row('REQUEST_CONTEXT_ACK', { request_id: 'rq1', peer_agents_queried: ['agent_p'] }), 'context request rq1 relayed to 1 peer');
+  for (const p of [row('REGISTER_MONITOR', { monitor_name: 'tail', backlog: 20 }), row('RESTORE_CONTEXT', { failed_agent_id: 'agent_c', reconstruction: { timeline: [] } })]) {
+    assert.doesNotMatch(p, /[{}"]/, p);
+  }
+});
+
+test('bookkeeping is hidden by default and shows when the person widens the view, or asks for its type', () => {
+  const m = new MonitorModel(100);
+  const text = entry({ message_type: 'TEXT', text: 'hi' });
+  const reg = entry({ message_type: 'REGISTER_AGENT', body: { message_type: 'REGISTER_AGENT', agent_name: 'planner' } });
+  const gone = entry({ message_type: 'AGENT_INACTIVE', direction: 'internal', body: { agent_id: 'agent_p', silent_ms: 15000 } });
+  const ask = entry({ message_type: 'REQUEST_CONTEXT', body: { message_type: 'REQUEST_CONTEXT', requester_id: 'a', failed_agent_id: 'b' } });
+  const disc = entry({ message_type: 'CLIENT_DISCONNECTED', direction: 'internal', body: { client_id: 'x' } });
+  const started = entry({ message_type: 'HUB_STARTED', direction: 'internal', body: { hub_id: 'hub_1' } });
+  m.apply({ type: HostNotification.Entries, entries: [text, reg, gone, ask, disc, started] });
+  assert.deepEqual(visibleSeqs(m), [text.seq, started.seq]);
+  m.setFilter({ ...m.filter, showNoise: true });
+  assert.deepEqual(visibleSeqs(m), [text.seq, reg.seq, gone.seq, ask.seq, disc.seq, started.seq]);
+  m.setFilter({ ...EMPTY_FILTER, type: 'AGENT_INACTIVE' });
+  assert.deepEqual(visibleSeqs(m), [gone.seq]);
+});

@@ -154,7 +154,7 @@ export class MessageTable {
       r.root.hidden = false;
       r.root.setAttribute('aria-rowindex', String(first + i + 2));
       if (r.seq !== entry.seq) {
-        const row = toRow(entry);
+        const row = toRow(entry, (id) => this.nameOf(id));
         r.seq = entry.seq;
         r.root.dataset.seq = String(entry.seq);
         r.root.id = `row-${entry.seq}`;

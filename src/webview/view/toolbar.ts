@@ -39,7 +39,10 @@ export function buildToolbar(): Toolbar {
   search.append(custom('vscode-icon', { slot: 'content-before', name: 'search' }));
   const typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
   const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
-  const noise = custom('vscode-checkbox', { label: 'Presence', title: 'Show PING, PONG, heartbeats and agent status updates' }) as CheckElement;
+  const noise = custom('vscode-checkbox', {
+    label: 'Bookkeeping',
+    title: 'Also show the hub’s bookkeeping: registrations, disconnects, inactivity, presence (PING, PONG, heartbeats, status updates) and reconstruction requests',
+  }) as CheckElement;
   const raw = custom('vscode-checkbox', {
     label: 'Raw frames',
     title: 'One row per frame the hub logged (in, out, each front-end’s copy) instead of one row per message',
