@@ -2,6 +2,7 @@
 // and ask through the UI only for what is missing. Each is wrapped so an error becomes a notification saying what
 // to do, and is remembered for the test API.
 
+import { distinctNames } from '../protocol/agentNames';
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
@@ -150,9 +151,11 @@ export class SwitchboardCommands {
     if (candidates.length === 0) {
       throw new ActionableError('unknown_receiver', none, { title: 'Start Demo Agents', command: Commands.startDemo });
     }
+    // same-named agents (old ones linger offline after a restart) told apart as in the tree
+    const names = distinctNames(conn.agents());
     const picked = await vscode.window.showQuickPick(
       candidates.map((a) => ({
-        label: a.agent_name || a.agent_id,
+        label: names.get(a.agent_id) ?? (a.agent_name || a.agent_id),
         description: a.agent_id,
         detail: [a.status, a.last_status_text].filter(Boolean).join(' · '),
         agentId: a.agent_id,

@@ -4,6 +4,7 @@
 // to the hub this window owns, so REGISTER_AGENT {restore_from} is answered, and can offer a reconstruction when an
 // agent drops offline without deregistering.
 
+import { distinctNames } from '../protocol/agentNames';
 import * as vscode from 'vscode';
 import type { Hub } from '../hub/hub';
 import type { Logger } from '../protocol/logger';
@@ -287,9 +288,11 @@ class ReconstructController implements vscode.Disposable {
     const rank = (a: AgentView): number => (a.status === 'offline' ? 0 : a.status === 'paused' ? 1 : 2);
     const candidates = conn.agents().filter(filter).slice().sort((a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name));
     if (candidates.length === 0) throw new SwitchboardError('unknown_receiver', 'The hub knows no agent to choose from.');
+    // same-named agents (old ones linger offline after a restart) told apart as in the tree
+    const names = distinctNames(conn.agents());
     const picked = await vscode.window.showQuickPick(
       candidates.map((a) => ({
-        label: a.agent_name || a.agent_id,
+        label: names.get(a.agent_id) ?? (a.agent_name || a.agent_id),
         description: `${a.agent_id} · ${a.status}`,
         detail: a.last_status_text ?? undefined,
         agentId: a.agent_id,

@@ -10,6 +10,7 @@ import {
   type MonitorHubInfo,
 } from '../protocol/webviewMessages';
 import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
+import { compareAgents, distinctNames } from '../protocol/agentNames';
 import { RingBuffer } from './ringBuffer';
 import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
 import { DeliveryIndex, type Delivery } from './deliveries';
@@ -72,6 +73,8 @@ export class MonitorModel {
   private lastSeq = -1;
   /** Entries the host or the hub could not deliver (slow consumer), as reported to us. */
   private upstreamDropped = 0;
+  /** Agents' shown names, recomputed after the agents change. */
+  private agentNames: Map<string, string> | undefined;
   /** Bumped whenever the rows on screen may differ. */
   revision = 0;
 
@@ -162,12 +165,9 @@ export class MonitorModel {
   agentCounts(agentId: string): AgentCounts {
     return this.counts.get(agentId) ?? { sent: 0, received: 0 };
   }
-  /** Agents sorted online first, then by name. */
+  /** Agents by name, then id, as the Agents tree lists them: a presence change never moves a row (the icon shows it). */
   sortedAgents(): MonitorAgent[] {
-    const rank = (a: MonitorAgent): number => (a.status === 'paused' ? 1 : a.is_online ? 0 : 2);
-    return [...this.agents.values()].sort(
-      (a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name) || a.agent_id.localeCompare(b.agent_id),
-    );
+    return [...this.agents.values()].sort(compareAgents);
   }
 
   // --- changing ------------------------------------------------------------------------------------------------
@@ -189,6 +189,7 @@ export class MonitorModel {
       case HostNotification.Agents:
         if (n.full) this.replaceAgents(n.agents);
         else for (const a of n.agents) if (isAgent(a)) this.agents.set(a.agent_id, { ...this.agents.get(a.agent_id), ...a });
+        this.agentNames = undefined;
         return { rows: false, agents: true, hub: false };
       case HostNotification.Hub: {
         // A different hub (restart with a new id) numbers its log from scratch: forget the duplicate guard.
@@ -246,6 +247,7 @@ export class MonitorModel {
   }
 
   private replaceAgents(list: readonly MonitorAgent[]): void {
+    this.agentNames = undefined;
     this.agents.clear();
     for (const a of list) if (isAgent(a)) this.agents.set(a.agent_id, { ...a });
   }
@@ -295,9 +297,11 @@ export class MonitorModel {
   }
 
   /** Per-agent derived state: kept live even while the table is paused. */
-  /** An agent's name, else the name a front-end, monitor or broker registered with (seen in the stream), else the id. */
+  /** An agent's name (with a short id suffix where two agents share it), else the name a front-end, monitor or
+   *  broker registered with (seen in the stream), else the id. */
   displayName(id: string): string {
-    return this.agents.get(id)?.agent_name || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);
+    this.agentNames ??= distinctNames([...this.agents.values()]);
+    return this.agentNames.get(id) || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);
   }
 
   private learnClientName(e: LogEntry): void {

@@ -148,14 +148,24 @@ test('changing the filter rebuilds the view and keeps lookups by seq working', (
   assert.equal(m.entryBySeq(999_999), undefined);
 });
 
-test('agents merge by id on partial updates and are replaced on full ones; sorted online, paused, offline', () => {
+test('agents merge by id on partial updates and are replaced on full ones; listed by name whatever their presence', () => {
   const m = new MonitorModel(10);
   m.apply({ type: HostNotification.Agents, agents: [agent('a1', 'zed'), agent('a2', 'amy'), agent('a3', 'bob', { status: 'offline', is_online: false })], full: true });
   m.apply({ type: HostNotification.Agents, agents: [{ ...agent('a1', 'zed'), status: 'paused', status_text: 'thinking' }], full: false });
   assert.equal(m.agents.get('a1')!.status_text, 'thinking');
-  assert.deepEqual(m.sortedAgents().map((a) => a.agent_name), ['amy', 'zed', 'bob']);
+  assert.deepEqual(m.sortedAgents().map((a) => a.agent_name), ['amy', 'bob', 'zed']);
   m.apply({ type: HostNotification.Agents, agents: [agent('a9')], full: true });
   assert.deepEqual([...m.agents.keys()], ['a9']);
+});
+
+test('the monitor names same-named agents as the tree does, with a short id suffix', () => {
+  const m = new MonitorModel(10);
+  m.apply({ type: HostNotification.Agents, agents: [agent('agent_ebd1c6fd', 'coder', { status: 'offline', is_online: false }), agent('agent_77aa0000', 'coder'), agent('agent_12345678', 'planner')], full: true });
+  assert.equal(m.displayName('agent_ebd1c6fd'), 'coder (ebd1)');
+  assert.equal(m.displayName('agent_77aa0000'), 'coder (77aa)');
+  assert.equal(m.displayName('agent_12345678'), 'planner');
+  m.apply({ type: HostNotification.Agents, agents: [agent('agent_77aa0000', 'coder')], full: true });
+  assert.equal(m.displayName('agent_77aa0000'), 'coder', 'the suffix goes when the name no longer repeats');
 });
 
 test('status lines and events are tracked per agent (bounded), and frame counts per agent connection', () => {
