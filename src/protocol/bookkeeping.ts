@@ -71,6 +71,11 @@ export function bookkeepingPreview(type: string, body: Readonly<Record<string, u
       const n = r && Array.isArray(r.timeline) ? r.timeline.length : 0;
       return `context of ${who(body.failed_agent_id ?? r?.failed_agent_id)} handed over: ${n} message${n === 1 ? '' : 's'}`;
     }
+    // not hidden (rare, and they explain what follows), but a sentence too
+    case 'HUB_STARTED':
+      return `hub ${str(body.hub_id) ?? ''} started${str(body.host) && typeof body.port === 'number' ? ` on ${body.host as string}:${body.port}` : ''}`;
+    case 'HUB_STOPPED':
+      return `hub ${str(body.hub_id) ?? ''} stopped${str(body.reason) ? `: ${body.reason as string}` : ''}`;
     default:
       return undefined;
   }

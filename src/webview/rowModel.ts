@@ -109,9 +109,11 @@ export function fromOf(entry: LogEntry): string {
   return 'hub';
 }
 
-/** Who gets it: the envelope's receiver, else the connection it went to (out) or 'hub' (in). */
+/** Who gets it: the envelope's receiver, a status line's session, else the connection it went to (out) or 'hub' (in). */
 export function toOf(entry: LogEntry): string {
   if (entry.receiver_id) return entry.receiver_id;
+  // a status line goes to the front-end whose session it belongs to
+  if (entry.message_type === 'STATUS' && entry.session_id) return entry.session_id;
   if (entry.direction === 'out') return entry.client_id ?? 'subscribers';
   return 'hub';
 }

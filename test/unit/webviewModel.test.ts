@@ -343,3 +343,9 @@ test('bookkeeping is hidden by default and shows when the person widens the view
   m.setFilter({ ...EMPTY_FILTER, type: 'AGENT_INACTIVE' });
   assert.deepEqual(visibleSeqs(m), [gone.seq]);
 });
+
+test('a status line is addressed to its session; the hub starting reads as a sentence', () => {
+  const s = toRow(entry({ message_type: 'STATUS', sender_id: 'agent_p', session_id: 'web_1', text: 'reading…' }), (id) => (id === 'web_1' ? 'demo user' : id));
+  assert.equal(s.to, 'web_1');
+  assert.equal(toRow(entry({ message_type: 'HUB_STARTED', direction: 'internal', body: { hub_id: 'hub_1', port: 8765, host: '127.0.0.1' } })).preview, 'hub hub_1 started on 127.0.0.1:8765');
+});
