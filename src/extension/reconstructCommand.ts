@@ -4,7 +4,6 @@
 // to the hub this window owns, so REGISTER_AGENT {restore_from} is answered, and can offer a reconstruction when an
 // agent drops offline without deregistering.
 
-import { distinctNames } from '../protocol/agentNames';
 import * as vscode from 'vscode';
 import type { Hub } from '../hub/hub';
 import type { Logger } from '../protocol/logger';
@@ -288,11 +287,12 @@ class ReconstructController implements vscode.Disposable {
     const rank = (a: AgentView): number => (a.status === 'offline' ? 0 : a.status === 'paused' ? 1 : 2);
     const candidates = conn.agents().filter(filter).slice().sort((a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name));
     if (candidates.length === 0) throw new SwitchboardError('unknown_receiver', 'The hub knows no agent to choose from.');
-    // same-named agents (old ones linger offline after a restart) told apart as in the tree
-    const names = distinctNames(conn.agents());
+    // The plain name, not the tree's "coder (ebd1)": typing filters and VS Code then sorts matches by label, which
+    // would shuffle same-named agents by their id suffix and lose the offline-first order people pick by here. The
+    // id and presence in the description tell them apart.
     const picked = await vscode.window.showQuickPick(
       candidates.map((a) => ({
-        label: names.get(a.agent_id) ?? (a.agent_name || a.agent_id),
+        label: a.agent_name || a.agent_id,
         description: `${a.agent_id} · ${a.status}`,
         detail: a.last_status_text ?? undefined,
         agentId: a.agent_id,
