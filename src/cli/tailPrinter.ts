@@ -2,6 +2,7 @@
 // what `switchboard tail` and `switchboard demo --with-hub` show.
 
 import type { LogEntry } from '../protocol/logEntry';
+import { bookkeepingPreview } from '../protocol/bookkeeping';
 import { CHAT_TYPES, HUB_USER_ID, HUB_USER_NAME, MessageType } from '../protocol/messageTypes';
 import type { AgentStatusEntryT } from '../protocol/schemas';
 import type { Palette, Paint } from './terminal';
@@ -38,6 +39,9 @@ interface HeldLine {
 export class TailPrinter {
   private readonly names = new Map<string, string>();
   private readonly presence = new Map<string, string>();
+  /** Messages seen coming in: their out-frames (to the receiver, each front-end's copy) are the same message again,
+   *  printed only with --all. */
+  private readonly printedIn = new Map<string, string>();
   /** Presence lines waiting for the backlog (bounded by the number of agents in one snapshot); undefined once released. */
   private held: HeldLine[] | undefined;
 
@@ -55,6 +59,7 @@ export class TailPrinter {
     this.held = undefined;
     for (const e of entries) {
       this.learnName(e);
+      if (e.direction === 'in' && e.message_id) remember(this.printedIn, e.message_id, '');
       if (!this.wanted(e)) continue;
       // the backlog: presence seen before it goes in before the first entry that is later than it
       while (held?.length && held[0]!.time < e.time) this.write(held.shift()!.line);
@@ -99,6 +104,7 @@ export class TailPrinter {
   private wanted(e: LogEntry): boolean {
     if (this.opts.types) {
       if (!this.opts.types.has(e.message_type)) return false;
+      if (!this.opts.all && e.direction === 'out' && e.message_id !== undefined && this.printedIn.has(e.message_id)) return false;
     } else if (!this.opts.all) {
       if (e.direction === 'out' || KEEPALIVE.has(e.message_type) || BOOKKEEPING.has(e.message_type)) return false;
     }
@@ -142,10 +148,13 @@ export class TailPrinter {
       }
       case MessageType.REGISTER_AGENT:
         return typeof b.agent_id === 'string' ? p.gray(`asks for id ${b.agent_id}`) : '';
-      case MessageType.CLIENT_DISCONNECTED:
-        return p.gray(String(b.agent_id ?? b.client_id ?? ''));
-      default:
+      default: {
+        // registrations, disconnects, inactivity, reconstruction: one sentence, in grey
+        // (a registration's route already names who registers)
+        const said = e.message_type.startsWith('REGISTER_') ? undefined : bookkeepingPreview(e.message_type, b, (id) => this.who(id));
+        if (said !== undefined) return p.gray(preview(said, 160));
         return text ? preview(text, 120) : '';
+      }
     }
   }
 }

@@ -5,6 +5,8 @@ import type { HubManager } from './model/hubManager';
 import { activityItem, agentItem, countAgents, sortAgents } from './model/agentViewModel';
 import type { HubConnection } from './model/hubConnection';
 import type { TreeItemModel } from './model/treeItemModel';
+import { RowCache } from './model/rowCache';
+import { distinctNames } from '../protocol/agentNames';
 import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
 
 /** An agent row; the provider hands VS Code the same object for an agent every time and updates its model in place. */
@@ -13,12 +15,11 @@ type AgentRow = { model: TreeItemModel; readonly agentId: string };
 export class AgentsTreeProvider extends SwitchboardTreeProvider {
   private view: vscode.TreeView<TreeNode> | undefined;
   /**
-   * The top-level rows by agent id as the last getChildren() handed them out, and what that list looked like: in the
-   * product only VS Code calls getChildren, so this is what it holds. (A caller that reads the rows without running a
-   * pending refresh first, flushPending(), would record a list VS Code has not seen.)
+   * The top-level rows as the last getChildren() handed them out: in the product only VS Code calls getChildren, so
+   * this is what it holds. (A caller that reads the rows without running a pending refresh first, flushPending(),
+   * would record a list VS Code has not seen.)
    */
-  private rows = new Map<string, AgentRow>();
-  private rowsShape = '';
+  private readonly rows = new RowCache<AgentRow>();
 
   constructor(manager: HubManager) {
     super(manager, new Set(['agents', 'activity', 'state']));
@@ -42,15 +43,16 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
    * The once-a-second "last seen" tick and every status line used to refresh the whole tree, and each whole-tree
    * refresh makes VS Code drop all row handles until it has fetched the rows again: a context-menu or inline command
    * run in that gap (e.g. Reconstruct Agent Context on an offline agent) got no row and asked which agent instead.
-   * While the same agents sit in the same order, only their rows are redrawn, and their handles stay valid.
+   * While the same agents sit in the same order, only the rows whose text changed are redrawn (the others keep their
+   * hover, so a tooltip can appear), and every handle stays valid.
    */
   override refresh(): void {
     this.updateViewHeader();
     const conn = this.manager.connection;
-    if (conn && this.rows.size) {
-      const fresh = this.agentRows(conn);
-      if (shapeOf(fresh) === this.rowsShape) {
-        this.refreshRows(fresh.map((r) => this.adopt(r)));
+    if (conn && this.rows.has('')) {
+      const changed = this.rows.changed('', this.agentRows(conn));
+      if (changed) {
+        this.refreshRows(changed);
         return;
       }
     }
@@ -75,11 +77,7 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
     if (!conn) return [];
     const now = Date.now();
     if (!node) {
-      const fresh = this.agentRows(conn, now);
-      const rows = fresh.map((r) => this.adopt(r));
-      this.rows = new Map(rows.map((r) => [r.agentId, r]));
-      this.rowsShape = shapeOf(fresh);
-      return rows;
+      return this.rows.give('', this.agentRows(conn, now));
     }
     if (node.agentId && node.model.id.startsWith('agent:')) {
       const agentId = node.agentId;
@@ -90,22 +88,11 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
 
   private agentRows(conn: HubConnection, now = Date.now()): AgentRow[] {
     const label = conn.mode === 'local' ? 'WebSocket to the hub in this window' : 'WebSocket to the hub of another window';
-    return sortAgents(conn.agents()).map((a) => ({
+    const agents = conn.agents();
+    const names = distinctNames(agents);
+    return sortAgents(agents).map((a) => ({
       agentId: a.agent_id,
-      model: agentItem(a, now, { connectionLabel: label, hasActivity: conn.activity(a.agent_id).length > 0 }),
+      model: agentItem(a, now, { connectionLabel: label, hasActivity: conn.activity(a.agent_id).length > 0, label: names.get(a.agent_id) }),
     }));
   }
-
-  /** The row object VS Code already holds for this agent, with the fresh model; or the fresh row if it is new. */
-  private adopt(fresh: AgentRow): AgentRow {
-    const known = this.rows.get(fresh.agentId);
-    if (!known) return fresh;
-    known.model = fresh.model;
-    return known;
-  }
-}
-
-/** Which rows, in which order, and which can expand: a change here needs a whole-tree refresh. */
-function shapeOf(rows: readonly AgentRow[]): string {
-  return rows.map((r) => `${r.model.id}:${r.model.collapsible}`).join('\n');
 }

@@ -2,16 +2,19 @@
 // and ask through the UI only for what is missing. Each is wrapped so an error becomes a notification saying what
 // to do, and is remembered for the test API.
 
+import { distinctNames } from '../protocol/agentNames';
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
 import { agentIdFrom, textFrom } from './commandArgs';
 import { Commands, type CommandId } from './constants';
-import { ActionableError, showCommandError } from './errors';
+import { showCommandError } from './errors';
 import type { DemoController } from './model/demoController';
 import type { ControlAction } from '../protocol/messageTypes';
 import type { AgentView, ExportFormat, HubConnection } from './model/hubConnection';
+import { ReplyWatcher, broadcastSummary } from './model/replyWatcher';
+import { countPresence } from '../protocol/agentNames';
 import type { HubManager } from './model/hubManager';
 import type { SettingsReader } from './settings';
 
@@ -139,7 +142,7 @@ export class SwitchboardCommands {
     return mode;
   }
 
-  /** Online (and paused, whose messages are held) agents for a quick pick; errors when there are none. */
+  /** Online (and paused, whose messages are held) agents for a quick pick; says so (information) when there are none. */
   private async pickAgent(
     conn: HubConnection,
     placeHolder: string,
@@ -148,11 +151,19 @@ export class SwitchboardCommands {
   ): Promise<string | undefined> {
     const candidates = conn.agents().filter(filter);
     if (candidates.length === 0) {
-      throw new ActionableError('unknown_receiver', none, { title: 'Start Demo Agents', command: Commands.startDemo });
+      // nothing went wrong: there is just no agent to choose; offer the demo only when there are no agents at all
+      if (conn.agents().length === 0) {
+        void vscode.window.showInformationMessage(none, 'Start Demo Agents').then((b) => {
+          if (b) void vscode.commands.executeCommand(Commands.startDemo);
+        });
+      } else void vscode.window.showInformationMessage(none);
+      return undefined;
     }
+    // same-named agents (old ones linger offline after a restart) told apart as in the tree
+    const names = distinctNames(conn.agents());
     const picked = await vscode.window.showQuickPick(
       candidates.map((a) => ({
-        label: a.agent_name || a.agent_id,
+        label: names.get(a.agent_id) ?? (a.agent_name || a.agent_id),
         description: a.agent_id,
         detail: [a.status, a.last_status_text].filter(Boolean).join(' · '),
         agentId: a.agent_id,
@@ -179,10 +190,50 @@ export class SwitchboardCommands {
       textFrom(textArg) ??
       (await vscode.window.showInputBox({ prompt: `Message to ${name}`, placeHolder: 'What should the agent do?', ignoreFocusOut: true }));
     if (text === undefined || text === '') return undefined;
-    const id = await conn.send({ receiver_id: agentId, text_payload: text });
+    // listening before the send, so a reply quicker than the send's acknowledgement is not missed
+    const status: { report?: (line: string) => void; last?: string } = {};
+    const watcher = new ReplyWatcher(conn, agentId, (line) => {
+      status.last = line;
+      status.report?.(line);
+    });
+    let id: string;
+    try {
+      id = await conn.send({ receiver_id: agentId, text_payload: text });
+    } catch (err) {
+      watcher.cancel();
+      throw err;
+    }
     this.deps.logger.info(`sent ${id} to ${agentId}`);
-    vscode.window.setStatusBarMessage(`$(mail) Sent to ${name}`, 3000);
+    watcher.expect(id);
+    // resolves with the id at once (callers and tests do not wait for the agent); the reply shows when it comes
+    void this.showReply(watcher, status, agentId, name);
     return id;
+  }
+
+  /** Progress with the agent's status lines while it works, then its reply with "Open in Monitor". */
+  private async showReply(
+    watcher: ReplyWatcher,
+    status: { report?: (line: string) => void; last?: string },
+    agentId: string,
+    name: string,
+  ): Promise<void> {
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Waiting for ${name}`, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => watcher.cancel());
+        status.report = (line) => progress.report({ message: line });
+        if (status.last) status.report(status.last);
+        return watcher.wait(REPLY_WAIT_MS);
+      },
+    );
+    status.report = undefined;
+    const open = 'Open in Monitor';
+    let shown: Thenable<string | undefined> | undefined;
+    if (outcome.kind === 'reply') shown = vscode.window.showInformationMessage(`${name}: ${oneLine(outcome.text, 400)}`, open);
+    else if (outcome.kind === 'failed') shown = vscode.window.showWarningMessage(`Not delivered to ${name}: ${outcome.text}`, open);
+    else if (outcome.kind === 'timeout')
+      shown = vscode.window.showInformationMessage(`No reply from ${name} within ${REPLY_WAIT_MS / 1000} s; it will show in the monitor when it comes.`, open);
+    if (shown && (await shown) === open) await this.deps.openMonitor(agentId);
   }
 
   async broadcast(textArg?: unknown): Promise<boolean> {
@@ -190,8 +241,10 @@ export class SwitchboardCommands {
     const text =
       textFrom(textArg) ?? (await vscode.window.showInputBox({ prompt: 'Message to every agent', ignoreFocusOut: true }));
     if (!text) return false;
+    // who gets it is decided now: the online agents (paused and offline ones are skipped by the hub)
+    const counts = countPresence(conn.agents());
     await conn.broadcast(text);
-    vscode.window.setStatusBarMessage('$(broadcast) Broadcast sent', 3000);
+    void vscode.window.showInformationMessage(broadcastSummary(counts));
     return true;
   }
 
@@ -338,4 +391,12 @@ export class SwitchboardCommands {
     }
     throw new SwitchboardError('internal', 'This installation has no README. Reinstall the extension from its .vsix to get the documentation.');
   }
+}
+
+/** How long "Send Message to Agent" waits for the reply before it says where the reply will show. */
+const REPLY_WAIT_MS = 120_000;
+
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }

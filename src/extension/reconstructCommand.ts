@@ -287,6 +287,9 @@ class ReconstructController implements vscode.Disposable {
     const rank = (a: AgentView): number => (a.status === 'offline' ? 0 : a.status === 'paused' ? 1 : 2);
     const candidates = conn.agents().filter(filter).slice().sort((a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name));
     if (candidates.length === 0) throw new SwitchboardError('unknown_receiver', 'The hub knows no agent to choose from.');
+    // The plain name, not the tree's "coder (ebd1)": typing filters and VS Code then sorts matches by label, which
+    // would shuffle same-named agents by their id suffix and lose the offline-first order people pick by here. The
+    // id and presence in the description tell them apart.
     const picked = await vscode.window.showQuickPick(
       candidates.map((a) => ({
         label: a.agent_name || a.agent_id,

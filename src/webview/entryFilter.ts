@@ -1,7 +1,9 @@
-// The table's filters — by message type, by agent, free text over payload and metadata, and whether presence noise
-// (PING/PONG/heartbeats) shows — compiled once per change into a predicate. Pure: no DOM.
+// The table's filters — by message type, by agent, free text over payload and metadata, and whether the hub's
+// bookkeeping (presence, registrations, disconnects, reconstruction) shows — compiled once per change into a
+// predicate. Pure: no DOM.
 
 import type { LogEntry } from '../protocol/logEntry';
+import { isBookkeeping } from '../protocol/bookkeeping';
 
 export interface FilterState {
   /** One message_type, or '' for all. */
@@ -10,14 +12,24 @@ export interface FilterState {
   agent: string;
   /** Words that must all occur (case-insensitive) in the body or the metadata; "quoted words" as one phrase. */
   text: string;
-  /** Show presence traffic — PING, PONG, SERVER_HEARTBEAT, AGENT_STATUS_UPDATE — hidden by default: it drowns the
-   *  conversation, and the agent list already shows presence. */
+  /** Show the hub's bookkeeping — presence traffic (PING, PONG, SERVER_HEARTBEAT, AGENT_STATUS_UPDATE), REGISTER_*,
+   *  CLIENT_DISCONNECTED, AGENT_INACTIVE, reconstruction requests and answers — hidden by default: it drowns the
+   *  conversation, and the agent list already shows who is there. (The name predates the wider meaning; stored
+   *  state keeps it.) */
   showNoise: boolean;
+  /** Every frame as the hub logged it (in, out, each front-end's copy) instead of one row per message: for people
+   *  who debug the hub itself. */
+  raw: boolean;
 }
 
-export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false });
+export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false, raw: false });
 
 export const NOISE_TYPES: ReadonlySet<string> = new Set(['PING', 'PONG', 'SERVER_HEARTBEAT', 'AGENT_STATUS_UPDATE']);
+
+/** Hidden unless the person widens the view: presence noise and the hub's other bookkeeping. */
+export function isQuiet(type: string): boolean {
+  return NOISE_TYPES.has(type) || isBookkeeping(type);
+}
 
 export function isFilterActive(f: FilterState): boolean {
   return f.type !== '' || f.agent !== '' || f.text.trim() !== '';
@@ -76,8 +88,8 @@ export function compileFilter(f: FilterState): EntryPredicate {
   const { type, agent, showNoise } = f;
   return (e) => {
     if (type !== '' && e.message_type !== type) return false;
-    // An explicit type filter for a noise type shows it even when noise is hidden.
-    if (!showNoise && type === '' && NOISE_TYPES.has(e.message_type)) return false;
+    // An explicit type filter for a bookkeeping type shows it even when bookkeeping is hidden.
+    if (!showNoise && type === '' && isQuiet(e.message_type)) return false;
     if (agent !== '' && !involvesAgent(e, agent)) return false;
     if (words.length) {
       const h = searchTextOf(e);
@@ -92,5 +104,5 @@ export function parseFilter(v: unknown): FilterState {
   if (typeof v !== 'object' || v === null) return { ...EMPTY_FILTER };
   const r = v as Record<string, unknown>;
   const str = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 512) : '');
-  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true };
+  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true };
 }

@@ -10,8 +10,10 @@ import {
   type MonitorHubInfo,
 } from '../protocol/webviewMessages';
 import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
+import { compareAgents, distinctNames } from '../protocol/agentNames';
 import { RingBuffer } from './ringBuffer';
 import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
+import { DeliveryIndex, type Delivery } from './deliveries';
 
 export const DEFAULT_CAPACITY = 20_000;
 /** Status lines and events kept per agent for the detail pane. */
@@ -56,6 +58,8 @@ export class MonitorModel {
   readonly activity = new Map<string, AgentActivity[]>();
   readonly counts = new Map<string, AgentCounts>();
   readonly types = new Set<string>();
+  /** Each message's out-frames, folded into its row unless the raw rows are asked for. */
+  private readonly deliveries: DeliveryIndex;
   private readonly buffer: RingBuffer<LogEntry>;
   private readonly held: RingBuffer<LogEntry>;
   /** Absolute buffer indexes of entries that pass the filter; entries before viewHead are stale. */
@@ -69,12 +73,15 @@ export class MonitorModel {
   private lastSeq = -1;
   /** Entries the host or the hub could not deliver (slow consumer), as reported to us. */
   private upstreamDropped = 0;
+  /** Agents' shown names, recomputed after the agents change. */
+  private agentNames: Map<string, string> | undefined;
   /** Bumped whenever the rows on screen may differ. */
   revision = 0;
 
   constructor(readonly capacity = DEFAULT_CAPACITY) {
     this.buffer = new RingBuffer<LogEntry>(capacity);
     this.held = new RingBuffer<LogEntry>(capacity);
+    this.deliveries = new DeliveryIndex(capacity);
   }
 
   // --- reading -------------------------------------------------------------------------------------------------
@@ -146,18 +153,21 @@ export class MonitorModel {
     return n;
   }
 
+  /** What the hub did with this entry's message: delivered, copied, held, failed, and how long it took. */
+  deliveryOf(e: LogEntry): Delivery | undefined {
+    const d = this.deliveries.get(e.message_id);
+    return d && d.leadSeq === e.seq ? d : undefined;
+  }
+
   agentActivity(agentId: string): readonly AgentActivity[] {
     return this.activity.get(agentId) ?? [];
   }
   agentCounts(agentId: string): AgentCounts {
     return this.counts.get(agentId) ?? { sent: 0, received: 0 };
   }
-  /** Agents sorted online first, then by name. */
+  /** Agents by name, then id, as the Agents tree lists them: a presence change never moves a row (the icon shows it). */
   sortedAgents(): MonitorAgent[] {
-    const rank = (a: MonitorAgent): number => (a.status === 'paused' ? 1 : a.is_online ? 0 : 2);
-    return [...this.agents.values()].sort(
-      (a, b) => rank(a) - rank(b) || a.agent_name.localeCompare(b.agent_name) || a.agent_id.localeCompare(b.agent_id),
-    );
+    return [...this.agents.values()].sort(compareAgents);
   }
 
   // --- changing ------------------------------------------------------------------------------------------------
@@ -179,6 +189,7 @@ export class MonitorModel {
       case HostNotification.Agents:
         if (n.full) this.replaceAgents(n.agents);
         else for (const a of n.agents) if (isAgent(a)) this.agents.set(a.agent_id, { ...this.agents.get(a.agent_id), ...a });
+        this.agentNames = undefined;
         return { rows: false, agents: true, hub: false };
       case HostNotification.Hub: {
         // A different hub (restart with a new id) numbers its log from scratch: forget the duplicate guard.
@@ -232,9 +243,11 @@ export class MonitorModel {
     this.lastSeq = -1;
     this.activity.clear();
     this.counts.clear();
+    this.deliveries.clear();
   }
 
   private replaceAgents(list: readonly MonitorAgent[]): void {
+    this.agentNames = undefined;
     this.agents.clear();
     for (const a of list) if (isAgent(a)) this.agents.set(a.agent_id, { ...a });
   }
@@ -272,16 +285,23 @@ export class MonitorModel {
     }
   }
 
+  /** The filter, and one row per message unless the raw in/out rows are asked for. */
+  private shows(e: LogEntry): boolean {
+    return this.predicate(e) && (this.filterState.raw || !this.deliveries.isFollower(e));
+  }
+
   private store(e: LogEntry): void {
     const abs = this.buffer.end;
     this.buffer.push(e);
-    if (this.predicate(e)) this.view.push(abs);
+    if (this.shows(e)) this.view.push(abs);
   }
 
   /** Per-agent derived state: kept live even while the table is paused. */
-  /** An agent's name, else the name a front-end, monitor or broker registered with (seen in the stream), else the id. */
+  /** An agent's name (with a short id suffix where two agents share it), else the name a front-end, monitor or
+   *  broker registered with (seen in the stream), else the id. */
   displayName(id: string): string {
-    return this.agents.get(id)?.agent_name || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);
+    this.agentNames ??= distinctNames([...this.agents.values()]);
+    return this.agentNames.get(id) || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);
   }
 
   private learnClientName(e: LogEntry): void {
@@ -301,6 +321,7 @@ export class MonitorModel {
   }
 
   private track(e: LogEntry): void {
+    this.deliveries.observe(e);
     if (this.types.size < MAX_TYPES) this.types.add(e.message_type);
     if (e.direction === 'out' && e.message_type.endsWith('_RESPONSE') && e.message_type.startsWith('REGISTER_')) this.learnClientName(e);
     const conn = e.client_id;
@@ -347,7 +368,7 @@ export class MonitorModel {
     this.viewHead = 0;
     this.trimmedRows = 0;
     for (let i = this.buffer.start; i < this.buffer.end; i++) {
-      if (this.predicate(this.buffer.get(i)!)) this.view.push(i);
+      if (this.shows(this.buffer.get(i)!)) this.view.push(i);
     }
     this.revision++;
   }

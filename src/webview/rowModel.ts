@@ -2,6 +2,7 @@
 // table's text is tested in plain Node and computed only for the rows on screen.
 
 import type { LogEntry } from '../protocol/logEntry';
+import { bookkeepingPreview } from '../protocol/bookkeeping';
 
 export interface MessageRow {
   seq: number;
@@ -62,9 +63,12 @@ function oneLine(s: string): string {
   return flat.length > PREVIEW_MAX ? flat.slice(0, PREVIEW_MAX - 1) + '…' : flat;
 }
 
-/** The part of a body worth a glance: the text payload, else a compact view of the fields that are not envelope. */
-export function previewOf(entry: LogEntry): string {
+/** The part of a body worth a glance: a sentence for the hub's bookkeeping, the text payload, else a compact view of
+ *  the fields that are not envelope. `nameOf` turns ids into the names people know. */
+export function previewOf(entry: LogEntry, nameOf?: (id: string) => string): string {
   const body = entry.body;
+  const said = bookkeepingPreview(entry.message_type, body, nameOf);
+  if (said !== undefined) return oneLine(said);
   const text = body.text_payload;
   if (typeof text === 'string' && text.length > 0) return oneLine(text);
   if (entry.message_type === 'AGENT_EVENT') return oneLine(`${String(body.event_type ?? '')} ${safeJson(body.data)}`);
@@ -105,9 +109,11 @@ export function fromOf(entry: LogEntry): string {
   return 'hub';
 }
 
-/** Who gets it: the envelope's receiver, else the connection it went to (out) or 'hub' (in). */
+/** Who gets it: the envelope's receiver, a status line's session, else the connection it went to (out) or 'hub' (in). */
 export function toOf(entry: LogEntry): string {
   if (entry.receiver_id) return entry.receiver_id;
+  // a status line goes to the front-end whose session it belongs to
+  if (entry.message_type === 'STATUS' && entry.session_id) return entry.session_id;
   if (entry.direction === 'out') return entry.client_id ?? 'subscribers';
   return 'hub';
 }
@@ -118,7 +124,7 @@ export function copyTargetOf(entry: LogEntry): string | undefined {
   return entry.client_id !== entry.receiver_id ? entry.client_id : undefined;
 }
 
-export function toRow(entry: LogEntry): MessageRow {
+export function toRow(entry: LogEntry, nameOf?: (id: string) => string): MessageRow {
   const copyTo = copyTargetOf(entry);
   return {
     ...(copyTo ? { copyTo } : {}),
@@ -127,7 +133,7 @@ export function toRow(entry: LogEntry): MessageRow {
     type: entry.message_type,
     from: fromOf(entry),
     to: toOf(entry),
-    preview: previewOf(entry),
+    preview: previewOf(entry, nameOf),
     direction: entry.direction,
     kind: rowKind(entry.message_type),
   };

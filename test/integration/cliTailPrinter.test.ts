@@ -116,3 +116,27 @@ test('a held presence snapshot is released when no backlog comes', () => {
   p.entries([entry('TEXT', { sender_id: 'web_1', receiver_id: 'agent_aaaa0001' }, { text_payload: 'x' })], 0);
   assert.equal(lines.length, 3);
 });
+
+test('tail --type REPLY prints a reply once, not again for its delivery and each front-end copy (those need --all)', () => {
+  const reply = (direction: LogEntry['direction'], client_id: string): LogEntry =>
+    entry('REPLY', { direction, client_id, message_id: 'msg_r1', sender_id: 'agent_aaaa0001', receiver_id: 'agent_bbbb0002' }, { text_payload: 'done' });
+  const frames = [reply('in', 'agent_aaaa0001'), reply('out', 'agent_bbbb0002'), reply('out', 'web_1')];
+  const once = printer({ types: new Set(['REPLY']), agents: ['planner'] });
+  once.p.agents(agents);
+  once.p.entries(frames, 0);
+  assert.equal(once.lines.filter((l) => l.includes('REPLY')).length, 1, once.lines.join('\n'));
+  const all = printer({ types: new Set(['REPLY']), all: true });
+  all.p.entries(frames, 0);
+  assert.equal(all.lines.filter((l) => l.includes('REPLY')).length, 3, all.lines.join('\n'));
+});
+
+test('tail says what bookkeeping means: an agent that went silent, a disconnect', () => {
+  const { lines, p } = printer();
+  p.agents(agents);
+  p.entries([
+    entry('AGENT_INACTIVE', { direction: 'internal', client_id: 'agent_aaaa0001' }, { agent_id: 'agent_aaaa0001', silent_ms: 15000 }),
+    entry('CLIENT_DISCONNECTED', { direction: 'internal', client_id: 'agent_bbbb0002' }, { client_id: 'agent_bbbb0002', connection_type: 'agent', code: 1006, reason: '' }),
+  ], 0);
+  assert.ok(lines.some((l) => l.includes('planner went offline: silent 15 s')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('coder disconnected: code 1006')), lines.join('\n'));
+});

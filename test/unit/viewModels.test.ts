@@ -50,10 +50,11 @@ test('relative times read as seconds, minutes, hours and days', () => {
   assert.equal(formatAgo(NOW + 5_000, NOW), 'just now');
 });
 
-test('an online agent row has a green dot, "last seen 4 s ago" and an agent.online context value', () => {
+test('an online agent row has a green dot, no ticking "last seen" and an agent.online context value', () => {
   const row = agentItem(agent(), NOW, { connectionLabel: 'local', hasActivity: false });
   assert.equal(row.label, 'researcher');
-  assert.equal(row.description, 'last seen 4 s ago');
+  assert.equal(row.description, '');
+  assert.deepEqual(agentItem(agent(), NOW + 3_000, { connectionLabel: 'local', hasActivity: false }), row, 'an online row does not change with the clock (a redraw would cancel its hover)');
   assert.deepEqual(row.icon, { id: 'circle-filled', color: 'charts.green' });
   assert.equal(row.contextValue, 'agent.online');
   assert.equal(row.id, 'agent:agent_00000001');
@@ -63,6 +64,7 @@ test('an online agent row has a green dot, "last seen 4 s ago" and an agent.onli
 test('paused and offline agents say so first and use their own icon and colour', () => {
   const paused = agentItem(agent({ status: 'paused' }), NOW, { connectionLabel: 'x', hasActivity: true });
   assert.equal(paused.description, 'paused · last seen 4 s ago');
+  assert.equal(agentItem(agent({ status: 'paused', last_status_text: 'waiting' }), NOW, { connectionLabel: 'x', hasActivity: true }).description, 'waiting · paused · last seen 4 s ago');
   assert.deepEqual(paused.icon, PRESENCE_ICON.paused);
   assert.equal(paused.contextValue, 'agent.paused');
   assert.equal(paused.collapsible, 'collapsed');
@@ -72,11 +74,13 @@ test('paused and offline agents say so first and use their own icon and colour',
   assert.notDeepEqual(PRESENCE_ICON.online, PRESENCE_ICON.paused);
 });
 
-test('the description keeps moving with the clock and shows the latest status text', () => {
+test('the description leads with the latest status line; an offline agent’s "last seen" moves with the clock', () => {
   const a = agent({ last_status_text: 'searching the web…' });
-  assert.equal(agentDescription(a, NOW), 'last seen 4 s ago · searching the web…');
-  assert.equal(agentDescription(a, NOW + 10_000), 'last seen 14 s ago · searching the web…');
-  assert.equal(agentDescription(agent({ last_seen: null }), NOW), 'never seen');
+  assert.equal(agentDescription(a, NOW), 'searching the web…');
+  const gone = agent({ status: 'offline', is_online: false, last_status_text: 'searching the web…' });
+  assert.equal(agentDescription(gone, NOW), 'searching the web… · offline · last seen 4 s ago');
+  assert.equal(agentDescription(gone, NOW + 10_000), 'searching the web… · offline · last seen 14 s ago');
+  assert.equal(agentDescription(agent({ status: 'offline', is_online: false, last_seen: null }), NOW), 'offline · never seen');
 });
 
 test('the tooltip names id, name, connection, namespace and message counts', () => {
@@ -86,14 +90,14 @@ test('the tooltip names id, name, connection, namespace and message counts', () 
   }
 });
 
-test('agents sort online, paused, offline, then by name and id', () => {
+test('agents sort by name and id whatever their presence (rows never move under the mouse); paused is not online', () => {
   const list = [
     agent({ agent_id: 'agent_3', agent_name: 'b', status: 'offline' }),
     agent({ agent_id: 'agent_2', agent_name: 'b', status: 'online' }),
     agent({ agent_id: 'agent_1', agent_name: 'a', status: 'paused' }),
     agent({ agent_id: 'agent_0', agent_name: 'b', status: 'online' }),
   ];
-  assert.deepEqual(sortAgents(list).map((a) => a.agent_id), ['agent_0', 'agent_2', 'agent_1', 'agent_3']);
+  assert.deepEqual(sortAgents(list).map((a) => a.agent_id), ['agent_1', 'agent_0', 'agent_2', 'agent_3']);
   assert.deepEqual(countAgents(list), { online: 2, paused: 1, offline: 1, total: 4 });
 });
 

@@ -116,7 +116,7 @@ test('keyboard: arrows and j/k move, Enter opens, / searches, Esc always closes,
 
 test('stored UI state is parsed defensively and round-trips', () => {
   assert.deepEqual(parseUiState(undefined), INITIAL_UI_STATE);
-  const s = { ...INITIAL_UI_STATE, filter: { type: 'TEXT', agent: 'agent_a', text: 'plan', showNoise: true }, paused: true, selectedSeq: 42, detailTab: 'thread' as const, agentId: 'agent_a', detailOpen: true, follow: false, detailWidth: 480, reconstructionOpen: true };
+  const s = { ...INITIAL_UI_STATE, filter: { type: 'TEXT', agent: 'agent_a', text: 'plan', showNoise: true, raw: false }, paused: true, selectedSeq: 42, detailTab: 'thread' as const, agentId: 'agent_a', detailOpen: true, follow: false, detailWidth: 480, reconstructionOpen: true };
   assert.deepEqual(parseUiState(JSON.parse(JSON.stringify(s))), s);
   const junk = parseUiState({ filter: 'x', reconstructionOpen: 'yes', paused: 'yes', selectedSeq: 'NaN', detailTab: 'evil', agentId: 7, follow: 0 });
   assert.deepEqual(junk, { ...INITIAL_UI_STATE, follow: true });

@@ -8,6 +8,7 @@ import { RingBuffer } from '../../src/webview/ringBuffer';
 import { MonitorModel, ACTIVITY_PER_AGENT } from '../../src/webview/monitorModel';
 import { compileFilter, EMPTY_FILTER, parseFilter, searchTerms } from '../../src/webview/entryFilter';
 import { formatAgo, previewOf, toRow } from '../../src/webview/rowModel';
+import { deliveryBadge, deliverySummary } from '../../src/webview/deliveries';
 
 let seq = 0;
 function entry(p: Partial<LogEntry> & { text?: string } = {}): LogEntry {
@@ -133,7 +134,7 @@ test('filters: type, agent (sender, receiver or connection), free text over payl
   assert.deepEqual(run({ text: '"the offsite"' }), [t.seq], 'a quoted phrase matches as a whole');
   assert.deepEqual(run({ text: '"offsite the"' }), [], 'a phrase keeps its word order');
   assert.deepEqual(searchTerms('  a "b c"  "d'), ['a', 'b c', 'd'], 'an unclosed quote runs to the end');
-  assert.deepEqual(parseFilter({ type: 1, agent: 'a', text: null, showNoise: 'yes' }), { type: '', agent: 'a', text: '', showNoise: false });
+  assert.deepEqual(parseFilter({ type: 1, agent: 'a', text: null, showNoise: 'yes' }), { type: '', agent: 'a', text: '', showNoise: false, raw: false });
 });
 
 test('changing the filter rebuilds the view and keeps lookups by seq working', () => {
@@ -147,14 +148,24 @@ test('changing the filter rebuilds the view and keeps lookups by seq working', (
   assert.equal(m.entryBySeq(999_999), undefined);
 });
 
-test('agents merge by id on partial updates and are replaced on full ones; sorted online, paused, offline', () => {
+test('agents merge by id on partial updates and are replaced on full ones; listed by name whatever their presence', () => {
   const m = new MonitorModel(10);
   m.apply({ type: HostNotification.Agents, agents: [agent('a1', 'zed'), agent('a2', 'amy'), agent('a3', 'bob', { status: 'offline', is_online: false })], full: true });
   m.apply({ type: HostNotification.Agents, agents: [{ ...agent('a1', 'zed'), status: 'paused', status_text: 'thinking' }], full: false });
   assert.equal(m.agents.get('a1')!.status_text, 'thinking');
-  assert.deepEqual(m.sortedAgents().map((a) => a.agent_name), ['amy', 'zed', 'bob']);
+  assert.deepEqual(m.sortedAgents().map((a) => a.agent_name), ['amy', 'bob', 'zed']);
   m.apply({ type: HostNotification.Agents, agents: [agent('a9')], full: true });
   assert.deepEqual([...m.agents.keys()], ['a9']);
+});
+
+test('the monitor names same-named agents as the tree does, with a short id suffix', () => {
+  const m = new MonitorModel(10);
+  m.apply({ type: HostNotification.Agents, agents: [agent('agent_ebd1c6fd', 'coder', { status: 'offline', is_online: false }), agent('agent_77aa0000', 'coder'), agent('agent_12345678', 'planner')], full: true });
+  assert.equal(m.displayName('agent_ebd1c6fd'), 'coder (ebd1)');
+  assert.equal(m.displayName('agent_77aa0000'), 'coder (77aa)');
+  assert.equal(m.displayName('agent_12345678'), 'planner');
+  m.apply({ type: HostNotification.Agents, agents: [agent('agent_77aa0000', 'coder')], full: true });
+  assert.equal(m.displayName('agent_77aa0000'), 'coder', 'the suffix goes when the name no longer repeats');
 });
 
 test('status lines and events are tracked per agent (bounded), and frame counts per agent connection', () => {
@@ -259,4 +270,82 @@ test('front-ends and monitors are shown by the name they registered with, learnt
   assert.equal(m.displayName('user_x'), 'user_x');
   // the built-in session of the person at VS Code / the CLI never registers: it has a name of its own
   assert.equal(m.displayName('web_switchboard'), 'You (VS Code / CLI)');
+});
+
+test('a TEXT with its delivery and front-end copies is one row that says what happened; the raw toggle shows every frame', () => {
+  const m = new MonitorModel(100);
+  const t0 = 1_800_000_000_000;
+  const base = { message_type: 'TEXT', message_id: 'msg_1', sender_id: 'agent_p', receiver_id: 'agent_r', text: 'background please' };
+  const inn = entry({ ...base, client_id: 'agent_p', time: t0 });
+  const out = entry({ ...base, direction: 'out', client_id: 'agent_r', time: t0 + 2, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const copy1 = entry({ ...base, direction: 'out', client_id: 'web_1', time: t0 + 3, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const copy2 = entry({ ...base, direction: 'out', client_id: 'web_2', time: t0 + 3, body: { message_type: 'TEXT', routing_status: 'routed' } });
+  const status = entry({ message_type: 'STATUS', message_id: 'msg_2', client_id: 'agent_p', text: 'thinking' });
+  m.apply({ type: HostNotification.Entries, entries: [inn, out, copy1, copy2, status] });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, status.seq], 'one row per message_id');
+  const d = m.deliveryOf(inn)!;
+  assert.equal(d.state, 'delivered');
+  assert.equal(d.copies, 2);
+  assert.equal(d.tookMs, 3);
+  assert.equal(deliverySummary(d, (id) => (id === 'agent_r' ? 'researcher' : id)), 'delivered to researcher · copied to 2 front-ends · 3 ms');
+  assert.equal(m.deliveryOf(out), undefined, 'an out-frame is not a message of its own');
+  m.setFilter({ ...m.filter, raw: true });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, out.seq, copy1.seq, copy2.seq, status.seq]);
+  m.setFilter({ ...m.filter, raw: false });
+  assert.deepEqual(visibleSeqs(m), [inn.seq, status.seq]);
+});
+
+test('a message held for a paused agent, or refused by the hub, says so in its row', () => {
+  const m = new MonitorModel(100);
+  const held = entry({ message_type: 'TEXT', message_id: 'msg_h', sender_id: 'web_1', receiver_id: 'agent_z', client_id: 'web_1' });
+  const heldCopy = entry({ message_type: 'TEXT', message_id: 'msg_h', direction: 'out', client_id: 'web_2', receiver_id: 'agent_z', body: { message_type: 'TEXT', routing_status: 'held' } });
+  const lost = entry({ message_type: 'TEXT', message_id: 'msg_x', sender_id: 'web_1', receiver_id: 'agent_gone', client_id: 'web_1' });
+  const err = entry({ message_type: 'ERROR', message_id: 'msg_e', direction: 'out', client_id: 'web_1', body: { message_type: 'ERROR', ref_message_id: 'msg_x', text_payload: 'Agent agent_gone is currently offline' } });
+  m.apply({ type: HostNotification.Entries, entries: [held, heldCopy, lost, err] });
+  assert.deepEqual(visibleSeqs(m), [held.seq, lost.seq, err.seq]);
+  assert.equal(m.deliveryOf(held)!.state, 'held');
+  assert.match(deliverySummary(m.deliveryOf(held)!), /^held \(receiver paused\) · copied to 1 front-end/);
+  assert.equal(m.deliveryOf(lost)!.state, 'failed');
+  assert.equal(deliveryBadge(m.deliveryOf(lost)!), 'failed');
+  assert.match(deliverySummary(m.deliveryOf(lost)!), /failed: Agent agent_gone is currently offline/);
+});
+
+test('bookkeeping reads as a sentence with names, not raw JSON', () => {
+  const names = (id: string): string => ({ agent_p: 'planner', agent_c: 'coder', agent_r: 'researcher' })[id] ?? id;
+  const row = (message_type: string, body: Record<string, unknown>, extra: Partial<LogEntry> = {}): string =>
+    toRow(entry({ message_type, direction: 'internal', body: { message_type, ...body }, ...extra }), names).preview;
+  assert.equal(row('AGENT_INACTIVE', { agent_id: 'agent_p', silent_ms: 15_200 }), 'planner went offline: silent 15 s');
+  assert.equal(row('CLIENT_DISCONNECTED', { client_id: 'agent_c', connection_type: 'agent', code: 1006, reason: '' }), 'coder disconnected: code 1006');
+  assert.equal(row('CLIENT_DISCONNECTED', { client_id: 'mon_1', connection_type: 'monitor', code: 1000, reason: 'page closed' }), 'mon_1 (monitor) disconnected: page closed');
+  assert.equal(row('REGISTER_AGENT', { agent_name: 'planner', delivery: 'websocket' }), 'agent planner registers');
+  assert.equal(row('REGISTER_AGENT_RESPONSE', { status: 'success', agent_id: 'agent_p', agent_name: 'planner', message: 'Registered agent agent_p.' }), 'planner registered as agent_p');
+  assert.equal(row('REGISTER_FRONTEND_RESPONSE', { status: 'error', message: 'Name taken' }), 'registration refused: Name taken');
+  assert.equal(row('REQUEST_CONTEXT', { requester_id: 'agent_r', failed_agent_id: 'agent_c', request_id: 'rq1' }), 'researcher asks peers what they exchanged with coder');
+  assert.equal(row('PROVIDE_CONTEXT', { responder_id: 'agent_p', failed_agent_id: 'agent_c', interactions: [{}, {}] }), 'planner answers about coder: 2 interactions');
+  assert.equal(row('REQUEST_CONTEXT_ACK', { request_id: 'rq1', peer_agents_queried: ['agent_p'] }), 'context request rq1 relayed to 1 peer');
+  for (const p of [row('REGISTER_MONITOR', { monitor_name: 'tail', backlog: 20 }), row('RESTORE_CONTEXT', { failed_agent_id: 'agent_c', reconstruction: { timeline: [] } })]) {
+    assert.doesNotMatch(p, /[{}"]/, p);
+  }
+});
+
+test('bookkeeping is hidden by default and shows when the person widens the view, or asks for its type', () => {
+  const m = new MonitorModel(100);
+  const text = entry({ message_type: 'TEXT', text: 'hi' });
+  const reg = entry({ message_type: 'REGISTER_AGENT', body: { message_type: 'REGISTER_AGENT', agent_name: 'planner' } });
+  const gone = entry({ message_type: 'AGENT_INACTIVE', direction: 'internal', body: { agent_id: 'agent_p', silent_ms: 15000 } });
+  const ask = entry({ message_type: 'REQUEST_CONTEXT', body: { message_type: 'REQUEST_CONTEXT', requester_id: 'a', failed_agent_id: 'b' } });
+  const disc = entry({ message_type: 'CLIENT_DISCONNECTED', direction: 'internal', body: { client_id: 'x' } });
+  const started = entry({ message_type: 'HUB_STARTED', direction: 'internal', body: { hub_id: 'hub_1' } });
+  m.apply({ type: HostNotification.Entries, entries: [text, reg, gone, ask, disc, started] });
+  assert.deepEqual(visibleSeqs(m), [text.seq, started.seq]);
+  m.setFilter({ ...m.filter, showNoise: true });
+  assert.deepEqual(visibleSeqs(m), [text.seq, reg.seq, gone.seq, ask.seq, disc.seq, started.seq]);
+  m.setFilter({ ...EMPTY_FILTER, type: 'AGENT_INACTIVE' });
+  assert.deepEqual(visibleSeqs(m), [gone.seq]);
+});
+
+test('a status line is addressed to its session; the hub starting reads as a sentence', () => {
+  const s = toRow(entry({ message_type: 'STATUS', sender_id: 'agent_p', session_id: 'web_1', text: 'reading…' }), (id) => (id === 'web_1' ? 'demo user' : id));
+  assert.equal(s.to, 'web_1');
+  assert.equal(toRow(entry({ message_type: 'HUB_STARTED', direction: 'internal', body: { hub_id: 'hub_1', port: 8765, host: '127.0.0.1' } })).preview, 'hub hub_1 started on 127.0.0.1:8765');
 });

@@ -1,7 +1,8 @@
-// Agents → tree rows: presence icon and colour, a "last seen 4 s ago" description, a tooltip with the details,
-// a contextValue for the menus, and the latest status lines and events as children.
+// Agents → tree rows: presence icon and colour, a description that leads with the status line, a tooltip with the
+// details, a contextValue for the menus, and the latest status lines and events as children.
 
 import type { AgentPresence } from '../../protocol/messageTypes';
+import { compareAgents, countPresence, type PresenceCounts } from '../../protocol/agentNames';
 import type { ActivityItem, AgentView } from './hubConnection';
 import type { IconModel, TreeItemModel } from './treeItemModel';
 import { formatAgo, formatClock, toEpochMs } from './relativeTime';
@@ -17,16 +18,10 @@ export function agentContextValue(status: AgentPresence): string {
   return `agent.${status}`;
 }
 
-const PRESENCE_ORDER: Readonly<Record<AgentPresence, number>> = { online: 0, paused: 1, offline: 2 };
-
-/** Online first, then paused, then offline; by name, then id, so the order is stable between refreshes. */
+/** By name, then id — not by presence: a row must not move under the mouse when an agent pauses or goes offline
+ *  (an inline Pause would hit the agent that slid into its place). The icon shows the state. */
 export function sortAgents<T extends AgentView>(agents: readonly T[]): T[] {
-  return [...agents].sort(
-    (a, b) =>
-      PRESENCE_ORDER[a.status] - PRESENCE_ORDER[b.status] ||
-      a.agent_name.localeCompare(b.agent_name) ||
-      a.agent_id.localeCompare(b.agent_id),
-  );
+  return [...agents].sort(compareAgents);
 }
 
 export function lastSeenText(agent: AgentView, nowMs: number): string {
@@ -34,11 +29,15 @@ export function lastSeenText(agent: AgentView, nowMs: number): string {
   return seen === undefined ? 'never seen' : `last seen ${formatAgo(seen, nowMs)}`;
 }
 
+/**
+ * What matters first: the latest status line, then what is unusual (paused, offline and when last seen). An online
+ * agent's "last seen 1 s ago" says nothing and would change the row every second (cancelling a hover), so it is left
+ * to the tooltip.
+ */
 export function agentDescription(agent: AgentView, nowMs: number): string {
   const parts: string[] = [];
-  if (agent.status !== 'online') parts.push(agent.status);
-  parts.push(lastSeenText(agent, nowMs));
   if (agent.last_status_text) parts.push(agent.last_status_text);
+  if (agent.status !== 'online') parts.push(agent.status, lastSeenText(agent, nowMs));
   return parts.join(' · ');
 }
 
@@ -53,7 +52,10 @@ export function agentTooltip(agent: AgentView, nowMs: number, connectionLabel: s
   if (agent.hub_id) lines.push(`hub: ${agent.hub_id}`);
   const connected = toEpochMs(agent.connected_at);
   if (connected !== undefined) lines.push(`connected: ${new Date(connected).toISOString()}`);
-  lines.push(lastSeenText(agent, nowMs));
+  // online: the time it was last seen, which does not tick every second as "N s ago" would
+  const seen = toEpochMs(agent.last_seen);
+  if (agent.status !== 'online') lines.push(lastSeenText(agent, nowMs));
+  else if (seen !== undefined) lines.push(`last seen at ${formatClock(seen)}`);
   const counts: string[] = [];
   if (agent.messages_in !== undefined) counts.push(`${agent.messages_in} in`);
   if (agent.messages_out !== undefined) counts.push(`${agent.messages_out} out`);
@@ -63,10 +65,14 @@ export function agentTooltip(agent: AgentView, nowMs: number, connectionLabel: s
   return lines.join('\n');
 }
 
-export function agentItem(agent: AgentView, nowMs: number, opts: { connectionLabel: string; hasActivity: boolean }): TreeItemModel {
+export function agentItem(
+  agent: AgentView,
+  nowMs: number,
+  opts: { connectionLabel: string; hasActivity: boolean; /** The name with an id suffix where names repeat. */ label?: string },
+): TreeItemModel {
   return {
     id: `agent:${agent.agent_id}`,
-    label: agent.agent_name || agent.agent_id,
+    label: opts.label ?? (agent.agent_name || agent.agent_id),
     description: agentDescription(agent, nowMs),
     tooltip: agentTooltip(agent, nowMs, opts.connectionLabel),
     icon: PRESENCE_ICON[agent.status],
@@ -99,15 +105,9 @@ export function activityItem(agentId: string, item: ActivityItem, index: number)
   };
 }
 
-export interface AgentCounts {
-  online: number;
-  paused: number;
-  offline: number;
-  total: number;
-}
+export type AgentCounts = PresenceCounts;
 
+/** Online means taking messages: a paused agent is not counted (the monitor uses the same definition). */
 export function countAgents(agents: readonly AgentView[]): AgentCounts {
-  const c: AgentCounts = { online: 0, paused: 0, offline: 0, total: agents.length };
-  for (const a of agents) c[a.status]++;
-  return c;
+  return countPresence(agents);
 }

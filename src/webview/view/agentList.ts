@@ -1,8 +1,8 @@
 // The agent list beside the table: presence icon, name, "last seen" kept fresh, latest status line. Keyed
 // elements are updated in place; above MAX_LISTED agents the rest are summarised rather than drawn.
 
-import type { AgentPresence } from '../../protocol/messageTypes';
 import type { MonitorAgent } from '../../protocol/webviewMessages';
+import { countPresence, distinctNames, presenceOf } from '../../protocol/agentNames';
 import { formatAgo } from '../rowModel';
 import { el, setText } from './dom';
 
@@ -17,9 +17,7 @@ interface Item {
   status: HTMLSpanElement;
 }
 
-export function presenceOf(a: MonitorAgent): AgentPresence {
-  return a.status ?? (a.is_online ? 'online' : 'offline');
-}
+export { presenceOf };
 export const PRESENCE_ICON = { online: 'pass-filled', paused: 'debug-pause', offline: 'circle-slash' } as const;
 
 export class AgentList {
@@ -67,8 +65,9 @@ export class AgentList {
 
   render(agents: readonly MonitorAgent[], now = Date.now()): void {
     const shown = agents.slice(0, MAX_LISTED);
-    const online = agents.filter((a) => presenceOf(a) !== 'offline').length;
-    setText(this.title, `Agents · ${online}/${agents.length} online`);
+    // the Agents tree's definition: a paused agent is not online
+    setText(this.title, `Agents · ${countPresence(agents).online}/${agents.length} online`);
+    const names = distinctNames(agents);
     const keep = new Set(shown.map((a) => a.agent_id));
     for (const [id, it] of this.items) {
       if (!keep.has(id)) {
@@ -89,7 +88,7 @@ export class AgentList {
         it.icon.className = iconClass;
         it.icon.setAttribute('aria-label', p);
       }
-      setText(it.name, a.agent_name || a.agent_id);
+      setText(it.name, names.get(a.agent_id) ?? (a.agent_name || a.agent_id));
       setText(it.seen, p === 'online' ? formatAgo(a.last_seen, now) : p);
       setText(it.status, a.last_status_text ?? a.status_text ?? '');
       const title = `${a.agent_name} (${a.agent_id}) · ${p}${a.namespace ? ' · ' + a.namespace : ''}`;

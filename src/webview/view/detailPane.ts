@@ -10,6 +10,7 @@ import { buildSequence, extractThread, isThreadable } from '../threads';
 import { formatAgo, formatTime, fromOf, safeJson, toOf } from '../rowModel';
 import { custom, el, icon } from './dom';
 import { renderSequenceDiagram } from './sequenceDiagram';
+import { deliverySummary } from '../deliveries';
 import { PRESENCE_ICON, presenceOf } from './agentList';
 
 export interface DetailCallbacks {
@@ -134,6 +135,8 @@ export class DetailPane {
     add('Type', e.message_type);
     add('From', from);
     add('To', to);
+    const delivery = this.model.deliveryOf(e);
+    if (delivery) add('Delivery', deliverySummary(delivery, (id) => this.model.displayName(id)));
     add('Connection', e.client_id ? `${e.client_id}${e.role ? ' (' + e.role + ')' : ''}` : undefined);
     add('Message id', e.message_id);
     add('In reply to', e.in_reply_to_message_id);

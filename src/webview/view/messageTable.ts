@@ -3,6 +3,7 @@
 
 import type { MonitorModel } from '../monitorModel';
 import { toRow } from '../rowModel';
+import { deliveryBadge, deliverySummary } from '../deliveries';
 import { el, setText } from './dom';
 
 export const ROW_HEIGHT = 22;
@@ -15,8 +16,11 @@ interface RowEl {
   type: HTMLDivElement;
   from: HTMLDivElement;
   to: HTMLDivElement;
+  delivery: HTMLDivElement;
   preview: HTMLDivElement;
   seq: number;
+  /** The delivery text shown, redrawn when later out-frames change it. */
+  deliveryText: string;
   selected: boolean;
 }
 
@@ -50,6 +54,7 @@ export class MessageTable {
       el('div', { class: 'cell type', role: 'columnheader' }, 'Type'),
       el('div', { class: 'cell from', role: 'columnheader' }, 'From'),
       el('div', { class: 'cell to', role: 'columnheader' }, 'To'),
+      el('div', { class: 'cell delivery', role: 'columnheader', title: 'What the hub did with the message: ✓ delivered (and how long it took), +N copies to front-ends, held, failed' }, 'Delivery'),
       el('div', { class: 'cell preview', role: 'columnheader' }, 'Preview'),
     );
     this.rowsHost = el('div', { class: 'rows', role: 'rowgroup' });
@@ -149,7 +154,7 @@ export class MessageTable {
       r.root.hidden = false;
       r.root.setAttribute('aria-rowindex', String(first + i + 2));
       if (r.seq !== entry.seq) {
-        const row = toRow(entry);
+        const row = toRow(entry, (id) => this.nameOf(id));
         r.seq = entry.seq;
         r.root.dataset.seq = String(entry.seq);
         r.root.id = `row-${entry.seq}`;
@@ -166,6 +171,15 @@ export class MessageTable {
         setText(r.preview, row.preview);
         r.selected = false;
         r.root.setAttribute('aria-selected', 'false');
+      }
+      // a message's out-frames arrive after its row was drawn: its delivery cell follows them
+      const d = this.model.deliveryOf(entry);
+      const badge = d && (d.delivered + d.copies > 0 || d.state !== 'sent') ? deliveryBadge(d) : '';
+      if (badge !== r.deliveryText) {
+        r.deliveryText = badge;
+        setText(r.delivery, badge);
+        r.delivery.title = d && badge ? deliverySummary(d, (id) => this.nameOf(id)) : '';
+        r.delivery.className = `cell delivery${d ? ' state-' + d.state : ''}`;
       }
       const sel = entry.seq === this.selected;
       if (sel !== r.selected) {
@@ -185,9 +199,10 @@ export class MessageTable {
     const type = el('div', { class: 'cell type', role: 'gridcell' });
     const from = el('div', { class: 'cell from', role: 'gridcell' });
     const to = el('div', { class: 'cell to', role: 'gridcell' });
+    const delivery = el('div', { class: 'cell delivery', role: 'gridcell' });
     const preview = el('div', { class: 'cell preview', role: 'gridcell' });
-    const root = el('div', { class: 'row', role: 'row' }, el('div', { class: 'cell dir', role: 'gridcell' }, dir), time, type, from, to, preview);
+    const root = el('div', { class: 'row', role: 'row' }, el('div', { class: 'cell dir', role: 'gridcell' }, dir), time, type, from, to, delivery, preview);
     this.rowsHost.append(root);
-    return { root, dir, time, type, from, to, preview, seq: -1, selected: false };
+    return { root, dir, time, type, from, to, delivery, preview, seq: -1, deliveryText: '', selected: false };
   }
 }

@@ -118,6 +118,7 @@ export class MonitorApp {
     this.bar.typeSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, type: this.bar.typeSelect.value }));
     this.bar.agentSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, agent: this.bar.agentSelect.value }));
     this.bar.noise.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, showNoise: this.bar.noise.checked }));
+    this.bar.raw.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, raw: this.bar.raw.checked }));
     this.bar.pauseButton.addEventListener('click', () => this.setPaused(!this.ui.paused));
     this.bar.clearButton.addEventListener('click', () => {
       this.model.clearView();
@@ -135,6 +136,7 @@ export class MonitorApp {
     this.model.setPaused(this.ui.paused);
     this.bar.search.value = this.ui.filter.text;
     this.bar.noise.checked = this.ui.filter.showNoise;
+    this.bar.raw.checked = this.ui.filter.raw;
     this.setFollow(this.ui.follow);
     this.table.setSelected(this.ui.selectedSeq);
     this.detail.setAgent(this.ui.agentId);
@@ -293,6 +295,7 @@ export class MonitorApp {
     if (this.bar.typeSelect.value !== f.type) this.bar.typeSelect.value = f.type;
     if (this.bar.agentSelect.value !== f.agent) this.rebuildAgentOptions(true);
     if (this.bar.noise.checked !== f.showNoise) this.bar.noise.checked = f.showNoise;
+    if (this.bar.raw.checked !== f.raw) this.bar.raw.checked = f.raw;
     // keep the selected row in view if it still passes
     const sel = this.ui.selectedSeq;
     const idx = sel === null ? -1 : this.model.visibleIndexOfSeq(sel);

@@ -14,6 +14,7 @@ export interface Toolbar {
   typeSelect: ValueElement;
   agentSelect: ValueElement;
   noise: CheckElement;
+  raw: CheckElement;
   pauseButton: HTMLElement;
   clearButton: HTMLElement;
   reconstructionButton: HTMLElement;
@@ -38,7 +39,14 @@ export function buildToolbar(): Toolbar {
   search.append(custom('vscode-icon', { slot: 'content-before', name: 'search' }));
   const typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
   const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
-  const noise = custom('vscode-checkbox', { label: 'Presence', title: 'Show PING, PONG, heartbeats and agent status updates' }) as CheckElement;
+  const noise = custom('vscode-checkbox', {
+    label: 'Bookkeeping',
+    title: 'Also show the hub’s bookkeeping: registrations, disconnects, inactivity, presence (PING, PONG, heartbeats, status updates) and reconstruction requests',
+  }) as CheckElement;
+  const raw = custom('vscode-checkbox', {
+    label: 'Raw frames',
+    title: 'One row per frame the hub logged (in, out, each front-end’s copy) instead of one row per message',
+  }) as CheckElement;
   const pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' });
   const clearButton = custom('vscode-button', { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)' }, 'Clear');
   // appears once there is a report to show
@@ -56,11 +64,12 @@ export function buildToolbar(): Toolbar {
     typeSelect,
     agentSelect,
     noise,
+    raw,
     pauseButton,
     clearButton,
     reconstructionButton,
   );
-  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, pauseButton, clearButton, reconstructionButton };
+  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, raw, pauseButton, clearButton, reconstructionButton };
 }
 
 /** The status bar; `toast` is the feedback element shown at its end. */
