@@ -45,6 +45,10 @@ export interface ControlDeps {
   maxHeldPerAgent: number;
   /** A held message was dropped because the queue was full. */
   onHeldDropped(rec: AgentRecord, dropped: Envelope): void;
+  /** The first message held since the agent was paused (a person asks "where did my message go?"). */
+  onHoldStarted?(rec: AgentRecord): void;
+  /** Held messages delivered on RESUME. */
+  onHeldReleased?(rec: AgentRecord, count: number): void;
 }
 
 export class Control {
@@ -105,6 +109,7 @@ export class Control {
       rec.heldDropped++;
       this.deps.onHeldDropped(rec, dropped);
     }
+    if (rec.held.length === 0) this.deps.onHoldStarted?.(rec);
     rec.held.push(message);
     this.deps.markChanged(rec.agent_id);
   }
@@ -118,6 +123,7 @@ export class Control {
       m.routing_status = 'routed';
       this.deps.deliverHeld(rec.conn, m);
     }
+    this.deps.onHeldReleased?.(rec, held.length);
   }
 
   /** Empties every held queue; returns how many messages were dropped. */

@@ -105,6 +105,9 @@ export class HubCore implements HubPort {
       markChanged: (id) => this.agentStatus.markChanged(id),
       maxHeldPerAgent: opts.maxHeldPerAgent,
       onHeldDropped: (rec) => this.warn(`Held queue of paused agent ${rec.agent_id} is full (${opts.maxHeldPerAgent}); the oldest message was dropped.`),
+      onHoldStarted: (rec) =>
+        this.logger.info(`${rec.agent_name} (${rec.agent_id}) is paused: holding chat for it until it is resumed (at most ${opts.maxHeldPerAgent}).`),
+      onHeldReleased: (rec, n) => this.logger.info(`${rec.agent_name} (${rec.agent_id}) resumed: delivered ${n} held message${n === 1 ? '' : 's'}.`),
     });
     this.statusRouter = new StatusRouter({
       registry: this.registry,

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub, agent, frontend, closeAll, waitUntil } from './hubHarness';
+import { createLogger } from '../../src/protocol/logger';
 
 test('PAUSE_AGENT from a front-end is forwarded, shown as paused, chat is held and delivered in order on RESUME_AGENT', async () => {
   const hub = await startHub();
@@ -26,8 +27,9 @@ test('PAUSE_AGENT from a front-end is forwarded, shown as paused, chat is held a
   await closeAll(hub, a, f);
 });
 
-test('the held queue is bounded: beyond maxHeldPerAgent the oldest is dropped and a warning raised', async () => {
-  const hub = await startHub({ maxHeldPerAgent: 3 });
+test('the held queue is bounded: beyond maxHeldPerAgent the oldest is dropped and a warning raised; holding and releasing are logged once each', async () => {
+  const lines: string[] = [];
+  const hub = await startHub({ maxHeldPerAgent: 3 }, { logger: createLogger((_level, line) => lines.push(line), 'info') });
   const a = await agent(hub, 'w');
   const warnings: string[] = [];
   hub.events.on('warning', (w) => warnings.push(w));
@@ -38,6 +40,13 @@ test('the held queue is bounded: beyond maxHeldPerAgent the oldest is dropped an
   hub.controlAgent('resume', a.id);
   await waitUntil(() => a.c.ofType('TEXT').length === 3);
   assert.deepEqual(a.c.ofType('TEXT').map((m) => m.text_payload), ['m2', 'm3', 'm4']);
+  assert.deepEqual(
+    lines.filter((l) => /holding chat|held message/.test(l)),
+    [
+      `[hub] w (${a.id}) is paused: holding chat for it until it is resumed (at most 3).`,
+      `[hub] w (${a.id}) resumed: delivered 3 held messages.`,
+    ],
+  );
   await closeAll(hub, a);
 });
 
