@@ -104,10 +104,8 @@ export class MonitorApp {
         const request_id = this.feedback.request(labels[action]);
         this.source.send({ type: WebviewCommand.ReconstructionAction, request_id, action, reconstruction_id: id });
       },
-      nameOf: (id) => {
-        const n = this.model.displayName(id);
-        return n === id ? undefined : n;
-      },
+      // the same names as the table's: a new "coder" and the failed one read "coder (77aa)" and "coder (ebd1)"
+      nameOf: (id) => this.model.knownName(id),
     });
     this.bar.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
     root.replaceChildren(this.bar.element, this.body, this.reconstruction.element, this.statusBar.element);
