@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReconstructionT } from '../../src/protocol/contextSchemas';
 import { HostNotification, type MonitorAgent } from '../../src/protocol/webviewMessages';
+import { HUB_USER_ID, HUB_USER_NAME } from '../../src/protocol/messageTypes';
 import { MonitorModel } from '../../src/webview/monitorModel';
 import { buildReconstructionReport } from '../../src/webview/reconstructionModel';
 
@@ -52,4 +53,12 @@ test('a report whose peer shares the failed agent’s name tells them apart by i
   );
   assert.match(r.memories[0]!.label, /^coder \(77aa\)/);
   assert.equal(m.knownName('agent_unknown'), undefined, 'unknown ids fall back to the id in the report');
+});
+
+test('the person is "You" in the table’s From/To cells and keeps the full name elsewhere', () => {
+  const m = new MonitorModel(10);
+  assert.equal(m.columnName(HUB_USER_ID), 'You');
+  assert.equal(m.displayName(HUB_USER_ID), HUB_USER_NAME);
+  m.apply({ type: HostNotification.Agents, agents: [agent(OLD, 'coder', true)], full: true });
+  assert.equal(m.columnName(OLD), 'coder');
 });

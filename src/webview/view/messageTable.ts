@@ -174,8 +174,8 @@ export class MessageTable {
         // agents by name (the id stays in the tooltip and in the free-text search)
         const from = this.nameOf(row.from);
         const to = this.nameOf(row.to);
-        setText(r.from, from);
-        setText(r.to, row.copyTo ? `↪ ${this.nameOf(row.copyTo)}` : to);
+        setText(r.from, this.model.columnName(row.from));
+        setText(r.to, row.copyTo ? `↪ ${this.model.columnName(row.copyTo)}` : this.model.columnName(row.to));
         r.from.title = from === row.from ? row.from : `${from} — ${row.from}`;
         r.to.title = row.copyTo
           ? `a copy of a message for ${to} (${row.to}), written to ${this.nameOf(row.copyTo)} (${row.copyTo})`
