@@ -1,5 +1,5 @@
-// The reconstruction report in the monitor names agents as the table and the tree do: where a name repeats (a
-// restarted "coder" beside the failed one), each carries its short id, so the peer list cannot confuse them.
+// Reconstruction reports name agents apart: in the monitor as the table and the tree do (where a name repeats — a
+// restarted "coder" beside the failed one — each carries its short id), and in the CLI's text as "name (id)".
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { HostNotification, type MonitorAgent } from '../../src/protocol/webviewM
 import { HUB_USER_ID, HUB_USER_NAME } from '../../src/protocol/messageTypes';
 import { MonitorModel } from '../../src/webview/monitorModel';
 import { buildReconstructionReport } from '../../src/webview/reconstructionModel';
+import { formatReconstruction } from '../../src/reconstruction/reconstructionReport';
 
 const OLD = 'agent_ebd1c6fd';
 const NEW = 'agent_77aa0000';
@@ -32,7 +33,19 @@ function reconstruction(): ReconstructionT {
     peers_silent: [NEW],
     duplicate_answers: 0,
     rejected_answers: [],
-    timeline: [],
+    timeline: [
+      {
+        message_id: 'm1',
+        time: '2026-11-23T19:00:00.000Z',
+        message_type: 'TEXT',
+        sender_id: 'web_person',
+        receiver_id: OLD,
+        text_payload: 'fix the parser',
+        thread_id: null,
+        in_reply_to_message_id: null,
+        sources: ['hub'],
+      },
+    ],
     last_status: null,
     last_seen: null,
     unanswered_messages: [],
@@ -61,4 +74,19 @@ test('the person is "You" in the table’s From/To cells and keeps the full name
   assert.equal(m.displayName(HUB_USER_ID), HUB_USER_NAME);
   m.apply({ type: HostNotification.Agents, agents: [agent(OLD, 'coder', true)], full: true });
   assert.equal(m.columnName(OLD), 'coder');
+});
+
+test('the text report, given names, shows the failed agent and a same-named peer as name and id, apart', () => {
+  const names: Record<string, string> = { [OLD]: 'coder', [NEW]: 'coder' };
+  const text = formatReconstruction(reconstruction(), (id) => names[id]);
+  assert.match(text, /^Reconstruction of coder \(agent_ebd1c6fd\) — timed out/);
+  assert.match(text, /silent: coder \(agent_77aa0000\)/);
+  assert.match(text, /web_person → coder \(agent_ebd1c6fd\): fix the parser/);
+  assert.match(text, /^ {2}coder \(agent_77aa0000\): \{"task":"none"\}$/m);
+});
+
+test('the text report without names shows ids, as the CLI prints it today', () => {
+  const text = formatReconstruction(reconstruction());
+  assert.match(text, /^Reconstruction of agent_ebd1c6fd — /);
+  assert.match(text, /silent: agent_77aa0000/);
 });
