@@ -259,23 +259,41 @@ test('keyboard: the grid moves with j/k, opens with Enter and closes with Escape
   await detail.waitFor({ state: 'hidden', timeout: WAIT });
 });
 
-test('at 600–800 px the toolbar is one line and, from 700 px, type, from and to are whole; "Jump to latest" covers no row', async () => {
+test('at 600–800 px the toolbar is one line with its filter placeholder whole and, from 700 px, type, from and to are whole; "Jump to latest" covers no row', async () => {
   await page.keyboard.press('Escape');
   for (const width of [600, 700, 800]) {
     await page.setViewportSize({ width, height: 600 });
     await waitFor(async () => (await rowTexts()).length > 0, 'rows at the new width');
-    const fit = await page.evaluate(`(() => {
+    // measured twice: as it starts, and with the Reconstruction button that appears once there is a report
+    const fit = await page.evaluate(`(async () => {
       const bar = document.querySelector('.toolbar');
-      const items = [...bar.children].filter((c) => c.getBoundingClientRect().width > 0);
-      const firstBottom = Math.min(...items.map((c) => c.getBoundingClientRect().bottom));
-      const wrapped = items.filter((c) => c.getBoundingClientRect().top >= firstBottom).map((c) => c.className || c.tagName);
-      const outside = items.filter((c) => c.getBoundingClientRect().right > innerWidth + 0.5).map((c) => c.className || c.tagName);
+      const rc = document.querySelector('.rc-open');
+      const measure = () => {
+        const items = [...bar.children].filter((c) => c.getBoundingClientRect().width > 0);
+        const firstBottom = Math.min(...items.map((c) => c.getBoundingClientRect().bottom));
+        const input = document.querySelector('vscode-textfield.search').shadowRoot.querySelector('input');
+        const st = getComputedStyle(input);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = st.fontSize + ' ' + st.fontFamily;
+        const room = input.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+        return {
+          wrapped: items.filter((c) => c.getBoundingClientRect().top >= firstBottom).map((c) => c.className || c.tagName),
+          outside: items.filter((c) => c.getBoundingClientRect().right > innerWidth + 0.5).map((c) => c.className || c.tagName),
+          placeholderCut: ctx.measureText(input.placeholder).width > room,
+        };
+      };
+      const plain = measure();
+      const wasHidden = rc.hidden;
+      rc.hidden = false;
+      await new Promise((r) => requestAnimationFrame(() => r()));
+      const withReport = measure();
+      rc.hidden = wasHidden;
       const cut = [...document.querySelectorAll('.rows .row:not([hidden]) .cell.type, .rows .row:not([hidden]) .cell.from, .rows .row:not([hidden]) .cell.to, .row.header .cell:not(.preview)')]
         .filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent);
-      return { wrapped, outside, cut };
+      return { plain, withReport, cut };
     })()`);
-    // at 600 px a long client name ("browser monitor") may end in "…" (its tooltip has it); from 700 px nothing does
-    assert.deepEqual(width < 700 ? { ...(fit as object), cut: [] } : fit, { wrapped: [], outside: [], cut: [] }, `at ${width} px`);
+    const ok = { wrapped: [], outside: [], placeholderCut: false };
+    assert.deepEqual(width < 700 ? { ...(fit as object), cut: [] } : fit, { plain: ok, withReport: ok, cut: [] }, `at ${width} px`);
   }
   // scrolled up, the jump strip sits under the rows instead of over them (a short window so that rows overflow)
   await page.setViewportSize({ width: 800, height: 260 });
