@@ -14,6 +14,7 @@ import type { DemoController } from './model/demoController';
 import type { ControlAction } from '../protocol/messageTypes';
 import type { AgentView, ExportFormat, HubConnection } from './model/hubConnection';
 import { ReplyWatcher, broadcastSummary } from './model/replyWatcher';
+import { youSession, type Conversation } from './model/youSession';
 import { countPresence } from '../protocol/agentNames';
 import type { HubManager } from './model/hubManager';
 import type { SettingsReader } from './settings';
@@ -63,6 +64,8 @@ const TITLES: Record<CommandId, string> = {
 export class SwitchboardCommands {
   /** The last failure of any command (the extension-host tests read it through the test API). */
   lastFailure: CommandFailure | undefined;
+  /** The text of the last reply notification Send showed ("coder: done"), for the extension-host tests. */
+  lastReplyNotice: string | undefined;
 
   constructor(private readonly deps: CommandDeps) {}
 
@@ -190,23 +193,28 @@ export class SwitchboardCommands {
       textFrom(textArg) ??
       (await vscode.window.showInputBox({ prompt: `Message to ${name}`, placeHolder: 'What should the agent do?', ignoreFocusOut: true }));
     if (text === undefined || text === '') return undefined;
+    // the conversation is kept in the Sessions view under "You": the message, the agent's status lines, its reply
+    const conversation = youSession.start(agentId, name, text);
     // listening before the send, so a reply quicker than the send's acknowledgement is not missed
     const status: { report?: (line: string) => void; last?: string } = {};
     const watcher = new ReplyWatcher(conn, agentId, (line) => {
       status.last = line;
       status.report?.(line);
+      youSession.status(conversation, line);
     });
     let id: string;
     try {
       id = await conn.send({ receiver_id: agentId, text_payload: text });
     } catch (err) {
       watcher.cancel();
+      youSession.fail(conversation, err instanceof Error ? err.message : String(err));
       throw err;
     }
     this.deps.logger.info(`sent ${id} to ${agentId}`);
+    youSession.sent(conversation, id);
     watcher.expect(id);
     // resolves with the id at once (callers and tests do not wait for the agent); the reply shows when it comes
-    void this.showReply(watcher, status, agentId, name);
+    void this.showReply(watcher, status, agentId, name, conversation);
     return id;
   }
 
@@ -216,6 +224,7 @@ export class SwitchboardCommands {
     status: { report?: (line: string) => void; last?: string },
     agentId: string,
     name: string,
+    conversation: Conversation,
   ): Promise<void> {
     const outcome = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Waiting for ${name}`, cancellable: true },
@@ -227,9 +236,13 @@ export class SwitchboardCommands {
       },
     );
     status.report = undefined;
+    youSession.settle(conversation, outcome);
     const open = 'Open in Monitor';
     let shown: Thenable<string | undefined> | undefined;
-    if (outcome.kind === 'reply') shown = vscode.window.showInformationMessage(`${name}: ${oneLine(outcome.text, 400)}`, open);
+    if (outcome.kind === 'reply') {
+      this.lastReplyNotice = `${name}: ${oneLine(outcome.text, 400)}`;
+      shown = vscode.window.showInformationMessage(this.lastReplyNotice, open);
+    }
     else if (outcome.kind === 'failed') shown = vscode.window.showWarningMessage(`Not delivered to ${name}: ${outcome.text}`, open);
     else if (outcome.kind === 'timeout')
       shown = vscode.window.showInformationMessage(`No reply from ${name} within ${REPLY_WAIT_MS / 1000} s; it will show in the monitor when it comes.`, open);

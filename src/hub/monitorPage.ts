@@ -91,3 +91,48 @@ export function renderMonitorPage(opts: MonitorPageOptions): string {
     bodyClass: 'host-browser',
   });
 }
+
+/**
+ * What /monitor answers without the right token: a small page that says where the token is, instead of a bare
+ * sentence. It names places only (the hub's start line, the hub file, the VS Code commands), never the token, the
+ * hub's id or a path on this machine, so a wrong guess learns nothing. No script; inline style allowed by its CSP.
+ */
+export function renderTokenHelpPage(presented: boolean): string {
+  const why = presented
+    ? 'The token in this address is not this hub’s token. Unless it is given one (--token, SWITCHBOARD_TOKEN), a hub makes a new token each time it starts, so an address from an earlier run stops working.'
+    : 'This address has no <code>?token=</code>. The monitor shows every message the hub carries, so it opens only with the hub’s token.';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Agent Switchboard — token needed</title>
+<link rel="icon" href="data:,">
+<style>
+body { margin: 0; padding: 32px 24px; background: #1f1f1f; color: #cccccc; font: 14px/1.5 system-ui, -apple-system, 'Segoe UI', Ubuntu, sans-serif; }
+main { max-width: 640px; margin: 0 auto; }
+h1 { font-size: 18px; font-weight: 600; margin: 0 0 12px; color: #ffffff; }
+code { font-family: ui-monospace, Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 13px; background: #2b2b2b; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+li { margin: 6px 0; }
+.muted { color: #9d9d9d; }
+</style>
+</head>
+<body>
+<main>
+<h1>The monitor needs this hub’s token</h1>
+<p>${why}</p>
+<p>Open the address with the token from one of these:</p>
+<ul>
+<li>The line the hub printed when it started: <code>Monitor: http://…/monitor?token=…</code> (in the terminal of <code>npm start</code>, <code>switchboard hub</code> or <code>switchboard demo --with-hub</code>).</li>
+<li>The hub file, <code>hub-&lt;port&gt;.json</code> in <code>~/.agent-switchboard</code> (or in <code>$SWITCHBOARD_HUB_FILE_DIR</code>), where the port is the one the hub was asked for (8765 by default): its <code>"token"</code> field goes after <code>/monitor?token=</code>.</li>
+<li>In VS Code: <b>Switchboard: Open Monitor in Browser</b> opens this page with the token, and <b>Switchboard: Copy Agent Connection URL</b> copies the URL that carries it.</li>
+</ul>
+<p class="muted">The token may also be sent as <code>Authorization: Bearer TOKEN</code>.</p>
+</main>
+</body>
+</html>`;
+}
+
+/** The CSP of the token help page: no script at all, its one inline style block only. */
+export const TOKEN_HELP_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";

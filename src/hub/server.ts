@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import { join, normalize, sep, extname } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SwitchboardError } from '../protocol/errors';
+import { renderTokenHelpPage, TOKEN_HELP_CSP } from './monitorPage';
 
 export interface HttpFrontOptions {
   host: string;
@@ -158,7 +159,12 @@ export class HttpFront {
       return send(res, 200, 'application/json', JSON.stringify(this.handlers.health()));
     }
     if (path === '/monitor' || path === '/monitor/') {
-      if (!tokenMatches(presentedToken(req, url), this.opts.token)) return send(res, 401, 'text/plain', 'A valid ?token= is required');
+      const presented = presentedToken(req, url);
+      if (!tokenMatches(presented, this.opts.token)) {
+        // a page that says where the token is; 401 without one, 403 for a wrong one
+        res.setHeader('Content-Security-Policy', TOKEN_HELP_CSP);
+        return send(res, presented ? 403 : 401, 'text/html; charset=utf-8', renderTokenHelpPage(Boolean(presented)));
+      }
       const nonce = randomBytes(16).toString('base64');
       res.setHeader(
         'Content-Security-Policy',

@@ -55,7 +55,7 @@ export class BrowserDataSource implements DataSource {
     this.ws = ws;
     ws.addEventListener('open', () => {
       this.retryMs = RECONNECT_MIN_MS;
-      ws.send(JSON.stringify(registerMonitorFrame('browser monitor')));
+      ws.send(JSON.stringify(registerMonitorFrame('monitor page')));
     });
     ws.addEventListener('message', (e: MessageEvent) => {
       if (typeof e.data !== 'string') return;

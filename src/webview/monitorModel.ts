@@ -299,6 +299,17 @@ export class MonitorModel {
   /** Per-agent derived state: kept live even while the table is paused. */
   /** An agent's name (with a short id suffix where two agents share it), else the name a front-end, monitor or
    *  broker registered with (seen in the stream), else the id. */
+  /** The name in the table's narrow From/To cells: the person is "You" there (the tooltip has the full name). */
+  columnName(id: string): string {
+    return id === HUB_USER_ID ? 'You' : this.displayName(id);
+  }
+
+  /** The shown name when the model knows one (the reconstruction report falls back to the id itself). */
+  knownName(id: string): string | undefined {
+    const n = this.displayName(id);
+    return n === id ? undefined : n;
+  }
+
   displayName(id: string): string {
     this.agentNames ??= distinctNames([...this.agents.values()]);
     return this.agentNames.get(id) || this.clientNames.get(id) || (id === HUB_USER_ID ? HUB_USER_NAME : id);

@@ -58,6 +58,45 @@ export function rowKind(type: string): RowKind {
   }
 }
 
+/** The most characters the Type column shows whole at its narrowest. */
+export const TYPE_COLUMN_CHARS = 14;
+
+// word → its short form, tried in this order until the name fits; the common chat and status types never need one
+const TYPE_ABBREVIATIONS: readonly (readonly [string, string])[] = [
+  ['RESPONSE', 'RESP'],
+  ['REGISTER', 'REG'],
+  ['DEREGISTER', 'DEREG'],
+  ['REREGISTER', 'REREG'],
+  ['DISCONNECTED', 'DISCONN'],
+  ['RECONSTRUCTION', 'RECON'],
+  ['CONTEXT', 'CTX'],
+  ['REQUEST', 'REQ'],
+  ['HEARTBEAT', 'BEAT'],
+  ['AVAILABLE', 'AVAIL'],
+  ['FRONTEND', 'FRONT'],
+  ['MONITOR', 'MON'],
+  ['UPDATE', 'UPD'],
+  ['STATUS', 'STAT'],
+  ['AGENTS', 'AGTS'],
+  ['BROKER', 'BRKR'],
+  ['QUEUES', 'QS'],
+  ['RESUME', 'RESUM'],
+];
+
+/**
+ * A message type short enough for the Type column: whole when it fits, else with its long words abbreviated
+ * (REGISTER_FRONTEND_RESPONSE → REG_FRONT_RESP) — the full name stays in the cell's tooltip and the detail pane.
+ */
+export function shortType(type: string, max: number = TYPE_COLUMN_CHARS): string {
+  if (type.length <= max) return type;
+  const words = type.split('_');
+  for (const [long, short] of TYPE_ABBREVIATIONS) {
+    for (let i = 0; i < words.length; i++) if (words[i] === long) words[i] = short;
+    if (words.join('_').length <= max) break;
+  }
+  return words.join('_');
+}
+
 function oneLine(s: string): string {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > PREVIEW_MAX ? flat.slice(0, PREVIEW_MAX - 1) + '…' : flat;

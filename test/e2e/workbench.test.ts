@@ -166,6 +166,17 @@ step('the monitor panel shows the message and the agent’s reply', async () => 
   await shot('05-monitor-reply');
 });
 
+step('the Sessions view keeps the conversation under "You": the message and the coder’s reply', async () => {
+  const sessions = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Sessions' }) });
+  const header = sessions.locator('.pane-header').first();
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  await sessions.locator('.monaco-list-row', { hasText: /^You/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  // the message row (its description: "→ coder · replied") and, under it, the reply
+  await sessions.locator('.monaco-list-row', { hasText: task }).filter({ hasText: 'replied' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await sessions.locator('.monaco-list-row', { hasText: `Done: "${task}"` }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('05b-sessions-you');
+});
+
 step('stopping the demo agents turns them offline in the tree and in the monitor', async () => {
   await runCommand('Switchboard: Stop Demo Agents');
   const agentsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agents' }) });

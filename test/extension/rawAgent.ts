@@ -90,6 +90,11 @@ export class RawAgent {
     );
   }
 
+  /** A status line, as an agent sends while it works on a message (session_id: whose front-end it is for). */
+  status(text: string, session_id: string | null = null): void {
+    this.socket?.send(JSON.stringify({ message_type: 'STATUS', sender_id: this.agentId, session_id, text_payload: text }));
+  }
+
   async close(): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;

@@ -13,6 +13,7 @@ import type { SummariseOutcome } from '../../src/extension/reconstructCommand';
 import type { ReconstructionT } from '../../src/protocol/contextSchemas';
 import type { TreeNode } from '../../src/extension/treeItems';
 import { RawAgent, waitFor } from './rawAgent';
+import { SESSIONS_EMPTY_RUNNING } from '../../src/extension/sessionsTreeProvider';
 
 interface Healthz {
   status: string;
@@ -75,6 +76,12 @@ export function registerSwitchboardSuite(): void {
       assert.equal(body.hub_id, api.connection()!.info().hubId);
     });
 
+    test('the Sessions view, empty, says what will appear there', async () => {
+      const rows = api.sessionsProvider.getChildren();
+      assert.deepEqual(rows, []);
+      assert.equal(api.sessionsProvider.emptyMessage, SESSIONS_EMPTY_RUNNING);
+    });
+
     test('a raw ws agent that registers appears as a row of the Agents tree', async () => {
       const agent = new RawAgent('raw-tree-agent');
       agents.push(agent);
@@ -98,6 +105,107 @@ export function registerSwitchboardSuite(): void {
       if (messageId !== undefined) assert.equal(got.message_id, messageId);
       agent.reply(got, `echo: ${text}`);
       await waitFor('the reply in the event log', async () => (await api.connection()!.exportLog('ndjson')).includes(`echo: ${text}`));
+      assert.equal(api.commands.lastFailure, undefined, `a command failed: ${JSON.stringify(api.commands.lastFailure)}`);
+    });
+
+    test('Send shows the reply: the agent\'s status lines and reply reach the notification and the Sessions view under "You"', async () => {
+      const agent = agents[0]!;
+      const text = `what is the plan ${Date.now()}`;
+      const messageId = await vscode.commands.executeCommand<string | undefined>(Commands.sendMessage, agent.agentId, text);
+      assert.ok(messageId, 'the command resolves with the message id');
+      const got = await waitFor('the TEXT at the agent', () => agent.received(text));
+      agent.status(`working on ${messageId}`);
+      // the status line is shown while the person waits (progress) and kept under You
+      const you = async (): Promise<TreeNode[]> => {
+        const top = api.sessionsProvider.getChildren();
+        const youNode = top.find((n) => n.model.id === 'you');
+        if (!youNode) return [];
+        const conv = api.sessionsProvider.getChildren(youNode).find((n) => n.model.label === text);
+        return conv ? api.sessionsProvider.getChildren(conv) : [];
+      };
+      await waitFor('the status line under You', async () => (await you()).some((n) => n.model.label === `working on ${messageId}`));
+      agent.reply(got, `the plan for ${messageId}`);
+      await waitFor('the reply notification', () => api.commands.lastReplyNotice === `raw-tree-agent: the plan for ${messageId}`);
+      const lines = await waitFor('the reply under You', async () => {
+        const l = await you();
+        return l.some((n) => n.model.contextValue === 'session.you.reply') ? l : undefined;
+      });
+      assert.deepEqual(
+        lines.map((n) => [n.model.contextValue, n.model.label]),
+        [
+          ['session.you.sent', text],
+          ['session.statusLine', `working on ${messageId}`],
+          ['session.you.reply', `the plan for ${messageId}`],
+        ],
+      );
+      assert.equal(api.sessionsProvider.emptyMessage, undefined, 'no empty-state text once there are rows');
+      assert.equal(api.commands.lastFailure, undefined, `a command failed: ${JSON.stringify(api.commands.lastFailure)}`);
+    });
+
+    test('an agent row keeps its element and tooltip through 1.5 s of presence ticks while other agents change', async function () {
+      this.timeout(20_000);
+      const url = api.connection()!.info().agentUrl;
+      const target = agents[0]!;
+      const busy = new RawAgent('raw-busy-neighbour');
+      agents.push(busy);
+      await busy.register(url);
+      await waitFor('the neighbour row', async () => (await agentRows(api)).some((n) => n.agentId === busy.agentId));
+      // its first status line gives its row children (a change of shape): done before the watch starts
+      busy.status('warming up');
+      await waitFor('the neighbour row with activity', async () => (await agentRows(api)).some((n) => n.agentId === busy.agentId && n.model.collapsible !== 'none'));
+      // the view visible, so its once-a-second tick runs as it does under a person's mouse
+      await vscode.commands.executeCommand('switchboard.agents.focus');
+      const row = (await agentRows(api)).find((n) => n.agentId === target.agentId)!;
+      const before = await api.agentsProvider.getTreeItem(row);
+      assert.match(String(before.tooltip), new RegExp(target.agentId), 'the tooltip shows the agent id');
+      const events: (TreeNode | TreeNode[] | undefined | void)[] = [];
+      const sub = api.agentsProvider.onDidChangeTreeData((e) => events.push(e));
+      try {
+        const start = Date.now();
+        let paused = false;
+        // the neighbour flips between paused and online and talks, so rows change around the hovered one
+        await waitFor(
+          '1.5 s of ticks and neighbour changes',
+          async () => {
+            paused = !paused;
+            await vscode.commands.executeCommand(paused ? Commands.pauseAgent : Commands.resumeAgent, busy.agentId);
+            busy.status(`tick ${Date.now()}`);
+            await waitFor('the neighbour state', () => api.connection()!.agent(busy.agentId)?.status === (paused ? 'paused' : 'online'));
+            return Date.now() - start >= 1500 && events.length >= 2;
+          },
+          15_000,
+        );
+      } finally {
+        sub.dispose();
+      }
+      assert.ok(!events.some((e) => e === undefined), `a whole-tree refresh fired (it would cancel the hover): ${events.length} events`);
+      const after = (await agentRows(api)).find((n) => n.agentId === target.agentId);
+      assert.equal(after, row, 'the same element for the agent: VS Code keeps its hover');
+      const item = await api.agentsProvider.getTreeItem(row);
+      assert.equal(item.id, before.id);
+      assert.match(String(item.tooltip), new RegExp(target.agentId), 'the tooltip is still there');
+      if (busy.agentId) await vscode.commands.executeCommand(Commands.resumeAgent, busy.agentId);
+    });
+
+    test('Pause run on a row acts on that row\'s agent while the others change state', async () => {
+      const target = agents[0]!;
+      const busy = agents.find((a) => a.name === 'raw-busy-neighbour')!;
+      const late = new RawAgent('raw-aaa-late');
+      agents.push(late);
+      const rowsBefore = await agentRows(api);
+      const row = rowsBefore.find((n) => n.agentId === target.agentId)!;
+      // another agent arrives (sorted before the target) and the neighbour pauses: rows around the target change
+      await late.register(api.connection()!.info().agentUrl);
+      await vscode.commands.executeCommand(Commands.pauseAgent, busy.agentId);
+      await waitFor('the newcomer row', async () => (await agentRows(api)).some((n) => n.agentId === late.agentId));
+      // the menu hands the command the row element it was opened on
+      await vscode.commands.executeCommand(Commands.pauseAgent, row);
+      await waitFor('the target paused', () => api.connection()!.agent(target.agentId)?.status === 'paused');
+      assert.equal(api.connection()!.agent(late.agentId)?.status, 'online', 'the newcomer is untouched');
+      assert.equal(api.connection()!.agent(busy.agentId)?.status, 'paused', 'the neighbour keeps its own state');
+      await vscode.commands.executeCommand(Commands.resumeAgent, row);
+      await waitFor('the target online again', () => api.connection()!.agent(target.agentId)?.status === 'online');
+      await vscode.commands.executeCommand(Commands.resumeAgent, busy.agentId);
       assert.equal(api.commands.lastFailure, undefined, `a command failed: ${JSON.stringify(api.commands.lastFailure)}`);
     });
 

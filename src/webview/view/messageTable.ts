@@ -2,7 +2,7 @@
 // pool of row elements recycled for the rows on screen. Redrawn at most once per animation frame by main.ts.
 
 import type { MonitorModel } from '../monitorModel';
-import { toRow } from '../rowModel';
+import { shortType, toRow } from '../rowModel';
 import { deliveryBadge, deliverySummary } from '../deliveries';
 import { el, setText } from './dom';
 
@@ -13,6 +13,9 @@ interface RowEl {
   root: HTMLDivElement;
   dir: HTMLSpanElement;
   time: HTMLDivElement;
+  /** The time's seconds and the milliseconds apart: a narrow table hides the milliseconds (the tooltip keeps them). */
+  hms: HTMLSpanElement;
+  ms: HTMLSpanElement;
   type: HTMLDivElement;
   from: HTMLDivElement;
   to: HTMLDivElement;
@@ -161,14 +164,26 @@ export class MessageTable {
         r.root.className = `row kind-${row.kind}${row.copyTo ? ' copy' : ''}`;
         r.dir.className = `codicon ${row.direction === 'in' ? 'codicon-arrow-small-right' : row.direction === 'out' ? 'codicon-arrow-small-left' : 'codicon-circle-small'}`;
         r.dir.title = row.direction === 'in' ? 'into the hub' : row.copyTo ? 'out of the hub: a copy for a front-end' : row.direction === 'out' ? 'out of the hub' : 'hub internal';
-        setText(r.time, row.time);
-        setText(r.type, row.type);
+        const dot = row.time.lastIndexOf('.');
+        setText(r.hms, dot > 0 ? row.time.slice(0, dot) : row.time);
+        setText(r.ms, dot > 0 ? row.time.slice(dot) : '');
+        r.time.title = row.time;
+        // long bookkeeping types are abbreviated to fit the column; the tooltip has the name
+        setText(r.type, shortType(row.type));
+        r.type.title = row.type;
         // agents by name (the id stays in the tooltip and in the free-text search)
-        setText(r.from, this.nameOf(row.from));
-        setText(r.to, row.copyTo ? `copy → ${this.nameOf(row.copyTo)}` : this.nameOf(row.to));
-        r.from.title = row.from;
-        r.to.title = row.copyTo ? `a copy of a message for ${row.to}, written to ${row.copyTo}` : row.to;
+        const from = this.nameOf(row.from);
+        const to = this.nameOf(row.to);
+        setText(r.from, this.model.columnName(row.from));
+        setText(r.to, row.copyTo ? `↪ ${this.model.columnName(row.copyTo)}` : this.model.columnName(row.to));
+        r.from.title = from === row.from ? row.from : `${from} — ${row.from}`;
+        r.to.title = row.copyTo
+          ? `a copy of a message for ${to} (${row.to}), written to ${this.nameOf(row.copyTo)} (${row.copyTo})`
+          : to === row.to
+            ? row.to
+            : `${to} — ${row.to}`;
         setText(r.preview, row.preview);
+        r.preview.title = row.preview;
         r.selected = false;
         r.root.setAttribute('aria-selected', 'false');
       }
@@ -195,7 +210,9 @@ export class MessageTable {
 
   private makeRow(): RowEl {
     const dir = el('span', { class: 'codicon', 'aria-hidden': 'true' });
-    const time = el('div', { class: 'cell time', role: 'gridcell' });
+    const hms = el('span');
+    const ms = el('span', { class: 'ms' });
+    const time = el('div', { class: 'cell time', role: 'gridcell' }, hms, ms);
     const type = el('div', { class: 'cell type', role: 'gridcell' });
     const from = el('div', { class: 'cell from', role: 'gridcell' });
     const to = el('div', { class: 'cell to', role: 'gridcell' });
@@ -203,6 +220,6 @@ export class MessageTable {
     const preview = el('div', { class: 'cell preview', role: 'gridcell' });
     const root = el('div', { class: 'row', role: 'row' }, el('div', { class: 'cell dir', role: 'gridcell' }, dir), time, type, from, to, delivery, preview);
     this.rowsHost.append(root);
-    return { root, dir, time, type, from, to, delivery, preview, seq: -1, deliveryText: '', selected: false };
+    return { root, dir, time, hms, ms, type, from, to, delivery, preview, seq: -1, deliveryText: '', selected: false };
   }
 }

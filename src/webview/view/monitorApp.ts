@@ -30,7 +30,7 @@ export class MonitorApp {
   private readonly model = new MonitorModel();
   private readonly bar: Toolbar = buildToolbar();
   private readonly feedback = new Feedback();
-  private readonly statusBar: StatusBar = buildStatusBar(this.feedback.element);
+  private readonly statusBar: StatusBar = buildStatusBar(this.bar.hub, this.feedback.element);
   private readonly typeOptions = new FilterOptions(this.bar.typeSelect, 'All types');
   private readonly agentOptions = new FilterOptions(this.bar.agentSelect, 'All agents');
   private ui: UiState;
@@ -65,9 +65,11 @@ export class MonitorApp {
         this.saveSoon();
       },
     });
-    this.jumpButton = custom('vscode-button', { class: 'jump', icon: 'arrow-down', title: 'Follow the newest messages (End)' }, 'Jump to latest');
+    // a strip under the rows, not a button over them: it takes its own line, so it never covers the last row
+    const jump = custom('vscode-button', { icon: 'arrow-down', secondary: '', title: 'Follow the newest messages (End)' }, 'Jump to latest');
+    jump.addEventListener('click', () => this.jumpToLatest());
+    this.jumpButton = el('div', { class: 'jump' }, jump);
     this.jumpButton.hidden = true;
-    this.jumpButton.addEventListener('click', () => this.jumpToLatest());
     this.table.element.append(this.jumpButton);
     this.agents = new AgentList((id) => this.showAgent(id));
     this.detail = new DetailPane(this.model, {
@@ -102,10 +104,8 @@ export class MonitorApp {
         const request_id = this.feedback.request(labels[action]);
         this.source.send({ type: WebviewCommand.ReconstructionAction, request_id, action, reconstruction_id: id });
       },
-      nameOf: (id) => {
-        const n = this.model.displayName(id);
-        return n === id ? undefined : n;
-      },
+      // the same names as the table's: a new "coder" and the failed one read "coder (77aa)" and "coder (ebd1)"
+      nameOf: (id) => this.model.knownName(id),
     });
     this.bar.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
     root.replaceChildren(this.bar.element, this.body, this.reconstruction.element, this.statusBar.element);
@@ -259,14 +259,19 @@ export class MonitorApp {
     this.statusBar.droppedText.hidden = dropped === 0;
     setText(this.statusBar.droppedText, dropped ? `${fmt(dropped)} older messages dropped from view` : '');
     this.statusBar.heldText.hidden = !this.ui.paused;
-    setText(this.statusBar.heldText, this.ui.paused ? `Paused · ${fmt(m.heldCount)} new waiting` : '');
+    setText(this.statusBar.heldText, this.ui.paused ? `View frozen · ${fmt(m.heldCount)} new waiting` : '');
   }
 
   private renderPause(): void {
     const p = this.ui.paused;
-    this.bar.pauseButton.setAttribute('icon', p ? 'debug-start' : 'debug-pause');
-    setText(this.bar.pauseButton, p ? 'Resume' : 'Pause');
-    this.bar.pauseButton.title = p ? 'Resume the live view (Space)' : 'Pause the live view (Space)';
+    // named for what it does to the view, so it does not read as "pause the agents"
+    const label = p ? 'Resume view' : 'Freeze view';
+    this.bar.pauseButton.setAttribute('icon', p ? 'play' : 'lock');
+    setText(this.bar.pauseButton.querySelector('.label') ?? this.bar.pauseButton, label);
+    this.bar.pauseButton.setAttribute('aria-label', label);
+    this.bar.pauseButton.title = p
+      ? 'Resume the view: show the messages that waited and follow new ones (Space)'
+      : 'Freeze the view: new messages wait until you resume; agents keep running (Space)';
     this.bar.pauseButton.setAttribute('aria-pressed', String(p));
     this.body.classList.toggle('paused', p);
   }

@@ -1,5 +1,7 @@
-// The monitor's toolbar (hub badge, filters, Presence, Pause, Clear, Reconstruction) and status bar (counts, held,
-// dropped), built once; the controller wires and renders them.
+// The monitor's toolbar (filters, Bookkeeping, Raw frames, Freeze view, Clear, Reconstruction) and status bar (hub
+// badge, counts, held, dropped), built once; the controller wires and renders them. The toolbar is one line at a
+// panel's default width: the hub badge lives in the status bar, and below 900 px the buttons show their icon only
+// (their names stay in aria-label and the tooltip).
 
 import { custom, el, icon } from './dom';
 
@@ -8,6 +10,8 @@ export type CheckElement = HTMLElement & { checked: boolean };
 
 export interface Toolbar {
   element: HTMLElement;
+  /** The hub's icon and badge, shown at the start of the status bar. */
+  hub: HTMLSpanElement;
   hubIcon: HTMLSpanElement;
   hubBadge: HTMLSpanElement;
   search: ValueElement;
@@ -31,7 +35,9 @@ export function buildToolbar(): Toolbar {
   const hubIcon = icon('plug');
   const hubBadge = el('span', { class: 'hub-badge', role: 'status', 'aria-live': 'polite' });
   const search = custom('vscode-textfield', {
-    placeholder: 'Filter: words or "a phrase" in payload and metadata ( / )',
+    // short enough to be read whole in the narrowest toolbar; the tooltip says what it matches
+    placeholder: 'Filter ( / )',
+    title: 'Filter: words or "a phrase" in payload and metadata; press / to jump here',
     'aria-label': 'Filter text',
     class: 'search',
     type: 'search',
@@ -43,23 +49,32 @@ export function buildToolbar(): Toolbar {
     label: 'Bookkeeping',
     title: 'Also show the hub’s bookkeeping: registrations, disconnects, inactivity, presence (PING, PONG, heartbeats, status updates) and reconstruction requests',
   }) as CheckElement;
-  const raw = custom('vscode-checkbox', {
-    label: 'Raw frames',
-    title: 'One row per frame the hub logged (in, out, each front-end’s copy) instead of one row per message',
-  }) as CheckElement;
-  const pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' });
-  const clearButton = custom('vscode-button', { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)' }, 'Clear');
+  // the label is slotted text so a narrow toolbar can say "Raw" (the tooltip says the rest)
+  const raw = custom(
+    'vscode-checkbox',
+    {
+      title: 'Raw frames: one row per frame the hub logged (in, out, each front-end’s copy) instead of one row per message',
+      'aria-label': 'Raw frames',
+    },
+    el('span', { class: 'long' }, 'Raw frames'),
+    el('span', { class: 'short' }, 'Raw'),
+  ) as CheckElement;
+  const pauseButton = custom('vscode-button', { class: 'pause', 'aria-keyshortcuts': 'Space' }, buttonLabel(''));
+  const clearButton = custom(
+    'vscode-button',
+    { icon: 'clear-all', secondary: '', title: 'Clear the rows on screen (the hub keeps its log)', 'aria-label': 'Clear' },
+    buttonLabel('Clear'),
+  );
   // appears once there is a report to show
   const reconstructionButton = custom(
     'vscode-button',
-    { class: 'rc-open', icon: 'history', secondary: '', title: 'Show the last context reconstruction' },
-    'Reconstruction',
+    { class: 'rc-open', icon: 'history', secondary: '', title: 'Show the last context reconstruction', 'aria-label': 'Reconstruction' },
+    buttonLabel('Reconstruction'),
   );
   reconstructionButton.hidden = true;
   const element = el(
     'header',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Monitor' },
-    el('span', { class: 'hub' }, hubIcon, hubBadge),
     search,
     typeSelect,
     agentSelect,
@@ -69,15 +84,21 @@ export function buildToolbar(): Toolbar {
     clearButton,
     reconstructionButton,
   );
-  return { element, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, raw, pauseButton, clearButton, reconstructionButton };
+  const hub = el('span', { class: 'hub' }, hubIcon, hubBadge);
+  return { element, hub, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, raw, pauseButton, clearButton, reconstructionButton };
 }
 
-/** The status bar; `toast` is the feedback element shown at its end. */
-export function buildStatusBar(toast: HTMLElement): StatusBar {
+/** A button's text, hidden by CSS where the toolbar is narrow (the button keeps its icon and aria-label). */
+export function buttonLabel(text: string): HTMLSpanElement {
+  return el('span', { class: 'label' }, text);
+}
+
+/** The status bar; `hub` (the hub badge) leads, `toast` is the feedback element shown at its end. */
+export function buildStatusBar(hub: HTMLElement, toast: HTMLElement): StatusBar {
   const countsText = el('span', { class: 'counts' });
   const droppedText = el('span', { class: 'dropped', role: 'status' });
   const heldText = el('span', { class: 'held' });
-  const element = el('footer', { class: 'statusbar' }, countsText, heldText, droppedText, toast);
+  const element = el('footer', { class: 'statusbar' }, hub, countsText, heldText, droppedText, toast);
   return { element, countsText, heldText, droppedText };
 }
 
