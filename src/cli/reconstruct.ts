@@ -8,7 +8,7 @@ import { WebSocketContextTransport } from './websocketContextTransport';
 import { BusContextTransport } from '../reconstruction/busContextTransport';
 import { resolveContextSettings } from '../reconstruction/contextConfig';
 import { busConfigFromEnv, createBus } from '../bus/createBus';
-import { formatReconstruction } from '../reconstruction/reconstructionReport';
+import { formatReconstruction, type ReportNameOf } from '../reconstruction/reconstructionReport';
 import { CliError, intFlag, resolveHubUrl } from './cliErrors';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -35,10 +35,21 @@ export function registerReconstructCommand(program: Command, run: Run): void {
     .option('--timeout <ms>', 'collect answers at most this long (default: $PEER_CONTEXT_TIMEOUT_SECONDS or 5 s)')
     .option('--expect <peers...>', 'peer ids to wait for besides those the hub reached (broker peers)')
     .option('--json', 'print the reconstruction as JSON')
-    .action((agent: string, flags: Flags) => run(async () => print(await reconstruct(agent, flags), flags.json === true)));
+    .action((agent: string, flags: Flags) =>
+      run(async () => {
+        const { reconstruction, nameOf } = await reconstruct(agent, flags);
+        print(reconstruction, flags.json === true, nameOf);
+      }),
+    );
 }
 
-async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT> {
+interface Reconstructed {
+  reconstruction: ReconstructionT;
+  /** Names of the agents the hub knows (through a hub); the report prints "coder (agent_…)". */
+  nameOf?: ReportNameOf;
+}
+
+async function reconstruct(agent: string, flags: Flags): Promise<Reconstructed> {
   const settings = resolveContextSettings();
   const windowSeconds = intFlag(flags.window, '--window', 3600);
   const timeoutMs = flags.timeout !== undefined ? intFlag(flags.timeout, '--timeout', settings.timeoutMs) : settings.timeoutMs;
@@ -52,7 +63,7 @@ async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT
     const bus = createBus({ ...busConfigFromEnv(), kind: flags.via, clientName: 'switchboard-reconstruct' });
     const rec = new Reconstructor({ transport: new BusContextTransport({ bus }), settings });
     try {
-      return await rec.reconstruct(agent, { ...opts, onProgress: progress });
+      return { reconstruction: await rec.reconstruct(agent, { ...opts, onProgress: progress }) };
     } finally {
       await rec.close();
       await bus.close();
@@ -63,7 +74,9 @@ async function reconstruct(agent: string, flags: Flags): Promise<ReconstructionT
   const rec = new Reconstructor({ transport, source: transport.source(), settings });
   try {
     await transport.connect();
-    return await rec.reconstruct(resolveAgentId(transport.agents(), agent), { ...opts, onProgress: progress });
+    const reconstruction = await rec.reconstruct(resolveAgentId(transport.agents(), agent), { ...opts, onProgress: progress });
+    const agents = transport.agents();
+    return { reconstruction, nameOf: (id) => agents.get(id)?.agent_name };
   } finally {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     await rec.close();
@@ -106,6 +119,6 @@ function resolveAgentId(agents: Map<string, { agent_id: string; agent_name: stri
   throw new CliError(`The hub knows no agent "${wanted}".`, 'Give its id (agent_…): peers may remember it even if the hub does not. See `switchboard agents`.');
 }
 
-function print(r: ReconstructionT, json: boolean): void {
-  process.stdout.write((json ? JSON.stringify(r, null, 2) : formatReconstruction(r)) + '\n');
+function print(r: ReconstructionT, json: boolean, nameOf?: ReportNameOf): void {
+  process.stdout.write((json ? JSON.stringify(r, null, 2) : formatReconstruction(r, nameOf)) + '\n');
 }

@@ -44,7 +44,9 @@ test('switchboard reconstruct prints a readable report by name, with the unanswe
     await kill(w, worker);
     const out = await cli(['reconstruct', 'worker', '--url', w.hub.agentUrl, '--timeout', '20000']);
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /Reconstruction of agent_[0-9a-f]{8} — every peer answered/);
+    // names beside ids wherever the hub knows them: a restarted "worker" stays apart from the failed one by its id
+    assert.match(out.stdout, /Reconstruction of worker \(agent_[0-9a-f]{8}\) — every peer answered/);
+    assert.match(out.stdout, /answered: \w[\w-]* \(agent_[0-9a-f]{8}\), \w[\w-]* \(agent_[0-9a-f]{8}\)/);
     assert.match(out.stdout, /Unanswered \(1\)[\s\S]*todo: deploy build 42/);
   } finally {
     await w.close();
