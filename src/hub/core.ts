@@ -233,6 +233,10 @@ export class HubCore implements HubPort {
     this.log.append({ direction: 'internal', message_type: messageType, size: 0, body, ...(clientId ? { client_id: clientId } : {}) });
   }
 
+  unloggedInbound(messageType: string): () => void {
+    return this.inbound.unlogged(messageType);
+  }
+
   // --- shared by the parts -------------------------------------------------------------------------------------
 
   /** This hub's agents plus other hubs'; for an id on both, the one that is online wins. */

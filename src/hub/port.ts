@@ -105,6 +105,8 @@ export interface HubPort {
   bufferedBytes(clientId: string): number | undefined;
   /** Appends an internal entry to the event log (e.g. an approval the hub cancelled or decided by timeout). */
   logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void;
+  /** Frames of this type from clients are handled but not written to the event log (high-rate state reports). */
+  unloggedInbound(messageType: string): () => void;
 }
 
 /** A plugin started with the hub's bus and stopped before it. */

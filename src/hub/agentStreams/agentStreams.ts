@@ -382,6 +382,8 @@ export class AgentStreams {
 export function attachAgentStreams(port: HubPort, opts: AgentStreamOptions): AgentStreams {
   const s = new AgentStreams(port, opts);
   s.own(port.handle(MessageType.AGENT_CONTEXT, (m, c) => s.onAgentContext(m, c)));
+  // an agent may report its context many times a second: the stream carries it, the log would only be flooded
+  s.own(port.unloggedInbound(MessageType.AGENT_CONTEXT));
   s.own(port.handle(MessageType.MONITOR_SUBSCRIBE, (m, c) => s.onSubscribe(m, c, true)));
   s.own(port.handle(MessageType.MONITOR_UNSUBSCRIBE, (m, c) => s.onSubscribe(m, c, false)));
   s.own(port.handle(MessageType.TOOL_APPROVAL_REQUEST, (m, c) => s.onApprovalRequest(m, c)));
