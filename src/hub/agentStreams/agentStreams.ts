@@ -98,8 +98,11 @@ export class AgentStreams {
 
   /** The current state of an agent as a subscriber would see it. */
   snapshot(agentId: string): AgentStreamSnapshotT {
-    const agent = this.agentCache.get(agentId) ?? this.port.agents().find((a) => a.agent_id === agentId);
-    if (agent) this.agentCache.set(agentId, agent);
+    let agent = this.agentCache.get(agentId);
+    if (!agent) {
+      agent = this.port.agents().find((a) => a.agent_id === agentId);
+      if (agent) this.cacheAgent(agent);
+    }
     return {
       agent_id: agentId,
       agent: agent ? { ...agent } : null,
@@ -176,7 +179,7 @@ export class AgentStreams {
 
   onAgentsChanged(changed: AgentSnapshot[]): void {
     for (const a of changed) {
-      this.agentCache.set(a.agent_id, a);
+      this.cacheAgent(a);
       this.markDirty(a.agent_id);
     }
   }
@@ -219,18 +222,32 @@ export class AgentStreams {
     this.markDirty(agentId);
   }
 
+  /** Bounded like the contexts: the registry forgets offline agents too, and a forgotten one is looked up again. */
+  private cacheAgent(a: AgentSnapshot): void {
+    this.agentCache.delete(a.agent_id);
+    this.agentCache.set(a.agent_id, a);
+    if (this.agentCache.size > MAX_CONTEXTS) this.agentCache.delete(this.agentCache.keys().next().value!);
+  }
+
   private addSubscription(id: string, sink: StreamSink, agentId: string | undefined): void {
     let sub = this.subscribers.get(id);
     if (!sub) {
       sub = new Subscriber(id, sink, this.opts.streamQueueMax);
       this.subscribers.set(id, sub);
     }
-    const targets = agentId === undefined ? this.port.agents().map((a) => a.agent_id) : [agentId];
-    if (agentId === undefined) sub.all = true;
-    else sub.agents.add(agentId);
-    // every agent: those the registry shows and those that reported a context (another hub's, a forgotten one)
-    const all = agentId === undefined ? new Set([...targets, ...this.contexts.keys()]) : targets;
-    for (const a of all) this.enqueueSnapshot(sub, a);
+    let targets: Iterable<string>;
+    if (agentId === undefined) {
+      sub.all = true;
+      // one registry walk for every agent, not one per snapshot; and the agents that reported a context but the
+      // registry no longer shows (another hub's, a forgotten one)
+      const list = this.port.agents();
+      for (const a of list) this.cacheAgent(a);
+      targets = new Set([...list.map((a) => a.agent_id), ...this.contexts.keys()]);
+    } else {
+      sub.agents.add(agentId);
+      targets = [agentId];
+    }
+    for (const a of targets) this.enqueueSnapshot(sub, a);
     this.scheduleDrain(sub);
   }
 
