@@ -26,7 +26,7 @@ export class ApprovalsPresenter extends DisposableBase {
 
   constructor(private readonly deps: ApprovalsDeps) {
     super();
-    this.model = new ApprovalsModel(deps.manager);
+    this.model = new ApprovalsModel(deps.manager, (err) => deps.logger.warn(`approvals: ${errorMessage(err)}`));
     this._register(toDisposable(() => this.model.dispose()));
     this.item = this._register(vscode.window.createStatusBarItem('switchboard.approvals', vscode.StatusBarAlignment.Left, 49));
     this.item.name = 'Switchboard tool approvals';
@@ -77,7 +77,7 @@ export class ApprovalsPresenter extends DisposableBase {
     if (this.notified.length > 1000) this.notified.shift();
     const pick = await vscode.window.showWarningMessage(approvalNotice(p, this.agentName(p.agent_id)), 'Approve', 'Deny', 'Show');
     if (pick === 'Approve' || pick === 'Deny') {
-      this.decide(p.approval_id, pick === 'Approve');
+      void this.decide(p.approval_id, pick === 'Approve');
     } else if (pick === 'Show') {
       const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify({ ...p, agent_name: this.agentName(p.agent_id) }, null, 2) });
       await vscode.window.showTextDocument(doc, { preview: true });
@@ -91,7 +91,7 @@ export class ApprovalsPresenter extends DisposableBase {
     if (!id) {
       const pending = this.model.pending();
       if (pending.length === 0) {
-        void vscode.window.showInformationMessage(this.model.available ? 'No tool calls are waiting for a decision.' : 'Tool approvals are decided in the window that runs the hub.');
+        void vscode.window.showInformationMessage(this.model.available ? 'No tool calls are waiting for a decision.' : 'No hub is running or attached: start one first.');
         return false;
       }
       const pick = await vscode.window.showQuickPick(
@@ -104,9 +104,9 @@ export class ApprovalsPresenter extends DisposableBase {
     return this.decide(id, approved, typeof note === 'string' ? note : undefined);
   }
 
-  private decide(approvalId: string, approved: boolean, note?: string): boolean {
+  private async decide(approvalId: string, approved: boolean, note?: string): Promise<boolean> {
     try {
-      this.model.decide(approvalId, approved, note);
+      await this.model.decide(approvalId, approved, note);
       return true;
     } catch (err) {
       this.deps.logger.warn(`deciding ${approvalId}: ${errorMessage(err)}`);

@@ -90,7 +90,15 @@ export async function watchAgentStreams(
  * Approve or deny a pending tool call. Resolves once the hub reports it decided (the approval's STREAM_EVENT names
  * this client); rejects with the hub's reason when it refuses (unknown id, already decided by someone else).
  */
-export async function decideApproval(client: ObserverClient, approvalId: string, approved: boolean, note?: string, timeoutMs = 10_000): Promise<void> {
+export async function decideApproval(
+  client: ObserverClient,
+  approvalId: string,
+  approved: boolean,
+  note?: string,
+  timeoutMs = 10_000,
+  /** The client already streams every agent (its subscription must not be undone here). */
+  alreadySubscribed = false,
+): Promise<void> {
   let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   const off = client.onFrame((m) => {
@@ -103,7 +111,7 @@ export async function decideApproval(client: ObserverClient, approvalId: string,
       else settle?.reject(new SwitchboardError('invalid_message', `Approval ${approvalId} was decided by ${ev.data.decided_by ?? 'someone else'} first.`));
     }
   });
-  const watch = await watchAgentStreams(client, undefined);
+  const watch = alreadySubscribed ? undefined : await watchAgentStreams(client, undefined);
   const timer = setTimeout(() => settle?.reject(new SwitchboardError('timeout', `The hub did not confirm the decision on ${approvalId} within ${timeoutMs} ms.`)), timeoutMs);
   try {
     const frame: Envelope = { message_type: MessageType.TOOL_APPROVAL_DECISION, message_id: newMessageId(), sender_id: client.id ?? null, approval_id: approvalId, approved };
@@ -113,6 +121,6 @@ export async function decideApproval(client: ObserverClient, approvalId: string,
   } finally {
     clearTimeout(timer);
     off();
-    await watch.stop();
+    await watch?.stop();
   }
 }
