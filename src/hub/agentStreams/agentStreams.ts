@@ -111,6 +111,12 @@ export class AgentStreams {
     };
   }
 
+  /** A subscriber's queue and the frames it missed (overflows), or undefined when it does not subscribe. */
+  subscriberStats(id: string): { queued: number; missed: number } | undefined {
+    const sub = this.subscribers.get(id);
+    return sub ? { queued: sub.queued, missed: sub.missedTotal } : undefined;
+  }
+
   /** Socket subscribers and in-process listeners. */
   get subscriberCount(): number {
     return this.subscribers.size;
