@@ -112,7 +112,7 @@ export interface DemoFleetOptions {
   random?: () => number;
   /** Seed 003: the coder reports its context and asks a person before it writes files. Default true. */
   approvals?: boolean;
-  /** How often the coder asks on its own (besides during tasks). Default 20–45 s, the first ask within 15 s. */
+  /** How often the coder asks on its own (besides during tasks that change code). Default 40–90 s, the first within 15 s. */
   approvalEveryMs?: Range;
   /** How long the hub waits for a person before denying by default. Default 30 s. */
   approvalTimeoutMs?: number;
@@ -186,7 +186,7 @@ class Fleet {
           if (!coder.waiting && !m.client.isHung && !m.client.isPaused) void coder.writeFiles('chore: update the changelog', ['CHANGELOG.md']);
         };
         this.once([5_000, 15_000], ask);
-        this.every(this.opts.approvalEveryMs ?? [20_000, 45_000], ask);
+        this.every(this.opts.approvalEveryMs ?? [40_000, 90_000], ask);
       }
     }
     if (this.opts.user) await this.startUser();
@@ -209,18 +209,20 @@ class Fleet {
     coder?.task(task);
     client.event('task_started', { persona: persona.name, task, from: m.sender_id, steps: persona.steps.length });
     const steps = persona.steps;
+    let written = true;
     for (let i = 0; i < steps.length; i++) {
       if (this.stopped) return;
       client.status(`${label}: ${steps[i]}`);
-      if (coder && steps[i]!.includes('write_file')) await coder.writeFiles(task, ['src/feature.ts', 'test/feature.test.ts']);
+      if (coder && steps[i]!.includes('write_file') && coder.wantsWrite(task)) written = await coder.writeFiles(task, ['src/feature.ts', 'test/feature.test.ts']);
       if (persona.delegate && i === 2 && typeof m.sender_id === 'string' && !m.sender_id.startsWith('agent_')) {
         await this.delegate(persona.delegate, client, task);
       }
       await this.sleep(this.opts.stepDelayMs ?? [300, 900]);
     }
     if (this.stopped) return;
-    await reply(persona.answer(task)).catch((err: unknown) => this.logger.warn(`${label} could not reply: ${errorMessage(err)}`));
-    coder?.note('out', persona.answer(task));
+    const answer = coder && !written ? coder.notWritten(task) : persona.answer(task);
+    await reply(answer).catch((err: unknown) => this.logger.warn(`${label} could not reply: ${errorMessage(err)}`));
+    coder?.note('out', answer);
     coder?.task(null);
     client.event('task_done', { persona: persona.name, task });
   }

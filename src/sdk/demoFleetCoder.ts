@@ -1,6 +1,7 @@
 // The demo fleet's coder as a seed 003 agent: it reports its context (model, tools, MCP servers, recent messages, the
 // task at hand) as it works, and asks a person before it "writes files" — with a timeout and a default, so the demo
-// never hangs when nobody answers. A newcomer sees an approval request within a minute of starting the demo.
+// never hangs when nobody answers. A newcomer sees an approval request within a minute of starting the demo (a chore),
+// and whenever the coder is given a task that changes code.
 
 import { errorMessage } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
@@ -64,6 +65,19 @@ export class DemoCoder {
   task(task: string | null): void {
     this.ctx.current_task = task;
     this.report();
+  }
+
+  /**
+   * Whether a task changes code (and so writes files, after asking). Other tasks are answered without asking, so a
+   * person (or a test) who just chats with the coder is never held up waiting for an approval.
+   */
+  wantsWrite(task: string): boolean {
+    return /\b(write|fix|add|implement|change|refactor)\b/i.test(task);
+  }
+
+  /** The reply to a task whose files were not written. */
+  notWritten(task: string): string {
+    return `Drafted "${task}" but did not write it: the write was not approved.`;
   }
 
   /** Asks before writing; resolves with whether the files were "written". */

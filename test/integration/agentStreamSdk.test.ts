@@ -74,3 +74,28 @@ test("the demo fleet's coder reports its context and asks before writing files; 
     await hub.stop();
   }
 });
+
+test('the demo coder asks before a task that changes code (and says so when denied), never for a plain question', async () => {
+  const hub = await startHub();
+  const fleet = await startDemoFleet({ url: hub.agentUrl, count: 3, chaos: 'off', chores: false, stepDelayMs: [5, 10], approvalEveryMs: [3_600_000, 3_600_000] });
+  const fe = new FrontendClient({ url: hub.agentUrl, name: 'person' });
+  try {
+    await fe.connect();
+    const coder = fleet.agents().find((id) => hub.agent(id)?.agent_name === 'coder')!;
+    const plain = await fe.waitForReply(await fe.send(coder, 'e2e what is new'), 10_000);
+    assert.match(String(plain.text_payload), /^Done: "e2e what is new"/);
+    assert.equal(hub.log.query({ message_type: 'TOOL_APPROVAL_REQUEST' }).length, 0, 'no approval for a question');
+
+    const id = await fe.send(coder, 'write a debounce function');
+    await waitUntil(() => hub.agentStreams.pendingApprovals(coder).length === 1, 10_000, 'the coder asks');
+    const ap = hub.agentStreams.pendingApprovals(coder)[0]!;
+    assert.deepEqual(ap.arguments, { files: ['src/feature.ts', 'test/feature.test.ts'], reason: 'write a debounce function' });
+    hub.agentStreams.decide(ap.approval_id, false, 'not today');
+    const reply = await fe.waitForReply(id, 10_000);
+    assert.equal(reply.text_payload, 'Drafted "write a debounce function" but did not write it: the write was not approved.');
+  } finally {
+    await fe.close();
+    await fleet.stop();
+    await hub.stop();
+  }
+});
