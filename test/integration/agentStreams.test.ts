@@ -200,3 +200,17 @@ test('pending approvals of an agent that leaves are cancelled and recorded; subs
   assert.equal(hub.agentStreams.subscriberCount, 0);
   await closeAll(hub);
 });
+
+test('approval requests are bounded: arguments over the cap and a runaway agent\'s 101st pending request get an ERROR', async () => {
+  const hub = await startHub();
+  const a = await agent(hub, 'runaway');
+  a.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'big', tool: 'write_file', arguments: { content: 'x'.repeat(70 * 1024) } });
+  const big = await a.c.waitFor((m) => m.message_type === 'ERROR' && m.approval_id === 'big');
+  assert.equal(big.code, 'frame_too_large');
+  assert.match(String(big.text_payload), /65536-byte cap/);
+  for (let i = 0; i < 101; i++) a.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: `r${i}`, tool: 't' });
+  const refused = await a.c.waitFor((m) => m.message_type === 'ERROR' && m.approval_id === 'r100');
+  assert.equal(refused.code, 'rate_limited');
+  assert.equal(hub.agentStreams.pendingApprovals(a.id).length, 100);
+  await closeAll(hub, a);
+});

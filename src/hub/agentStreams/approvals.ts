@@ -30,6 +30,10 @@ export interface ApprovalRequestInput {
 
 /** Approvals pending at once across all agents; beyond it a request is refused (a runaway agent must not grow memory). */
 export const MAX_PENDING_APPROVALS = 10_000;
+/** Pending at once for one agent: each is in every snapshot of the agent, so a runaway agent must not bloat them. */
+export const MAX_PENDING_PER_AGENT = 100;
+/** A tool call's arguments as JSON: a person reads them, and every snapshot of the agent carries them. */
+export const MAX_ARGUMENT_BYTES = 64 * 1024;
 /** Resolved ids remembered so a late or racing decision is told "already decided by …" rather than "unknown". */
 const RESOLVED_MEMORY = 1000;
 
@@ -46,6 +50,13 @@ export class Approvals {
     }
     if (this.pending.size >= MAX_PENDING_APPROVALS) {
       return { ok: false, code: 'rate_limited', text: `TOOL_APPROVAL_REQUEST refused: ${MAX_PENDING_APPROVALS} approvals are already pending; wait for decisions.` };
+    }
+    if (this.forAgent(agentId).length >= MAX_PENDING_PER_AGENT) {
+      return { ok: false, code: 'rate_limited', text: `TOOL_APPROVAL_REQUEST refused: this agent already waits on ${MAX_PENDING_PER_AGENT} approvals; wait for decisions.` };
+    }
+    const argBytes = Buffer.byteLength(JSON.stringify(req.arguments ?? null));
+    if (argBytes > MAX_ARGUMENT_BYTES) {
+      return { ok: false, code: 'frame_too_large', text: `TOOL_APPROVAL_REQUEST: arguments of ${argBytes} bytes exceed the ${MAX_ARGUMENT_BYTES}-byte cap on approval arguments; send a summary a person can read.` };
     }
     const now = Date.now();
     const approval: PendingApprovalT = Object.freeze({
