@@ -2,7 +2,9 @@
 """An example Agent Switchboard agent in Python: standard library plus `websockets`.
 
 It registers (keeping its id across reconnects), answers the hub's PING with PONG, replies to TEXT, and emits STATUS
-lines for the front-end session it is serving. The session is kept in a contextvars.ContextVar that is set when a
+lines for the front-end session it is serving. It reports its context (AGENT_CONTEXT) for live agent streams, and a
+TEXT "/write <file>" makes it ask a person first (TOOL_APPROVAL_REQUEST; approve it in VS Code or with
+`switchboard approve <approval_id>`). The session is kept in a contextvars.ContextVar that is set when a
 message from a front-end (web_…) is handled, so a tool deep inside the agent calls add_status("…") with no session
 argument — even from a worker thread.
 
@@ -41,6 +43,9 @@ OUTBOX_MAX = 1000  # frames waiting to be sent; beyond this the oldest is droppe
 _loop: Optional[asyncio.AbstractEventLoop] = None
 _outbox: Optional[asyncio.Queue] = None
 _agent_id: Optional[str] = None
+# approval_id → the future its TOOL_APPROVAL_DECISION resolves (seed 003)
+_approvals: Dict[str, "asyncio.Future[Dict[str, Any]]"] = {}
+_recent: list = []  # the last few messages, reported in the context
 
 
 def now() -> str:
@@ -83,6 +88,43 @@ def add_status(text: str) -> None:
     })
 
 
+def report_context() -> None:
+    """AGENT_CONTEXT: what a person watching this agent's stream sees (any JSON; the hub caps its size)."""
+    send_frame({"message_type": "AGENT_CONTEXT", "message_id": "msg_" + uuid.uuid4().hex[:16], "sender_id": _agent_id,
+                "context": {"model": "python-example", "tools": ["count_words", "write_file"], "recent_messages": _recent[-5:]}})
+
+
+async def request_approval(tool: str, arguments: Any, timeout_ms: Optional[int] = None,
+                           default: Optional[bool] = None) -> Dict[str, Any]:
+    """Ask a person before calling a tool; returns {"approved", "note", "decided_by"} (decided_by "timeout" when the
+    hub applied the default). Raises RuntimeError when the hub refuses the request."""
+    approval_id = "ap_" + uuid.uuid4().hex[:16]
+    frame: Dict[str, Any] = {"message_type": "TOOL_APPROVAL_REQUEST", "message_id": "msg_" + uuid.uuid4().hex[:16],
+                             "sender_id": _agent_id, "approval_id": approval_id, "tool": tool, "arguments": arguments}
+    if timeout_ms is not None:
+        frame["timeout_ms"] = timeout_ms
+    if default is not None:
+        frame["default"] = default
+    future: asyncio.Future = asyncio.get_running_loop().create_future()
+    _approvals[approval_id] = future
+    send_frame(frame)
+    try:
+        return await future
+    finally:
+        _approvals.pop(approval_id, None)
+
+
+def settle_approval(message: Dict[str, Any]) -> None:
+    future = _approvals.get(str(message.get("approval_id")))
+    if future is None or future.done():
+        return
+    if message.get("message_type") == "ERROR":
+        future.set_exception(RuntimeError(str(message.get("text_payload"))))
+    else:
+        future.set_result({"approved": message.get("approved") is True, "note": message.get("note"),
+                           "decided_by": message.get("decided_by")})
+
+
 # --- the "agent": a tool chain that knows nothing about sessions ----------------------------------------------
 
 def count_words_tool(text: str) -> int:
@@ -92,6 +134,12 @@ def count_words_tool(text: str) -> int:
 
 
 async def answer(text: str) -> str:
+    if text.startswith("/write "):
+        path = text[len("/write "):].strip() or "notes.txt"
+        add_status(f"asking to write {path}…")
+        decision = await request_approval("write_file", {"path": path}, timeout_ms=60_000, default=False)
+        verdict = "wrote" if decision["approved"] else "did not write"
+        return f"{verdict} {path} ({'approved' if decision['approved'] else 'denied'} by {decision['decided_by']})"
     add_status(f'thinking about "{text[:40]}"…')
     await asyncio.sleep(0.05)
     words = await asyncio.to_thread(count_words_tool, text)
@@ -113,7 +161,12 @@ def session_of(message: Dict[str, Any]) -> Optional[str]:
 async def handle_text(message: Dict[str, Any]) -> None:
     # This task runs in its own copy of the context: setting the variable here affects only this message's work.
     current_session.set(session_of(message))
-    reply = await answer(str(message.get("text_payload") or ""))
+    text = str(message.get("text_payload") or "")
+    _recent.append({"direction": "in", "text": text[:200]})
+    reply = await answer(text)
+    _recent.append({"direction": "out", "text": reply[:200]})
+    del _recent[:-5]
+    report_context()
     frame = {
         "message_type": "REPLY",
         "message_id": "msg_" + uuid.uuid4().hex[:16],
@@ -163,6 +216,7 @@ async def session_loop(ws: Any, name: str) -> None:
     _agent_id = await register(ws, name)
     log(f"registered as {_agent_id}")
     sender = asyncio.create_task(pump_outbox(ws))
+    report_context()
     tasks: set = set()
     try:
         async for raw in ws:
@@ -179,7 +233,11 @@ async def session_loop(ws: Any, name: str) -> None:
                 await ws.send(json.dumps({"message_type": "REGISTER_AGENT", "agent_name": name, "agent_id": _agent_id, "delivery": "websocket"}))
             elif kind == "SHUTDOWN":
                 log("hub is shutting down")
+            elif kind == "TOOL_APPROVAL_DECISION":
+                settle_approval(message)
             elif kind == "ERROR":
+                if message.get("approval_id"):
+                    settle_approval(message)
                 log(f"hub error: {message.get('text_payload')}")
             # REPLY/SYSTEM are not answered: two agents answering each other's replies never stop.
     finally:

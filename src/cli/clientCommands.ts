@@ -8,6 +8,7 @@ import { MonitorClient } from '../sdk/monitorClient';
 import { CliError, intFlag, resolveHubUrl } from './cliErrors';
 import { clock } from './tailPrinter';
 import { colorWanted, palette } from './terminal';
+import { approvalLines, fetchPendingApprovals } from './pendingApprovals';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -62,7 +63,7 @@ export function withoutHubFields(message: Readonly<Record<string, unknown>>): Re
 export function registerAgentsCommand(program: Command, run: Run): void {
   program
     .command('agents')
-    .description('list the agents the hub knows, with presence and their latest status line')
+    .description('list the agents the hub knows, with presence, their latest status line and pending tool approvals')
     .option('--url <url>', 'hub agent URL (default: $SWITCHBOARD_URL)')
     .option('--json', 'print the list as JSON')
     .action((flags: { url?: string; json?: boolean }) =>
@@ -72,8 +73,10 @@ export function registerAgentsCommand(program: Command, run: Run): void {
         try {
           await client.connect();
           const agents = [...(await client.waitForAgents()).values()];
-          if (flags.json) process.stdout.write(JSON.stringify(agents, null, 2) + '\n');
-          else process.stdout.write(agentTable(agents, palette(colorWanted(process.stdout))) + '\n');
+          const pending = await fetchPendingApprovals(client, agents);
+          const pal = palette(colorWanted(process.stdout));
+          if (flags.json) process.stdout.write(JSON.stringify(agents.map((a) => ({ ...a, pending_approvals: pending.filter((p) => p.agent_id === a.agent_id) })), null, 2) + '\n');
+          else process.stdout.write([agentTable(agents, pal), ...approvalLines(pending, agents, pal)].join('\n') + '\n');
         } finally {
           await client.close();
         }

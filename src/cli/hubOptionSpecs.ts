@@ -50,6 +50,9 @@ const FLAGS = {
   presenceIntervalMs: 'presence-interval',
   advertiseIntervalMs: 'advertise-interval',
   seedCompat: 'seed-compat',
+  streamDiffIntervalMs: 'stream-diff-interval',
+  streamQueueMax: 'stream-queue-max',
+  maxAgentContextBytes: 'max-agent-context',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;

@@ -8,6 +8,8 @@ import type { TreeItemModel } from './model/treeItemModel';
 import { RowCache } from './model/rowCache';
 import { distinctNames } from '../protocol/agentNames';
 import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
+import type { ApprovalsModel } from './model/approvalsModel';
+import { approvalChildren, hasPending, pendingHead } from './approvalsTree';
 
 /** An agent row; the provider hands VS Code the same object for an agent every time and updates its model in place. */
 type AgentRow = { model: TreeItemModel; readonly agentId: string };
@@ -20,6 +22,8 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
    * would record a list VS Code has not seen.)
    */
   private readonly rows = new RowCache<AgentRow>();
+  /** Seed 003: pending tool approvals shown under their agent. */
+  private approvals: ApprovalsModel | undefined;
 
   constructor(manager: HubManager) {
     super(manager, new Set(['agents', 'activity', 'state']));
@@ -72,6 +76,17 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
     else this.view.message = undefined;
   }
 
+  /** Shows pending tool approvals under their agents (set once at activation). */
+  setApprovals(model: ApprovalsModel): void {
+    this.approvals = model;
+  }
+
+  /** Approvals came or went: redraw the tree (an agent may gain or lose its "Pending approvals" node). */
+  approvalsChanged(): void {
+    this.updateViewHeader();
+    super.refresh();
+  }
+
   getChildren(node?: TreeNode): TreeNode[] {
     const conn = this.manager.connection;
     if (!conn) return [];
@@ -79,9 +94,11 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
     if (!node) {
       return this.rows.give('', this.agentRows(conn, now));
     }
+    const approvals = approvalChildren(this.approvals, node);
+    if (approvals) return approvals;
     if (node.agentId && node.model.id.startsWith('agent:')) {
       const agentId = node.agentId;
-      return conn.activity(agentId).map((item, i) => ({ agentId, model: activityItem(agentId, item, i) }));
+      return [...pendingHead(this.approvals, agentId), ...conn.activity(agentId).map((item, i) => ({ agentId, model: activityItem(agentId, item, i) }))];
     }
     return [];
   }
@@ -92,7 +109,7 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
     const names = distinctNames(agents);
     return sortAgents(agents).map((a) => ({
       agentId: a.agent_id,
-      model: agentItem(a, now, { connectionLabel: label, hasActivity: conn.activity(a.agent_id).length > 0, label: names.get(a.agent_id) }),
+      model: agentItem(a, now, { connectionLabel: label, hasActivity: conn.activity(a.agent_id).length > 0 || hasPending(this.approvals, a.agent_id), label: names.get(a.agent_id) }),
     }));
   }
 }

@@ -80,3 +80,11 @@ export const OUTPUT_CHANNEL_NAME = 'Agent Switchboard';
 
 /** Quiet window before a tree refresh: bursts of hub events become one refresh. */
 export const TREE_REFRESH_DEBOUNCE_MS = 150;
+
+/** Seed 003 tool approvals, registered by approvals.ts (not commands.ts). */
+export const ApprovalCommands = {
+  /** (approvalId? | approval tree row, note?) → boolean: true when decided, false when the pick was dismissed */
+  approveToolCall: 'switchboard.approveToolCall',
+  /** (approvalId? | approval tree row, note?) → boolean */
+  denyToolCall: 'switchboard.denyToolCall',
+} as const;

@@ -43,6 +43,7 @@ import { SettingsReader } from './settings';
 import { StatusPresenter } from './statusBar';
 import { TransportsTreeProvider } from './transportsTreeProvider';
 import type { TreeNode } from './treeItems';
+import { ApprovalsPresenter } from './approvals';
 
 export interface SecondWindow {
   mode: 'local' | 'attached' | undefined;
@@ -62,6 +63,8 @@ export interface SwitchboardApi {
   statusBar(): StatusBarModel | undefined;
   activationMs: number;
   openSecondWindow(): Promise<SecondWindow>;
+  /** Seed 003 tool approvals: notifications shown, the status bar count, the model the tree reads. */
+  approvals: ApprovalsPresenter;
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -129,6 +132,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   });
   context.subscriptions.push(...commands.register());
   context.subscriptions.push(...registerReconstruction({ manager, logger: root.child('reconstruct') }));
+  const approvals = new ApprovalsPresenter({ manager, logger: root.child('approvals'), onChanged: () => agentsProvider.approvalsChanged() });
+  agentsProvider.setApprovals(approvals.model);
+  context.subscriptions.push(approvals);
 
   // the demo fleet belongs to the hub it was started on: stop it when this window lets go of that hub
   context.subscriptions.push(
@@ -198,6 +204,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     commands,
     statusBar: () => status.current,
     activationMs,
+    approvals,
     openSecondWindow: async () => {
       const second = new HubManager(managerDeps(root.child('window2')));
       const mode = await second.startOrAttach(settings.read().autoStart);

@@ -223,6 +223,23 @@ export class HubCore implements HubPort {
     if (this.state === 'running') this.agentStatus.markChanged(agentId);
   }
 
+  sendUnlogged(clientId: string, frame: Envelope): boolean {
+    const conn = this.registry.connection(clientId);
+    return conn ? conn.sendRaw(JSON.stringify(frame)) : false;
+  }
+
+  bufferedBytes(clientId: string): number | undefined {
+    return this.registry.connection(clientId)?.bufferedBytes;
+  }
+
+  logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void {
+    this.log.append({ direction: 'internal', message_type: messageType, size: 0, body, ...(clientId ? { client_id: clientId } : {}) });
+  }
+
+  unloggedInbound(messageType: string): () => void {
+    return this.inbound.unlogged(messageType);
+  }
+
   // --- shared by the parts -------------------------------------------------------------------------------------
 
   /** This hub's agents plus other hubs'; for an id on both, the one that is online wins. */

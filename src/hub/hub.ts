@@ -25,6 +25,7 @@ import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
+import { attachAgentStreams, type AgentStreams } from './agentStreams/agentStreams';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -46,6 +47,8 @@ export class Hub {
   readonly log: EventLog;
   /** Seed 002 peer context: relays REQUEST_CONTEXT/PROVIDE_CONTEXT, sends RESTORE_CONTEXT (src/reconstruction plugs in). */
   readonly context: ContextRelay;
+  /** Seed 003 agent streams and tool approvals: subscribe, list pending approvals, decide (the extension's API). */
+  readonly agentStreams: AgentStreams;
   private readonly core: HubCore;
   private readonly opts: HubOptions;
   private readonly logger: Logger;
@@ -70,6 +73,7 @@ export class Hub {
     this.log = this.core.log;
     // Plugins: each message family attaches through the port in one line.
     this.context = attachContextRelay(this.core);
+    this.agentStreams = attachAgentStreams(this.core, this.opts);
   }
 
   // --- identity and state ------------------------------------------------------------------------------------

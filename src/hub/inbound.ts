@@ -55,6 +55,8 @@ export interface InboundDeps {
 
 export class Inbound {
   private readonly handlers = new Map<string, MessageHandler>();
+  /** Types a plugin handles without an event-log entry per frame (agent streams' AGENT_CONTEXT). */
+  private readonly quiet = new Set<string>();
 
   constructor(private readonly d: InboundDeps) {}
 
@@ -63,6 +65,11 @@ export class Inbound {
     return () => {
       if (this.handlers.get(messageType) === handler) this.handlers.delete(messageType);
     };
+  }
+
+  unlogged(messageType: string): () => void {
+    this.quiet.add(messageType);
+    return () => this.quiet.delete(messageType);
   }
 
   onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
@@ -112,7 +119,7 @@ export class Inbound {
     }
     if (CHAT_TYPES.has(msg.message_type)) return this.d.chat.fromClient(conn, msg, size, text);
     if (roleOfRegistration(msg.message_type)) return this.d.registration.register(conn, msg, size);
-    outbox.logIn(conn, msg, size);
+    if (!this.quiet.has(msg.message_type)) outbox.logIn(conn, msg, size);
     this.dispatch(conn, msg);
   }
 

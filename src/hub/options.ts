@@ -72,6 +72,12 @@ export interface HubOptions {
    * would show as chat. Off by default.
    */
   seedCompat: boolean;
+  /** Agent streams: DIFFs go to a subscriber at most this often, and only when the agent's state changed. */
+  streamDiffIntervalMs: number;
+  /** Agent streams: frames waiting for one subscriber; beyond this it gets a RESYNC {snapshot, missed} instead. */
+  streamQueueMax: number;
+  /** Largest context an agent may report with AGENT_CONTEXT, in bytes of JSON; larger reports get an ERROR. */
+  maxAgentContextBytes: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -105,6 +111,9 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   presenceIntervalMs: 2_000,
   advertiseIntervalMs: 30_000,
   seedCompat: false,
+  streamDiffIntervalMs: 250,
+  streamQueueMax: 256,
+  maxAgentContextBytes: 256 * 1024,
 });
 
 /** The seed's web UI (a Vite dev server) runs on this origin. */

@@ -97,6 +97,16 @@ export interface HubPort {
   setRemoteAgents(source: RemoteAgentSource | undefined): void;
   /** An agent changed outside this hub's registry: it goes out in the next coalesced AGENT_STATUS_UPDATE. */
   markAgentChanged(agentId: string): void;
+
+  // --- high-rate derived frames (agent streams) ---
+  /** Writes a frame to a client connected here WITHOUT logging it (snapshots, diffs: they would fill the log). */
+  sendUnlogged(clientId: string, frame: Envelope): boolean;
+  /** Bytes waiting to be written to a client connected here; undefined when it is not connected. */
+  bufferedBytes(clientId: string): number | undefined;
+  /** Appends an internal entry to the event log (e.g. an approval the hub cancelled or decided by timeout). */
+  logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void;
+  /** Frames of this type from clients are handled but not written to the event log (high-rate state reports). */
+  unloggedInbound(messageType: string): () => void;
 }
 
 /** A plugin started with the hub's bus and stopped before it. */

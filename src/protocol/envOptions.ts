@@ -160,6 +160,9 @@ export const ENV_VARS = {
   seedCompat: hubBool('SWITCHBOARD_SEED_COMPAT', {
     description: 'serve the seed system’s clients unchanged: no token needed (loopback bind only), the seed UI’s origin http://localhost:5173 allowed',
   }),
+  streamDiffIntervalMs: hubInt('SWITCHBOARD_STREAM_DIFF_INTERVAL_MS', { unit: 'ms', description: 'agent streams: a DIFF goes to a subscriber at most this often, and only when something changed' }),
+  streamQueueMax: hubInt('SWITCHBOARD_STREAM_QUEUE_MAX', { unit: 'n', description: 'agent streams: frames waiting for one subscriber; beyond this it gets a RESYNC with the count it missed' }),
+  maxAgentContextBytes: hubInt('SWITCHBOARD_MAX_AGENT_CONTEXT_BYTES', { unit: 'bytes', description: 'largest context an agent may report with AGENT_CONTEXT; larger reports get an ERROR' }),
 
   // client commands (send, tail, agents, demo, reconstruct) and the hub file
   url: {

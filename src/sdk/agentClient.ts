@@ -10,6 +10,7 @@ import type { Envelope } from '../protocol/schemas';
 import { ClientSocket, registrationRefused, type ClientSocketOptions } from './clientSocket';
 import { currentSession, sessionOf, withSession } from './session';
 import { ContextResponder, type RestoreHandler } from './contextResponder';
+import { ToolApprovals, agentContextFrame, type ApprovalOptions, type ApprovalOutcome } from './toolApprovals';
 
 
 /** The STATUS schema's limit on text_payload. */
@@ -56,8 +57,14 @@ export class AgentClient extends ClientSocket {
   /** Seed 002 peer context: answers REQUEST_CONTEXT from our own chat log; setMemoryState(), onRestore(). */
   readonly context = new ContextResponder({ selfId: () => this.agentId, send: (m) => this.sendFrame(m), onError: (e) => this.logger.warn(`context: ${String(e)}`) });
 
+  /** Seed 003: tool calls waiting on a person's decision. */
+  private readonly approvals = new ToolApprovals((m) => this.sendFrame({ ...m, sender_id: this.agentId ?? null }));
+
   constructor(opts: AgentClientOptions) {
     super(opts, `agent:${opts.name}`);
+    this.onState((state) => {
+      if (state === 'reconnecting' || state === 'closed') this.approvals.connectionLost();
+    });
     this.restoreFrom = opts.restoreFrom;
     this.restoreOnReconnect = opts.restoreOnReconnect ?? false;
     this.name = opts.name;
@@ -176,6 +183,20 @@ export class AgentClient extends ClientSocket {
     this.dropAbruptly(downMs);
   }
 
+  /**
+   * Seed 003: ask a person (VS Code, a monitor) before calling a tool. Resolves with their decision; with timeoutMs
+   * the hub applies `default` when nobody answers in time (decidedBy "timeout"). A dropped connection settles it with
+   * the default (decidedBy "cancelled"); the hub refusing the request (a duplicate id) rejects.
+   */
+  requestApproval(tool: string, args: unknown, opts: ApprovalOptions = {}): Promise<ApprovalOutcome> {
+    return this.approvals.request(tool, args, opts);
+  }
+
+  /** Seed 003: this agent's current context (model, tools, recent messages, MCP servers… any JSON) for live streams. */
+  reportContext(context: unknown): Promise<void> {
+    return this.sendFrame({ ...agentContextFrame(context), sender_id: this.agentId ?? null });
+  }
+
   /** The reconstruction of the agent we replace (restoreFrom), or one a person handed over. */
   onRestore(handler: RestoreHandler): void {
     this.context.onRestore(handler);
@@ -220,6 +241,7 @@ export class AgentClient extends ClientSocket {
       return;
     }
     if (this.context.handle(m)) return;
+    if (this.approvals.handle(m)) return;
     if (CHAT_TYPES.has(type)) {
       this.context.record('received', m);
       this.dispatchChat(m);

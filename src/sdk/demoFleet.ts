@@ -9,6 +9,7 @@ import type { Envelope } from '../protocol/schemas';
 import { AgentClient } from './agentClient';
 import type { BackoffOptions } from '../protocol/backoff';
 import { FrontendClient } from './frontendClient';
+import { DemoCoder } from './demoFleetCoder';
 
 interface Persona {
   name: string;
@@ -109,6 +110,12 @@ export interface DemoFleetOptions {
   userEveryMs?: Range;
   reconnect?: Partial<BackoffOptions>;
   random?: () => number;
+  /** Seed 003: the coder reports its context and asks a person before it writes files. Default true. */
+  approvals?: boolean;
+  /** How often the coder asks on its own (besides during tasks that change code). Default 40–90 s, the first within 15 s. */
+  approvalEveryMs?: Range;
+  /** How long the hub waits for a person before denying by default. Default 30 s. */
+  approvalTimeoutMs?: number;
 }
 
 export interface DemoFleet {
@@ -134,7 +141,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
 class Fleet {
   private readonly logger: Logger;
   private readonly random: () => number;
-  private readonly members: { persona: Persona; label: string; client: AgentClient }[] = [];
+  private readonly members: { persona: Persona; label: string; client: AgentClient; coder?: DemoCoder }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly wakers = new Set<() => void>();
   private user: FrontendClient | undefined;
@@ -160,10 +167,11 @@ class Fleet {
       const round = Math.floor(i / PERSONAS.length);
       const label = round === 0 ? persona.name : `${persona.name}-${round + 1}`;
       const client = new AgentClient({ url: this.opts.url, name: label, logger: this.opts.logger, reconnect: this.opts.reconnect, restoreOnReconnect: true });
-      this.members.push({ persona, label, client });
+      const coder = persona.name === 'coder' && (this.opts.approvals ?? true) ? new DemoCoder(client, label, this.logger, { approvalTimeoutMs: this.opts.approvalTimeoutMs }) : undefined;
+      this.members.push({ persona, label, client, coder });
       // back from a crash: the hub's reconstruction says what was still owed
       client.onRestore((r) => client.status(`${label}: back — ${r.unanswered_messages.length} message(s) still owed, ${r.peers_answered.length} peer(s) answered`));
-      client.onMessage((m, ctx) => this.handle(persona, label, client, m, ctx.reply));
+      client.onMessage((m, ctx) => this.handle(persona, label, client, m, ctx.reply, coder));
     }
     await Promise.all(this.members.map((m) => m.client.connect()));
     for (const m of this.members) {
@@ -171,6 +179,15 @@ class Fleet {
       if (this.opts.chores ?? true) this.every(this.opts.choreEveryMs ?? [8_000, 20_000], () => this.chore(m.persona, m.client));
       const chaosEvery = chaosEveryMs(this.opts);
       if (chaosEvery) this.every(chaosEvery, () => this.chaos(m.label, m.client));
+      const coder = m.coder;
+      if (coder) {
+        coder.report();
+        const ask = (): void => {
+          if (!coder.waiting && !m.client.isHung && !m.client.isPaused) void coder.writeFiles('chore: update the changelog', ['CHANGELOG.md']);
+        };
+        this.once([5_000, 15_000], ask);
+        this.every(this.opts.approvalEveryMs ?? [40_000, 90_000], ask);
+      }
     }
     if (this.opts.user) await this.startUser();
   }
@@ -185,21 +202,28 @@ class Fleet {
   }
 
   /** Work on a task in steps. Runs inside the session context AgentClient set up, so status() needs no session id. */
-  private async handle(persona: Persona, label: string, client: AgentClient, m: Envelope, reply: (t: string) => Promise<void>): Promise<void> {
+  private async handle(persona: Persona, label: string, client: AgentClient, m: Envelope, reply: (t: string) => Promise<void>, coder?: DemoCoder): Promise<void> {
     if (m.message_type !== 'TEXT') return; // answering REPLY/SYSTEM is how two seed agents ping-pong forever
     const task = (m.text_payload ?? '').slice(0, 200);
+    coder?.note('in', task);
+    coder?.task(task);
     client.event('task_started', { persona: persona.name, task, from: m.sender_id, steps: persona.steps.length });
     const steps = persona.steps;
+    let written = true;
     for (let i = 0; i < steps.length; i++) {
       if (this.stopped) return;
       client.status(`${label}: ${steps[i]}`);
+      if (coder && steps[i]!.includes('write_file') && coder.wantsWrite(task)) written = await coder.writeFiles(task, ['src/feature.ts', 'test/feature.test.ts']);
       if (persona.delegate && i === 2 && typeof m.sender_id === 'string' && !m.sender_id.startsWith('agent_')) {
         await this.delegate(persona.delegate, client, task);
       }
       await this.sleep(this.opts.stepDelayMs ?? [300, 900]);
     }
     if (this.stopped) return;
-    await reply(persona.answer(task)).catch((err: unknown) => this.logger.warn(`${label} could not reply: ${errorMessage(err)}`));
+    const answer = coder && !written ? coder.notWritten(task) : persona.answer(task);
+    await reply(answer).catch((err: unknown) => this.logger.warn(`${label} could not reply: ${errorMessage(err)}`));
+    coder?.note('out', answer);
+    coder?.task(null);
     client.event('task_done', { persona: persona.name, task });
   }
 
@@ -248,6 +272,15 @@ class Fleet {
     }, 1500);
     this.timers.add(first);
     this.every(this.opts.userEveryMs ?? [10_000, 20_000], () => void ask().catch(() => undefined));
+  }
+
+  /** Run fn once after a random delay from range, unless stop() comes first. */
+  private once(range: Range, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, this.pick(range));
+    this.timers.add(t);
   }
 
   /** Run fn again and again, a random delay from range apart, until stop(). */

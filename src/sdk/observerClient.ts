@@ -42,6 +42,7 @@ export abstract class ObserverClient extends ClientSocket {
   private readonly waiters = new Map<string, Waiter>();
   private readonly earlyReplies = new Map<string, Envelope>();
   private readonly fullUpdateWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly frameListeners: ((m: Envelope) => void)[] = [];
 
   get id(): string | undefined {
     return this.selfId;
@@ -157,8 +158,29 @@ export abstract class ObserverClient extends ClientSocket {
     return false;
   }
 
+  /** Every valid inbound frame, before the built-in handling (agent streams: SNAPSHOT, DIFF, STREAM_EVENT, RESYNC). */
+  onFrame(listener: (m: Envelope) => void): () => void {
+    this.frameListeners.push(listener);
+    return () => {
+      const i = this.frameListeners.indexOf(listener);
+      if (i >= 0) this.frameListeners.splice(i, 1);
+    };
+  }
+
+  /** Send any protocol frame (validated against its registered schema); sender_id defaults to this client's id. */
+  sendRaw(frame: Envelope): Promise<void> {
+    return this.sendFrame({ ...frame, sender_id: frame.sender_id ?? this.selfId ?? null });
+  }
+
   protected handleFrame(m: Envelope): void {
     const type = m.message_type;
+    for (const l of [...this.frameListeners]) {
+      try {
+        l(m);
+      } catch (err) {
+        this.logger.warn(`frame listener threw: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     if (this.handleRoleFrame(m)) return;
     if (type === MessageType.AGENT_STATUS_UPDATE) {
       this.applyAgents(m);

@@ -11,3 +11,6 @@ export { MonitorClient } from './monitorClient';
 export { BrokerClient } from './brokerClient';
 export { startDemoFleet } from './demoFleet';
 export { SwitchboardError } from '../protocol/errors';
+export { watchAgentStreams, decideApproval, AgentStreamStates } from './agentStreamWatcher';
+export type { StreamUpdate } from './agentStreamWatcher';
+export type { ApprovalOptions, ApprovalOutcome } from './toolApprovals';

@@ -87,6 +87,11 @@ export class MonitorConnection implements HubConnection {
     });
   }
 
+  /** The monitor socket, for what rides on it beside the views (seed 003 agent streams and tool approvals). */
+  get streamClient(): MonitorClient {
+    return this.client;
+  }
+
   /** Registers as a monitor and waits for the first full agent list, so the views never start empty. */
   async connect(): Promise<void> {
     const { hub_id } = await this.client.connect();

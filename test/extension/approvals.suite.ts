@@ -1,0 +1,75 @@
+// Tool approvals (seed 003) in a real extension host: an agent's request produces a notification, the status bar
+// count and a "Pending approvals" node under the agent in the Agents tree; "Approve Tool Call" (an id as argument)
+// and "Deny Tool Call" (the tree row as argument, as the inline button passes it) resolve the agent's promise.
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { SwitchboardApi } from '../../src/extension/extension';
+import { ApprovalCommands, Commands, EXTENSION_ID } from '../../src/extension/constants';
+import type { TreeNode } from '../../src/extension/treeItems';
+import { AgentClient } from '../../src/sdk/agentClient';
+import { waitFor } from './rawAgent';
+
+async function childrenOf(api: SwitchboardApi, node?: TreeNode): Promise<TreeNode[]> {
+  api.agentsProvider.flushPending();
+  return (await api.agentsProvider.getChildren(node)) ?? [];
+}
+
+export function registerApprovalsSuite(): void {
+  suite('Tool approvals in the extension host', () => {
+    let api: SwitchboardApi;
+    let agent: AgentClient | undefined;
+
+    suiteSetup(async () => {
+      api = await vscode.extensions.getExtension<SwitchboardApi>(EXTENSION_ID)!.activate();
+      await api.ready();
+      if (api.connection()?.state !== 'running') await vscode.commands.executeCommand(Commands.startHub);
+      await waitFor('a running local hub', () => api.connection()?.state === 'running' && api.hub());
+    });
+
+    suiteTeardown(async () => {
+      await agent?.close();
+    });
+
+    test('a request shows a notification, the status bar count and a tree node; Approve Tool Call resolves the agent', async () => {
+      agent = new AgentClient({ url: api.connection()!.info().agentUrl, name: 'approval-asker', reconnect: false });
+      const { agent_id } = await agent.connect();
+      const asked = agent.requestApproval('write_file', { path: 'notes.txt' });
+      const id = await waitFor('the notification', () => api.approvals.notified.find((n) => api.approvals.model.get(n)?.agent_id === agent_id));
+      assert.equal(api.approvals.count, 1);
+      assert.equal(api.approvals.statusText, '$(shield) 1 approval');
+
+      const row = await waitFor('the agent row', async () => (await childrenOf(api)).find((n) => n.agentId === agent_id));
+      assert.notEqual(row.model.collapsible, 'none', 'the agent row expands to show its approval');
+      const pendingNode = (await childrenOf(api, row))[0];
+      assert.ok(pendingNode, 'no child under the agent');
+      assert.equal(pendingNode.model.label, 'Pending approvals');
+      const [approvalRow] = await childrenOf(api, pendingNode);
+      assert.equal(approvalRow?.model.label, 'write_file {"path":"notes.txt"}');
+      assert.equal(approvalRow?.model.contextValue, 'switchboard.approval');
+
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.approveToolCall, id, 'from the test'), true);
+      assert.deepEqual(await asked, { approved: true, note: 'from the test', decidedBy: 'web_switchboard' });
+      assert.equal(api.approvals.count, 0);
+      assert.equal(api.approvals.statusText, undefined);
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.approveToolCall, id), false, 'a second decision is refused');
+    });
+
+    test('Deny Tool Call with the tree row as argument (the inline button) denies it', async () => {
+      assert.ok(agent);
+      const asked = agent.requestApproval('shell', ['rm', '-rf', 'build']);
+      const agentId = agent.id!;
+      const row = await waitFor('the approval row', async () => {
+        const agentRow = (await childrenOf(api)).find((n) => n.agentId === agentId);
+        const pending = agentRow ? (await childrenOf(api, agentRow)).find((n) => n.model.label === 'Pending approvals') : undefined;
+        return pending ? (await childrenOf(api, pending)).find((n) => n.model.label.startsWith('shell')) : undefined;
+      });
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.denyToolCall, row), true);
+      const d = await asked;
+      assert.equal(d.approved, false);
+      assert.equal(d.decidedBy, 'web_switchboard');
+      const logged = api.hub()!.log.recent(500).filter((e) => e.message_type === 'TOOL_APPROVAL_DECISION' && e.direction === 'out');
+      assert.ok(logged.length >= 2, 'every decision is in the log');
+    });
+  });
+}
