@@ -81,6 +81,13 @@ const TYPE_ABBREVIATIONS: readonly (readonly [string, string])[] = [
   ['BROKER', 'BRKR'],
   ['QUEUES', 'QS'],
   ['RESUME', 'RESUM'],
+  ['UNSUBSCRIBE', 'UNSUB'],
+  ['SUBSCRIBE', 'SUB'],
+  ['APPROVAL', 'APPR'],
+  ['DECISION', 'DEC'],
+  ['MESSAGES', 'MSGS'],
+  ['MESSAGE', 'MSG'],
+  ['HISTORY', 'HIST'],
 ];
 
 /**
