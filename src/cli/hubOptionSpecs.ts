@@ -50,6 +50,7 @@ const FLAGS = {
   presenceIntervalMs: 'presence-interval',
   advertiseIntervalMs: 'advertise-interval',
   seedCompat: 'seed-compat',
+  grpcPort: 'grpc-port',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;
@@ -79,6 +80,7 @@ function defaultText(key: Key): string {
   const v: unknown = DEFAULT_HUB_OPTIONS[key];
   if (Array.isArray(v)) return v.length ? v.join(',') : 'none';
   if (v === '') return key === 'token' ? 'generated' : key === 'hubId' ? 'generated' : 'none';
+  if (key === 'grpcPort') return 'off (50051 with --seed-compat)';
   return String(v);
 }
 

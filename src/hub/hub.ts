@@ -25,6 +25,7 @@ import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
+import { startHubGrpc, type SeedGrpcServer } from './grpc/seedGrpcServer';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -53,6 +54,8 @@ export class Hub {
   private readonly providedBus: Bus | undefined;
   private busUnsub: (() => void) | undefined;
   private busIntegration: BusIntegration | undefined;
+  /** The seed's third generation (gRPC agents and brokers), when --grpc-port or --seed-compat asks for it. */
+  private grpc: SeedGrpcServer | undefined;
   private front: HttpFront | undefined;
   private tokenValue = '';
   private boundPort = 0;
@@ -88,6 +91,10 @@ export class Hub {
   }
   get token(): string {
     return this.tokenValue;
+  }
+  /** The port of the seed's gRPC services; 0 when they are off. */
+  get grpcPort(): number {
+    return this.grpc?.listeningPort ?? 0;
   }
   get options(): Readonly<HubOptions> {
     return this.opts;
@@ -174,6 +181,7 @@ export class Hub {
     } catch (err) {
       core.warn(`The ${bus.kind} bus integration did not start (${errorMessage(err)}); this hub routes locally only.`);
     }
+    this.grpc = await startHubGrpc(core, this.opts, (m) => core.warn(m));
     this.log.append({ direction: 'internal', message_type: 'HUB_STARTED', size: 0, body: { hub_id: core.id, port: this.boundPort, host: this.opts.host } });
     this.logger.info(`hub ${core.id} listening on ${this.opts.host}:${this.boundPort}`);
     if (seedCompat) {
@@ -200,6 +208,8 @@ export class Hub {
     const core = this.core;
     const conns = core.registration.conns;
     core.setState('stopping');
+    await this.grpc?.stop().catch((err: unknown) => this.logger.warn(`gRPC stop: ${errorMessage(err)}`));
+    this.grpc = undefined;
     core.presence.stop();
     core.agentStatus.stop();
     core.outbox.fanOut([...conns].filter((c) => c.isOpen), shutdownFrame(reason));

@@ -72,6 +72,12 @@ export interface HubOptions {
    * would show as chat. Off by default.
    */
   seedCompat: boolean;
+  /**
+   * Port of the seed's third-generation gRPC services (agents and brokers register there; chat on RabbitMQ). -1: off,
+   * unless seedCompat is on, which serves them on 50051 (the seed's port; a free one, said in a warning, when taken).
+   * 0 picks a free port. Bound on `host` like the WebSocket server.
+   */
+  grpcPort: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -105,6 +111,7 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   presenceIntervalMs: 2_000,
   advertiseIntervalMs: 30_000,
   seedCompat: false,
+  grpcPort: -1,
 });
 
 /** The seed's web UI (a Vite dev server) runs on this origin. */

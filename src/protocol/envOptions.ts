@@ -160,6 +160,13 @@ export const ENV_VARS = {
   seedCompat: hubBool('SWITCHBOARD_SEED_COMPAT', {
     description: 'serve the seed system’s clients unchanged: no token needed (loopback bind only), the seed UI’s origin http://localhost:5173 allowed',
   }),
+  grpcPort: {
+    ...hubInt('SWITCHBOARD_GRPC_PORT', {
+      unit: 'n',
+      description: 'serve the seed’s gRPC generation (agents and brokers registering over gRPC) on this port; 0 picks a free one; -1 off (with --seed-compat: 50051)',
+    }),
+    parse: (raw: string, where: string) => (raw.trim() === '-1' ? -1 : parseWholeNumber(raw, where, 'n')),
+  },
 
   // client commands (send, tail, agents, demo, reconstruct) and the hub file
   url: {
