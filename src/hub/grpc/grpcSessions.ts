@@ -1,7 +1,8 @@
 // One gRPC agent or broker as a client of the hub: a FrameSocket registered with REGISTER_AGENT / REGISTER_BROKER,
 // so it sits in the same registry, tree, monitor and AGENT_STATUS_UPDATE as WebSocket clients. The agent's command
-// stream (ReceiveCommands) carries the hub's control frames as Commands; its liveness is that stream, or an RPC heard
-// within the silence window; its chat goes out on RabbitMQ (the server's onChat).
+// stream (ReceiveCommands) carries the hub's control frames as Commands; while that stream is open the agent answers
+// the hub's PINGs, and without it each RPC (a heartbeat, a status) counts as a PONG, so an agent with neither goes
+// offline after the hub's inactivity timeout, as a silent WebSocket agent does. Its chat goes out on RabbitMQ.
 
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../../protocol/schemas';
@@ -40,8 +41,6 @@ const MAX_PENDING_COMMANDS = 100;
 export interface SessionDeps {
   port: HubPort;
   remoteAddress: string;
-  /** An agent not heard from (no RPC) this long, with no command stream open, stops answering the hub's PINGs. */
-  silenceMs: number;
   /** Chat the hub routed to this agent: it goes to the agent's RabbitMQ queue. */
   onChat(agentId: string, message: Envelope): void;
   /** The session's socket closed (the hub took it offline, or it was unregistered). */
@@ -56,7 +55,6 @@ export class GrpcClientSession {
   name = '';
   /** What the agent reported (SendAgentStatus metrics, heartbeat status), all strings as on the wire. */
   readonly metrics: Record<string, string> = {};
-  lastHeard = Date.now();
   private stream: CommandSink | undefined;
   private readonly pending: SeedCommand[] = [];
   /** Set while a registration frame is being handled: the hub answers synchronously. */
@@ -68,7 +66,7 @@ export class GrpcClientSession {
   ) {
     this.socket = new FrameSocket({
       onFrame: (f) => this.fromHub(f),
-      answersPing: () => this.alive(),
+      answersPing: () => this.stream !== undefined,
       onClosed: () => {
         this.stream?.end();
         this.stream = undefined;
@@ -92,14 +90,9 @@ export class GrpcClientSession {
     return result;
   }
 
-  /** Any RPC from the agent: it is there. */
+  /** Any RPC from the agent: it is there (a PONG to the hub's presence). */
   heard(): void {
-    this.lastHeard = Date.now();
     if (this.role === 'agent') this.socket.deliver({ message_type: MessageType.PONG });
-  }
-
-  alive(): boolean {
-    return this.stream !== undefined || Date.now() - this.lastHeard < this.d.silenceMs;
   }
 
   /** ReceiveCommands: a new stream replaces the old one; commands kept while there was none go out now. */
@@ -147,7 +140,7 @@ export class GrpcClientSession {
     }
     if (this.role !== 'agent') return; // a broker's status goes out on its SubscribeToAgentStatus stream instead
     if (type === MessageType.PING) {
-      if (this.alive()) setImmediate(() => this.socket.deliver({ message_type: MessageType.PONG }));
+      if (this.stream) setImmediate(() => this.socket.deliver({ message_type: MessageType.PONG }));
       return;
     }
     if (CHAT_TYPES.has(type)) {

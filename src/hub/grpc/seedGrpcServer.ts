@@ -20,10 +20,6 @@ import { SeedGen3Queues } from './seedGen3Queues';
 
 /** The seed's gRPC port. */
 export const SEED_GRPC_PORT = 50051;
-/** What SendHeartbeat answers (seconds), as the seed's agent config has it. */
-const HEARTBEAT_INTERVAL_S = 30;
-/** The seed marks an agent with no command stream unknown after 120 s of silence. */
-const DEFAULT_SILENCE_MS = 120_000;
 const MAX_COMMAND_RESULTS = 1000;
 
 export interface SeedGrpcOptions {
@@ -32,8 +28,11 @@ export interface SeedGrpcOptions {
   port: number;
   /** When the port is taken, listen on a free one (and say so) instead of failing. */
   portFallback: boolean;
-  /** An agent with no command stream and no RPC for this long stops counting as there. */
-  silenceMs?: number;
+  /**
+   * What SendHeartbeat answers (seconds): the hub's PING interval, so an agent with no command stream that heartbeats
+   * as told stays within the inactivity timeout. Default 10.
+   */
+  heartbeatIntervalS?: number;
   /** Prefix of the RabbitMQ queue names (tests). */
   queuePrefix?: string;
   logger?: Logger;
@@ -83,7 +82,7 @@ export class SeedGrpcServer implements HubPlugin {
   private readonly subscribers = new Set<grpc.ServerWritableStream<Record<string, unknown>, Record<string, unknown>>>();
   private readonly subscriberBroker = new Map<object, string>();
   private readonly commandResults = new Map<string, Record<string, unknown>>();
-  private readonly silenceMs: number;
+  private readonly heartbeatIntervalS: number;
   private gen3: SeedGen3Queues | undefined;
   private boundPort = 0;
   private unsubAgents: (() => void) | undefined;
@@ -93,7 +92,7 @@ export class SeedGrpcServer implements HubPlugin {
     private readonly opts: SeedGrpcOptions,
   ) {
     this.log = (opts.logger ?? port.logger).child('grpc');
-    this.silenceMs = opts.silenceMs ?? DEFAULT_SILENCE_MS;
+    this.heartbeatIntervalS = opts.heartbeatIntervalS ?? 10;
     // The seed's agents ping every 45 s with no call open; its server allows that (30 s minimum).
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': 60_000,
@@ -190,7 +189,6 @@ export class SeedGrpcServer implements HubPlugin {
     return new GrpcClientSession(role, {
       port: this.port,
       remoteAddress: peer.replace(/^ipv[46]:/, ''),
-      silenceMs: this.silenceMs,
       onChat: (agentId, m) => this.chatToAgent(agentId, m),
       onClosed: (s) => {
         const map = s.role === 'agent' ? this.agents : this.brokers;
@@ -264,15 +262,15 @@ export class SeedGrpcServer implements HubPlugin {
     };
     const SendHeartbeat: Unary = (call, cb) => {
       const id = str(call.request.agent_id);
-      if (!id) return cb(null, { success: false, interval: HEARTBEAT_INTERVAL_S });
+      if (!id) return cb(null, { success: false, interval: this.heartbeatIntervalS });
       const s = this.agentSession(id, call.getPeer());
-      if (!s) return cb(null, { success: false, interval: HEARTBEAT_INTERVAL_S });
+      if (!s) return cb(null, { success: false, interval: this.heartbeatIntervalS });
       const metrics = stringMap(call.request.metrics);
       const status = str(call.request.status);
       if (status) metrics.internal_state = status.toLowerCase();
       if (Object.keys(metrics).length) s.report(metrics);
       else s.heard();
-      cb(null, { success: true, interval: HEARTBEAT_INTERVAL_S });
+      cb(null, { success: true, interval: this.heartbeatIntervalS });
     };
     const ReceiveCommands = (call: grpc.ServerWritableStream<Record<string, unknown>, SeedCommand>): void => {
       const id = str(call.request.agent_id);
@@ -402,13 +400,19 @@ export async function startSeedGrpc(port: HubPort, opts: SeedGrpcOptions): Promi
  */
 export async function startHubGrpc(
   port: HubPort,
-  opts: { host: string; grpcPort: number; seedCompat: boolean; portFallback: boolean; busPrefix: string },
+  opts: { host: string; grpcPort: number; seedCompat: boolean; portFallback: boolean; busPrefix: string; pingIntervalMs: number },
   warn: (message: string) => void,
 ): Promise<SeedGrpcServer | undefined> {
   const asked = opts.grpcPort >= 0 ? opts.grpcPort : opts.seedCompat ? SEED_GRPC_PORT : -1;
   if (asked < 0) return undefined;
   try {
-    const server = await startSeedGrpc(port, { host: opts.host, port: asked, portFallback: opts.portFallback, queuePrefix: opts.busPrefix });
+    const server = await startSeedGrpc(port, {
+      host: opts.host,
+      port: asked,
+      portFallback: opts.portFallback,
+      queuePrefix: opts.busPrefix,
+      heartbeatIntervalS: Math.max(1, Math.floor(opts.pingIntervalMs / 1000)),
+    });
     const bound = server.listeningPort;
     if (asked !== 0 && bound !== asked) warn(`gRPC port ${asked} is taken: the seed's gRPC services listen on ${opts.host}:${bound} instead; start the seed's agents and broker with GRPC_PORT=${bound}.`);
     if (!server.queues) warn(`The seed's gRPC agents get their chat on RabbitMQ: with this hub's bus they register, report and take commands, but chat to them is refused. Start the hub with --bus rabbitmq.`);
