@@ -115,7 +115,7 @@ export interface VirtualSocket {
   ping(): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
-  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own signature
+  on(event: string, listener: (...args: any[]) => void): unknown; // any[]: EventEmitter's own listener type
 }
 
 /** A plugin started with the hub's bus and stopped before it. */
