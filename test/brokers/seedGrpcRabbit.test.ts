@@ -11,7 +11,7 @@ import type { Channel } from 'amqplib';
 import type { Envelope } from '../../src/protocol/schemas';
 import { waitFor } from './helpers';
 import { rabbitWorld, type RabbitWorld } from './rabbitHarness';
-import { SeedGrpcClient } from '../integration/seedGrpcClient';
+import { SeedGrpcClient, agentInfo } from '../integration/seedGrpcClient';
 
 interface SeedSide {
   /** Publish as the seed's Python clients do: default exchange, durable queue, persistent JSON, no content type. */
@@ -107,6 +107,11 @@ test('a routing broker registered over gRPC (third generation): front-end chat g
   const status = client.subscribeStatus(brokerId);
   await status.waitFor(() => true, 5000, 'the broker gets its snapshot');
   await waitFor(async () => (await seed.consumers(brokerInput)) === 0, 'broker_input_queue left to the broker');
+  // it learns agents from its status stream: nothing is published for it on the first generation's metadata queue
+  const late = `agent_${randomUUID()}`;
+  await client.registerAgent({ agent_id: late, agent_name: 'late' });
+  await status.waitFor((u) => agentInfo(u, late) !== undefined, 5000, 'the new agent on the status stream');
+  assert.equal(await (await w.amqp()).depth(`${w.prefix}agent_metadata_queue`), 0, 'nothing piles up on agent_metadata_queue');
 
   const fe = await w.client(hub.agentUrl);
   const feId = await fe.register('frontend');
