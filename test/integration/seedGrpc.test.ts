@@ -165,3 +165,25 @@ test('chat to a gRPC agent on a hub without RabbitMQ is refused with an ERROR th
     client.close();
   }
 });
+
+test('under seedCompat the third generation\'s web UI gets what it reads: full AGENT_STATUS_UPDATEs with metrics.internal_state, agent_name and last_seen for gRPC and WebSocket agents', async () => {
+  const { hub, client } = await hubWithGrpc({ seedCompat: true });
+  const ui = await frontend(hub, 'ChatUI');
+  const ws = await agent(hub, 'ws-agent');
+  try {
+    const id = `agent_${crypto.randomUUID()}`;
+    await client.registerAgent({ agent_id: id, agent_name: 'grpc-agent' });
+    type Entry = { agent_id: string; metrics?: Record<string, string> };
+    const entry = (m: Record<string, unknown>, agentId: string): Entry | undefined => (m.agents as Entry[] | undefined)?.find((a) => a.agent_id === agentId);
+    const both = await ui.c.waitFor((m) => m.message_type === 'AGENT_STATUS_UPDATE' && entry(m, id) !== undefined && entry(m, ws.id) !== undefined, 5000, 'both agents listed');
+    assert.equal(both.is_full_update, true);
+    assert.deepEqual(entry(both, id)?.metrics, { internal_state: 'idle', agent_name: 'grpc-agent', last_seen: hub.agent(id)!.last_seen! });
+    hub.controlAgent('pause', id);
+    const paused = await ui.c.waitFor((m) => m.message_type === 'AGENT_STATUS_UPDATE' && entry(m, id)?.metrics?.internal_state === 'paused', 5000, 'paused in metrics');
+    assert.equal(paused.is_full_update, true, 'a change goes out as a full list, as the seed sends it');
+    assert.equal(entry(paused, ws.id)?.metrics?.internal_state, 'idle');
+  } finally {
+    await closeAll(hub, ui, ws);
+    client.close();
+  }
+});
