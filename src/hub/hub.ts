@@ -159,6 +159,7 @@ export class Hub {
       {
         onConnection: (ws, req) => core.registration.accept(ws, req),
         health: () => core.health(this.startedAt, this.busStatus().state),
+        ...(seedCompat ? { seedHealth: () => this.seedHealth() } : {}),
         monitorPage: (nonce) => renderMonitorPage({ token: this.tokenValue, hubId: core.id, assetBase: '/monitor/assets', nonce }),
         onServerError: (err) => core.warn(`HTTP server error: ${err.message}`),
       },
@@ -190,6 +191,12 @@ export class Hub {
       );
     }
     core.setState('running');
+  }
+
+  /** What the seed's server answers on GET /health (its compose file starts the broker once it says healthy). */
+  private seedHealth(): Record<string, unknown> {
+    const bus = this.busStatus();
+    return { status: 'service_healthy', services: { websocket: true, grpc: this.grpcPort > 0, rabbitmq: bus.kind === 'rabbitmq' && bus.state === 'up' } };
   }
 
   /** SHUTDOWN to every client, close 1001 "Server shutdown", timers cleared, the log flushed. Idempotent. */

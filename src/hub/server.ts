@@ -26,6 +26,8 @@ export interface HttpFrontOptions {
 export interface HttpFrontHandlers {
   onConnection(ws: WebSocket, req: IncomingMessage): void;
   health(): Record<string, unknown>;
+  /** GET /health in the seed's shape (its compose file waits on it), served under seed compatibility only. */
+  seedHealth?(): Record<string, unknown>;
   monitorPage(nonce: string): string;
   onServerError?(err: Error): void;
 }
@@ -156,6 +158,9 @@ export class HttpFront {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method Not Allowed');
     if (path === '/healthz') {
       return send(res, 200, 'application/json', JSON.stringify(this.handlers.health()));
+    }
+    if (path === '/health' && this.handlers.seedHealth) {
+      return send(res, 200, 'application/json', JSON.stringify(this.handlers.seedHealth()));
     }
     if (path === '/monitor' || path === '/monitor/') {
       if (!tokenMatches(presentedToken(req, url), this.opts.token)) return send(res, 401, 'text/plain', 'A valid ?token= is required');

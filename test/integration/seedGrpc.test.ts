@@ -187,3 +187,17 @@ test('under seedCompat the third generation\'s web UI gets what it reads: full A
     client.close();
   }
 });
+
+test('under seedCompat GET /health answers as the seed\'s server does (its compose file waits on it); without it there is no /health', async () => {
+  const { hub, client } = await hubWithGrpc({ seedCompat: true });
+  const plain = await startHub();
+  try {
+    const r = await fetch(`http://127.0.0.1:${hub.port}/health`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { status: 'service_healthy', services: { websocket: true, grpc: true, rabbitmq: false } });
+    assert.equal((await fetch(`http://127.0.0.1:${plain.port}/health`)).status, 404);
+  } finally {
+    await stop(hub, client);
+    await closeAll(plain);
+  }
+});
