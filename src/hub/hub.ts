@@ -96,6 +96,10 @@ export class Hub {
   get grpcPort(): number {
     return this.grpc?.listeningPort ?? 0;
   }
+  /** host:port of the seed's gRPC services (always a loopback address); '' when they are off. */
+  get grpcAddress(): string {
+    return this.grpc ? this.grpc.address : '';
+  }
   get options(): Readonly<HubOptions> {
     return this.opts;
   }

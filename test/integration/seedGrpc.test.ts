@@ -3,7 +3,7 @@
 // stream and heartbeats, commands, status, the status stream. Chat over RabbitMQ is in test/brokers/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Hub } from '../../src/hub/hub';
+import { Hub } from '../../src/hub/hub';
 import { startHub, agent, frontend, closeAll, waitUntil } from './hubHarness';
 import { cliRun } from './cliHarness';
 import { SeedGrpcClient, agentInfo } from './seedGrpcClient';
@@ -199,5 +199,18 @@ test('under seedCompat GET /health answers as the seed\'s server does (its compo
   } finally {
     await stop(hub, client);
     await closeAll(plain);
+  }
+});
+
+test('the gRPC services, which take no token, listen on loopback even when the hub binds a wider address, and say so', async () => {
+  const warnings: string[] = [];
+  const hub = new Hub({ host: '0.0.0.0', port: 0, grpcPort: 0, pingIntervalMs: 60_000, heartbeatIntervalMs: 60_000 });
+  hub.events.on('warning', (w) => warnings.push(w));
+  await hub.start();
+  try {
+    assert.equal(hub.grpcAddress, `127.0.0.1:${hub.grpcPort}`);
+    assert.ok(warnings.some((w) => /take no token .* listen on 127\.0\.0\.1 only, not on 0\.0\.0\.0/.test(w)), warnings.join(' / '));
+  } finally {
+    await hub.stop();
   }
 });

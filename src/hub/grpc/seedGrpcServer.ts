@@ -14,6 +14,7 @@ import { SwitchboardError, errorMessage } from '../../protocol/errors';
 import { isoNow, newMessageId } from '../../protocol/ids';
 import type { AgentSnapshot } from '../../protocol/logEntry';
 import type { HubPlugin, HubPort } from '../port';
+import { isLoopbackHost } from '../options';
 import { SEED_PROTO_FILES } from './seedProtos';
 import { GrpcClientSession, type CommandSink, type SeedCommand } from './grpcSessions';
 import { SeedGen3Queues } from './seedGen3Queues';
@@ -127,6 +128,11 @@ export class SeedGrpcServer implements HubPlugin {
 
   get listeningPort(): number {
     return this.boundPort;
+  }
+
+  get address(): string {
+    const h = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+    return `${h}:${this.boundPort}`;
   }
 
   /** Chat over RabbitMQ, when the hub's bus has durable queues. */
@@ -405,16 +411,19 @@ export async function startHubGrpc(
 ): Promise<SeedGrpcServer | undefined> {
   const asked = opts.grpcPort >= 0 ? opts.grpcPort : opts.seedCompat ? SEED_GRPC_PORT : -1;
   if (asked < 0) return undefined;
+  // The seed's clients present no credentials, so nothing here checks any: never reachable from another machine.
+  const host = isLoopbackHost(opts.host) ? opts.host : '127.0.0.1';
+  if (host !== opts.host) warn(`The seed's gRPC services take no token (its clients send none): they listen on ${host} only, not on ${opts.host}.`);
   try {
     const server = await startSeedGrpc(port, {
-      host: opts.host,
+      host,
       port: asked,
       portFallback: opts.portFallback,
       queuePrefix: opts.busPrefix,
       heartbeatIntervalS: Math.max(1, Math.floor(opts.pingIntervalMs / 1000)),
     });
     const bound = server.listeningPort;
-    if (asked !== 0 && bound !== asked) warn(`gRPC port ${asked} is taken: the seed's gRPC services listen on ${opts.host}:${bound} instead; start the seed's agents and broker with GRPC_PORT=${bound}.`);
+    if (asked !== 0 && bound !== asked) warn(`gRPC port ${asked} is taken: the seed's gRPC services listen on ${host}:${bound} instead; start the seed's agents and broker with GRPC_PORT=${bound}.`);
     if (!server.queues) warn(`The seed's gRPC agents get their chat on RabbitMQ: with this hub's bus they register, report and take commands, but chat to them is refused. Start the hub with --bus rabbitmq.`);
     return server;
   } catch (err) {
