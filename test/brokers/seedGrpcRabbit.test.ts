@@ -148,6 +148,13 @@ test('a routing broker registered over gRPC (third generation): front-end chat g
   const lone = await fe.next((m) => m.message_type === 'TEXT' && m.text_payload === 'answer two', 'the lone agent reply at the front-end');
   assert.equal(lone.sender_id, a1);
 
+  // The third generation's UI addresses "server": with its broker registered, the hub hands that to the broker to place.
+  fe.send({ message_type: 'TEXT', message_id: 'g3-srv', sender_id: feId, receiver_id: 'server', text_payload: 'anyone?' });
+  const toPlace = await waitFor(() => seed.getJson(brokerInput), 'the "server" TEXT on broker_input_queue');
+  assert.equal(toPlace.message_id, 'g3-srv');
+  assert.equal(toPlace.routing_status, 'pending');
+  assert.equal(toPlace._client_id, feId);
+
   // A routing error for the front-end's own message reaches it.
   await seed.publish(serverInput, {
     message_id: 'g3-b1',

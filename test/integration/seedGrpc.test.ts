@@ -214,3 +214,22 @@ test('the gRPC services, which take no token, listen on loopback even when the h
     await hub.stop();
   }
 });
+
+test('the third generation\'s web UI addresses its chat to "server" under its own Human-… id: with no routing broker the hub gives it to an online agent, and the reply to Human-… reaches that UI only', async () => {
+  const { hub, client } = await hubWithGrpc({ seedCompat: true });
+  const ui = await frontend(hub, 'ChatUI');
+  const other = await frontend(hub, 'ChatUI');
+  const ws = await agent(hub, 'ws-agent');
+  try {
+    ui.c.send({ message_id: 'k3x9qa', sender_id: 'Human-a1b', receiver_id: 'server', text_payload: 'who is there?', send_timestamp: '4:33:01 PM', message_type: 'TEXT' });
+    const got = await ws.c.waitFor((m) => m.message_type === 'TEXT' && m.text_payload === 'who is there?', 5000, 'the TEXT at the agent');
+    assert.equal(got.sender_id, 'Human-a1b');
+    ws.c.send({ message_type: 'REPLY', sender_id: ws.id, receiver_id: 'Human-a1b', text_payload: 'me', in_reply_to_message_id: 'k3x9qa' });
+    const reply = await ui.c.waitFor((m) => m.message_type === 'REPLY' && m.text_payload === 'me', 5000, 'the reply at the UI');
+    assert.equal(reply.sender_id, ws.id);
+    assert.equal(other.c.ofType('REPLY').length + other.c.ofType('TEXT').length, 0, 'the other UI sees none of it');
+  } finally {
+    await closeAll(hub, ui, other, ws);
+    client.close();
+  }
+});

@@ -117,6 +117,16 @@ export class SeedGen3Queues {
     }
   }
 
+  /** A front-end's chat for the routing broker to place, as the seed's server publishes it. */
+  async toBroker(message: Envelope, clientId: string): Promise<void> {
+    const out: Envelope = { ...message, _client_id: clientId, _connection_type: 'frontend', routing_status: 'pending' };
+    try {
+      await this.bus.publish(queueChannel(this.names.brokerInput), out);
+    } catch (err) {
+      this.log.warn(`publishing to ${this.names.brokerInput} failed: ${errorMessage(err)}`);
+    }
+  }
+
   private async declare(queue: string): Promise<void> {
     if (this.declared.has(queue)) return;
     await this.bus.declareQueues?.([queue]);

@@ -14,6 +14,7 @@ import { SwitchboardError, errorMessage } from '../../protocol/errors';
 import { isoNow, newMessageId } from '../../protocol/ids';
 import type { AgentSnapshot } from '../../protocol/logEntry';
 import type { HubPlugin, HubPort } from '../port';
+import type { RouteContext, RouteStrategy } from '../router';
 import { isLoopbackHost } from '../options';
 import { SEED_PROTO_FILES } from './seedProtos';
 import { GrpcClientSession, type CommandSink, type SeedCommand } from './grpcSessions';
@@ -87,6 +88,9 @@ export class SeedGrpcServer implements HubPlugin {
   private gen3: SeedGen3Queues | undefined;
   private boundPort = 0;
   private unsubAgents: (() => void) | undefined;
+  private removeStrategy: (() => void) | undefined;
+  /** Turns for chat addressed to "server" with no routing broker: the next online agent each time. */
+  private turn = 0;
 
   constructor(
     private readonly port: HubPort,
@@ -146,6 +150,7 @@ export class SeedGrpcServer implements HubPlugin {
       this.gen3 = new SeedGen3Queues(this.port, bus, this.log, this.opts.queuePrefix ?? '');
       await this.gen3.start();
     }
+    this.removeStrategy = this.port.addRouteStrategy({ intercept: (m, ctx) => this.addressedToServer(m, ctx) } satisfies RouteStrategy);
     const onAgents = (): void => this.pushStatus();
     this.port.events.on('agents', onAgents);
     this.unsubAgents = () => this.port.events.off('agents', onAgents);
@@ -171,7 +176,8 @@ export class SeedGrpcServer implements HubPlugin {
 
   async stop(): Promise<void> {
     this.unsubAgents?.();
-    this.unsubAgents = undefined;
+    this.removeStrategy?.();
+    this.unsubAgents = this.removeStrategy = undefined;
     for (const sub of this.subscribers) sub.end();
     this.subscribers.clear();
     for (const s of [...this.agents.values(), ...this.brokers.values()]) s.close(1001, 'Server shutdown');
@@ -248,6 +254,24 @@ export class SeedGrpcServer implements HubPlugin {
         code: 'unknown_receiver',
       });
     }
+  }
+
+  /**
+   * The third generation's web UI sends its chat to "server", meaning "let the routing broker pick an agent": with a
+   * broker registered over gRPC it goes to broker_input_queue as the seed's server sends it (pending); without one the
+   * hub picks, the next online agent in turn (never the sender).
+   */
+  private addressedToServer(m: Envelope, ctx: RouteContext): boolean {
+    const t = m.message_type;
+    if (m.receiver_id !== 'server' || (t !== MessageType.TEXT && t !== MessageType.REPLY && t !== MessageType.SYSTEM)) return false;
+    if (this.gen3 && this.brokers.size > 0) {
+      void this.gen3.toBroker(m, ctx.from?.id ?? str(m.sender_id));
+      return true;
+    }
+    const not = new Set([str(m.sender_id), ctx.from?.id ?? '']);
+    const online = this.port.agents().filter((a) => a.status === 'online' && !not.has(a.agent_id) && this.port.localClientRole(a.agent_id) === 'agent');
+    if (online.length > 0) m.receiver_id = online[this.turn++ % online.length]!.agent_id;
+    return false;
   }
 
   // --- agent_registration.AgentRegistrationService -----------------------------------------------------------
