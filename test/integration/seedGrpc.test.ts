@@ -233,3 +233,24 @@ test('the third generation\'s web UI addresses its chat to "server" under its ow
     client.close();
   }
 });
+
+test('a gRPC port that is taken moves to a free one with a warning that names it (or, with the port fallback off, gRPC stays off with a warning); the hub starts either way', async () => {
+  const first = await startHub({ grpcPort: 0 });
+  const warnings: string[] = [];
+  const moved = new Hub({ port: 0, grpcPort: first.grpcPort, pingIntervalMs: 60_000, heartbeatIntervalMs: 60_000 });
+  const off = new Hub({ port: 0, grpcPort: first.grpcPort, portFallback: false, pingIntervalMs: 60_000, heartbeatIntervalMs: 60_000 });
+  for (const h of [moved, off]) h.events.on('warning', (w) => warnings.push(w));
+  try {
+    await moved.start();
+    assert.ok(moved.grpcPort > 0 && moved.grpcPort !== first.grpcPort);
+    assert.ok(warnings.some((w) => w.includes(`gRPC port ${first.grpcPort} is taken`) && w.includes(`GRPC_PORT=${moved.grpcPort}`)), warnings.join(' / '));
+    await off.start();
+    assert.equal(off.state, 'running');
+    assert.equal(off.grpcPort, 0);
+    assert.ok(warnings.some((w) => /gRPC services did not start .*EADDRINUSE/.test(w)), warnings.join(' / '));
+  } finally {
+    await off.stop();
+    await moved.stop();
+    await closeAll(first);
+  }
+});

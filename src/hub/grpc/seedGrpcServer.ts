@@ -97,6 +97,10 @@ export class SeedGrpcServer implements HubPlugin {
     private readonly opts: SeedGrpcOptions,
   ) {
     this.log = (opts.logger ?? port.logger).child('grpc');
+    // grpc-js writes its own errors to stderr (e.g. a taken port, which start() handles and explains): into our log
+    // instead, at debug. Its logger is per process; the hub is the only gRPC user in it.
+    const log = this.log;
+    grpc.setLogger({ error: (...args: unknown[]) => log.debug(args.map(String).join(' ')) });
     this.heartbeatIntervalS = opts.heartbeatIntervalS ?? 10;
     // The seed's agents ping every 45 s with no call open; its server allows that (30 s minimum).
     this.server = new grpc.Server({
