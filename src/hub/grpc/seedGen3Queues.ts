@@ -56,8 +56,9 @@ export class SeedGen3Queues {
   private readonly declared = new Set<string>();
   private unsubServer: Unsubscribe | undefined;
   private unsubBrokerInput: Unsubscribe | undefined;
-  private consumingBrokerInput = false;
   private wantBrokerInput = false;
+  /** Subscribing and leaving one after the other: each step decides on the state at its turn. */
+  private syncing: Promise<void> = Promise.resolve();
   private removeLifecycle: (() => void) | undefined;
   private running = false;
 
@@ -85,9 +86,9 @@ export class SeedGen3Queues {
   async stop(): Promise<void> {
     this.running = false;
     this.removeLifecycle?.();
+    await this.syncBrokerInput(); // leaves broker_input_queue once any subscribing under way has finished
     await this.unsubServer?.().catch(() => undefined);
-    await this.unsubBrokerInput?.().catch(() => undefined);
-    this.unsubServer = this.unsubBrokerInput = undefined;
+    this.unsubServer = undefined;
   }
 
   /** A gRPC agent registered: its replies arrive on broker_input_queue, which someone must read. */
@@ -133,10 +134,14 @@ export class SeedGen3Queues {
     this.declared.add(queue);
   }
 
-  private async syncBrokerInput(): Promise<void> {
+  private syncBrokerInput(): Promise<void> {
+    this.syncing = this.syncing.then(() => this.applyBrokerInput());
+    return this.syncing;
+  }
+
+  private async applyBrokerInput(): Promise<void> {
     const want = this.running && this.wantBrokerInput && this.port.localBrokerCount() === 0;
-    if (want === this.consumingBrokerInput) return;
-    this.consumingBrokerInput = want;
+    if (want === (this.unsubBrokerInput !== undefined)) return;
     try {
       if (want) this.unsubBrokerInput = await this.bus.subscribe(queueChannel(this.names.brokerInput), (m) => this.onBrokerInput(m), { group: 'hubs' });
       else {
