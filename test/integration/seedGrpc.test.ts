@@ -39,6 +39,9 @@ test('a gRPC agent registers under its own id, is listed by hub.agents() and `sw
     assert.match(String(pause.command_id), /^[0-9a-f-]{36}$/);
     assert.deepEqual([pause.content, pause.parameters, pause.is_cancellation], ['', {}, false]);
     assert.equal(hub.agent(id)?.status, 'paused');
+    const ack = await client.commandResult({ command_id: pause.command_id, agent_id: id, success: true, output: 'paused', exit_code: 0, execution_time_ms: '3' });
+    assert.deepEqual(ack, { received: true, message: 'Command result received successfully' });
+    assert.equal(agentInfo(await client.getStatus(), id)?.metrics.last_command, `${String(pause.command_id)} succeeded`);
     hub.controlAgent('resume', id);
     await commands.waitFor((c) => c.type === 'resume', 5000, 'resume');
 

@@ -22,7 +22,6 @@ import { SeedGen3Queues } from './seedGen3Queues';
 
 /** The seed's gRPC port. */
 export const SEED_GRPC_PORT = 50051;
-const MAX_COMMAND_RESULTS = 1000;
 
 export interface SeedGrpcOptions {
   host: string;
@@ -83,7 +82,6 @@ export class SeedGrpcServer implements HubPlugin {
   private readonly brokers = new Map<string, GrpcClientSession>();
   private readonly subscribers = new Set<grpc.ServerWritableStream<Record<string, unknown>, Record<string, unknown>>>();
   private readonly subscriberBroker = new Map<object, string>();
-  private readonly commandResults = new Map<string, Record<string, unknown>>();
   private readonly heartbeatIntervalS: number;
   private gen3: SeedGen3Queues | undefined;
   private boundPort = 0;
@@ -336,8 +334,7 @@ export class SeedGrpcServer implements HubPlugin {
     const SendCommandResult: Unary = (call, cb) => {
       const r = call.request;
       const commandId = str(r.command_id);
-      this.commandResults.set(commandId, r);
-      if (this.commandResults.size > MAX_COMMAND_RESULTS) this.commandResults.delete(this.commandResults.keys().next().value as string);
+      // kept with the agent's metrics (shown on the status stream), not in a store of its own: nothing reads results back
       const s = this.agents.get(str(r.agent_id));
       if (s?.open) s.report({ last_command: `${commandId} ${r.success ? 'succeeded' : `failed: ${str(r.error_message)}`}` });
       cb(null, { received: true, message: 'Command result received successfully' });
