@@ -1,6 +1,7 @@
 // `npm run bench`: every figure we promise, as a ratio against a baseline measured in the same run. Prints a markdown
 // table, writes bench/results/latest.{json,md}; `--readme` also replaces the table between the bench markers in
-// README.md. `--only=a,b` runs a subset (throughput, latency, fanout, scale, validation, rabbitmq, kafka, seed).
+// README.md. `--only=a,b` runs a subset (throughput, latency, fanout, scale, validation, rabbitmq, kafka, seed,
+// seedclients, streams).
 
 import { writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { rabbitmqRows } from './scenarios/rabbitmq';
 import { kafkaRows } from './scenarios/kafka';
 import { seedRows } from './scenarios/seed';
 import { agentStreamRows } from './scenarios/agentStreams';
+import { seedClientRows } from './scenarios/seedClients';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -29,6 +31,7 @@ addScenario({ name: 'rabbitmq', run: () => rabbitmqRows(quick) });
 addScenario({ name: 'kafka', run: () => kafkaRows(quick) });
 addScenario({ name: 'seed', run: () => seedRows(quick) });
 addScenario({ name: 'streams', run: () => agentStreamRows(quick) });
+addScenario({ name: 'seedclients', run: () => seedClientRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

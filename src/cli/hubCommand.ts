@@ -146,6 +146,7 @@ function describeHolder(rec: HubRecord): string {
 export function printReady(hub: Hub, write: (line: string) => void, logger: Logger, file: HubFilePublication): void {
   write(`Switchboard hub ${hub.id} ready — agents connect to: ${hub.agentUrl}`);
   write(`Monitor: ${hub.monitorUrl}`);
+  if (hub.grpcPort) write(`gRPC (the seed's third-generation agents and brokers): ${hub.grpcAddress}`);
   const me = invocation();
   const cp = file.configuredPort;
   if (cp !== 0 && hub.port !== cp) {

@@ -53,6 +53,7 @@ const FLAGS = {
   streamDiffIntervalMs: 'stream-diff-interval',
   streamQueueMax: 'stream-queue-max',
   maxAgentContextBytes: 'max-agent-context',
+  grpcPort: 'grpc-port',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;
@@ -82,6 +83,7 @@ function defaultText(key: Key): string {
   const v: unknown = DEFAULT_HUB_OPTIONS[key];
   if (Array.isArray(v)) return v.length ? v.join(',') : 'none';
   if (v === '') return key === 'token' ? 'generated' : key === 'hubId' ? 'generated' : 'none';
+  if (key === 'grpcPort') return 'off (50051 with --seed-compat)';
   return String(v);
 }
 

@@ -64,6 +64,7 @@ export const Settings = {
   inactivityTimeout: 'hub.inactivityTimeout',
   heartbeatInterval: 'hub.heartbeatInterval',
   seedCompat: 'hub.seedCompat',
+  grpcPort: 'hub.grpcPort',
   logRingSize: 'log.ringSize',
   logFolder: 'log.folder',
   transportKind: 'transport.kind',

@@ -9,6 +9,11 @@ import { agentStatusFrame } from './frames';
 export interface AgentStatusOptions {
   statusCoalesceMs: number;
   fullStatusIntervalMs: number;
+  /**
+   * Seed compatibility: every update is a full list with the seed's `metrics` per agent, as the seed's third-generation
+   * server sends (its web UI replaces its list with each one).
+   */
+  seedCompat?: boolean;
 }
 
 export interface AgentStatusDeps {
@@ -53,18 +58,19 @@ export class AgentStatusBroadcaster {
     this.dirty.clear();
     if (changed.length === 0) return;
     this.broadcasts++;
-    this.deps.fanOut(this.deps.recipients(), agentStatusFrame(changed, false));
+    const seed = this.opts.seedCompat === true;
+    this.deps.fanOut(this.deps.recipients(), seed ? agentStatusFrame(this.deps.snapshots(), true, true) : agentStatusFrame(changed, false));
     this.deps.changed(changed, false);
   }
 
   broadcastFull(): void {
     const all = this.deps.snapshots();
     this.broadcasts++;
-    this.deps.fanOut(this.deps.recipients(), agentStatusFrame(all, true));
+    this.deps.fanOut(this.deps.recipients(), agentStatusFrame(all, true, this.opts.seedCompat === true));
   }
 
   sendFull(conn: Connection): void {
-    this.deps.sendTo(conn, agentStatusFrame(this.deps.snapshots(), true));
+    this.deps.sendTo(conn, agentStatusFrame(this.deps.snapshots(), true, this.opts.seedCompat === true));
   }
 
   stop(): void {

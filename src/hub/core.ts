@@ -2,6 +2,8 @@
 // the public API; everything here is built once per hub and lives as long as it.
 
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
 import type { Envelope } from '../protocol/schemas';
 import type { Logger } from '../protocol/logger';
 import type { AgentSnapshot, LogEntry } from '../protocol/logEntry';
@@ -11,7 +13,7 @@ import { errorMessage } from '../protocol/errors';
 import { HUB_USER_ID } from '../protocol/messageTypes';
 import type { HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
-import type { ArrivedFrom, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource } from './port';
+import type { ArrivedFrom, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource, VirtualSocket } from './port';
 import type { RouteResult, RouteStrategy } from './router';
 import { EventLog } from './eventLog';
 import { CloseCode, type Connection } from './connection';
@@ -238,6 +240,12 @@ export class HubCore implements HubPort {
 
   unloggedInbound(messageType: string): () => void {
     return this.inbound.unlogged(messageType);
+  }
+
+  acceptVirtualSocket(socket: VirtualSocket, remoteAddress: string): void {
+    // The registration reads the peer address from the request only; a virtual socket has no TCP socket to cork.
+    const req = { socket: { remoteAddress } } as unknown as IncomingMessage;
+    this.registration.accept(socket as unknown as WebSocket, req, null);
   }
 
   // --- shared by the parts -------------------------------------------------------------------------------------

@@ -62,10 +62,19 @@ export function toWireEntry(s: AgentSnapshot): AgentStatusWireEntry {
   };
 }
 
-export function agentStatusFrame(agents: AgentSnapshot[], full: boolean): Envelope {
+/**
+ * Seed compatibility: the seed's third-generation web UI reads an agent from `metrics` (its name, last_seen, and
+ * internal_state, where anything but "offline" is online).
+ */
+function seedWireEntry(s: AgentSnapshot): AgentStatusWireEntry & { metrics: Record<string, string> } {
+  const internalState = s.status === 'offline' ? 'offline' : s.status === 'paused' ? 'paused' : 'idle';
+  return { ...toWireEntry(s), metrics: { internal_state: internalState, agent_name: s.agent_name, last_seen: s.last_seen ?? '' } };
+}
+
+export function agentStatusFrame(agents: AgentSnapshot[], full: boolean, seedMetrics = false): Envelope {
   return {
     message_type: MessageType.AGENT_STATUS_UPDATE,
-    agents: agents.map(toWireEntry),
+    agents: agents.map(seedMetrics ? seedWireEntry : toWireEntry),
     is_full_update: full,
     send_timestamp: isoNow(),
   };

@@ -26,6 +26,7 @@ import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
 import { attachAgentStreams, type AgentStreams } from './agentStreams/agentStreams';
+import { startHubGrpc, type SeedGrpcServer } from './grpc/seedGrpcServer';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -56,6 +57,8 @@ export class Hub {
   private readonly providedBus: Bus | undefined;
   private busUnsub: (() => void) | undefined;
   private busIntegration: BusIntegration | undefined;
+  /** The seed's third generation (gRPC agents and brokers), when --grpc-port or --seed-compat asks for it. */
+  private grpc: SeedGrpcServer | undefined;
   private front: HttpFront | undefined;
   private tokenValue = '';
   private boundPort = 0;
@@ -92,6 +95,14 @@ export class Hub {
   }
   get token(): string {
     return this.tokenValue;
+  }
+  /** The port of the seed's gRPC services; 0 when they are off. */
+  get grpcPort(): number {
+    return this.grpc?.listeningPort ?? 0;
+  }
+  /** host:port of the seed's gRPC services (always a loopback address); '' when they are off. */
+  get grpcAddress(): string {
+    return this.grpc ? this.grpc.address : '';
   }
   get options(): Readonly<HubOptions> {
     return this.opts;
@@ -156,6 +167,7 @@ export class Hub {
       {
         onConnection: (ws, req) => core.registration.accept(ws, req),
         health: () => core.health(this.startedAt, this.busStatus().state),
+        ...(seedCompat ? { seedHealth: () => this.seedHealth() } : {}),
         monitorPage: (nonce) => renderMonitorPage({ token: this.tokenValue, hubId: core.id, assetBase: '/monitor/assets', nonce }),
         onServerError: (err) => core.warn(`HTTP server error: ${err.message}`),
       },
@@ -178,6 +190,7 @@ export class Hub {
     } catch (err) {
       core.warn(`The ${bus.kind} bus integration did not start (${errorMessage(err)}); this hub routes locally only.`);
     }
+    this.grpc = await startHubGrpc(core, this.opts, (m) => core.warn(m));
     this.log.append({ direction: 'internal', message_type: 'HUB_STARTED', size: 0, body: { hub_id: core.id, port: this.boundPort, host: this.opts.host } });
     this.logger.info(`hub ${core.id} listening on ${this.opts.host}:${this.boundPort}`);
     if (seedCompat) {
@@ -186,6 +199,12 @@ export class Hub {
       );
     }
     core.setState('running');
+  }
+
+  /** What the seed's server answers on GET /health (its compose file starts the broker once it says healthy). */
+  private seedHealth(): Record<string, unknown> {
+    const bus = this.busStatus();
+    return { status: 'service_healthy', services: { websocket: true, grpc: this.grpcPort > 0, rabbitmq: bus.kind === 'rabbitmq' && bus.state === 'up' } };
   }
 
   /** SHUTDOWN to every client, close 1001 "Server shutdown", timers cleared, the log flushed. Idempotent. */
@@ -204,6 +223,8 @@ export class Hub {
     const core = this.core;
     const conns = core.registration.conns;
     core.setState('stopping');
+    await this.grpc?.stop().catch((err: unknown) => this.logger.warn(`gRPC stop: ${errorMessage(err)}`));
+    this.grpc = undefined;
     core.presence.stop();
     core.agentStatus.stop();
     core.outbox.fanOut([...conns].filter((c) => c.isOpen), shutdownFrame(reason));

@@ -78,6 +78,12 @@ export interface HubOptions {
   streamQueueMax: number;
   /** Largest context an agent may report with AGENT_CONTEXT, in bytes of JSON; larger reports get an ERROR. */
   maxAgentContextBytes: number;
+  /**
+   * Port of the seed's third-generation gRPC services (agents and brokers register there; chat on RabbitMQ). -1: off,
+   * unless seedCompat is on, which serves them on 50051 (the seed's port; a free one, said in a warning, when taken).
+   * 0 picks a free port. Bound on `host` like the WebSocket server.
+   */
+  grpcPort: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -114,6 +120,7 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   streamDiffIntervalMs: 250,
   streamQueueMax: 256,
   maxAgentContextBytes: 256 * 1024,
+  grpcPort: -1,
 });
 
 /** The seed's web UI (a Vite dev server) runs on this origin. */

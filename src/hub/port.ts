@@ -107,6 +107,25 @@ export interface HubPort {
   logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void;
   /** Frames of this type from clients are handled but not written to the event log (high-rate state reports). */
   unloggedInbound(messageType: string): () => void;
+
+  // --- clients that are not WebSockets ---
+  /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */
+  acceptVirtualSocket(socket: VirtualSocket, remoteAddress: string): void;
+}
+
+/**
+ * What the hub uses of a WebSocket, for a client that is not one (src/hub/grpc/frameSocket.ts). It emits 'message'
+ * (Buffer, isBinary), 'close' (code, reason Buffer) and 'pong', and receives the hub's frames through send().
+ */
+export interface VirtualSocket {
+  readonly OPEN: number;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Buffer, opts?: unknown): void;
+  ping(): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: string, listener: (...args: any[]) => void): unknown; // any[]: EventEmitter's own listener type
 }
 
 /** A plugin started with the hub's bus and stopped before it. */

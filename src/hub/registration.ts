@@ -56,7 +56,8 @@ export class Registration {
     for (const l of this.lifecycle) l.queuesReset?.();
   }
 
-  accept(ws: WebSocket, req: IncomingMessage): void {
+  /** `socket` is the TCP socket to cork for write batching: none for a virtual socket (a gRPC session). */
+  accept(ws: WebSocket, req: IncomingMessage, socket: IncomingMessage['socket'] | null = req.socket): void {
     if (this.d.state() !== 'running') {
       ws.close(CloseCode.goingAway, 'Server shutdown');
       return;
@@ -68,7 +69,7 @@ export class Registration {
         this.d.warn(`Client ${c.id} (${c.role ?? 'unregistered'}) stopped reading: ${buffered} bytes unsent; disconnected so others are not held up.`);
         this.release(c);
       },
-    }, req.socket);
+    }, socket ?? undefined);
     this.conns.add(conn);
     ws.on('message', (data, isBinary) => {
       try {

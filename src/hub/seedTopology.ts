@@ -80,6 +80,8 @@ export class SeedTopology {
   private readonly advertiseIntervalMs: number;
   private readonly log: Logger;
   private readonly delivery = new Map<string, AgentDelivery>();
+  /** Routing brokers of the third generation registered here (see metadataWanted). */
+  private readonly gen3Brokers = new Set<string>();
   private readonly disposers: Array<() => void> = [];
   private unsubOutput: Unsubscribe | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -124,7 +126,7 @@ export class SeedTopology {
     void this.advertise();
     this.timer = setInterval(() => {
       void this.advertise();
-      if (this.brokerActive()) this.publishAgentList();
+      if (this.metadataWanted()) this.publishAgentList();
     }, this.advertiseIntervalMs);
   }
 
@@ -156,6 +158,15 @@ export class SeedTopology {
   /** How this hub delivers chat to one of its agents (undefined: not an agent of this hub). */
   deliveryFor(agentId: string): AgentDelivery | undefined {
     return this.delivery.get(agentId);
+  }
+
+  /**
+   * A first-generation routing broker is there to read agent_metadata_queue. A third-generation one (registered over
+   * gRPC: REGISTER_BROKER with seed_generation 3) learns agents from its status stream, so nothing is published for it
+   * there (nobody would read it: the queue would only pile up).
+   */
+  private metadataWanted(): boolean {
+    return this.host.localBrokerCount() > this.gen3Brokers.size || (this.bridge?.remoteBrokers() ?? 0) > 0;
   }
 
   /** A routing broker is registered here or on another hub sharing the bus. */
@@ -271,7 +282,9 @@ export class SeedTopology {
       this.delivery.set(id, d);
       // Declared durable as the seed agent does, so nothing sent before it first polls is lost.
       if (d === 'queue') void this.bus.declareQueues?.([this.names.agentQueue(id)]).catch((err) => this.log.warn(errorMessage(err)));
-      if (this.brokerActive()) this.publishRegistration(id, reg);
+      if (this.metadataWanted()) this.publishRegistration(id, reg);
+    } else if (role === 'broker' && reg.seed_generation === 3) {
+      this.gen3Brokers.add(id);
     } else if (role === 'broker') {
       // The seed's broker never re-connected after a restart and forgot every agent: re-advertise and re-publish.
       void this.advertise();
@@ -281,9 +294,9 @@ export class SeedTopology {
 
   private onReleased(role: string, id: string): void {
     // A broker that went away (crashed, restarting): its successor finds this hub at once, not at the next interval.
-    if (role === 'broker') void this.advertise();
+    if (role === 'broker' && !this.gen3Brokers.delete(id)) void this.advertise();
     if (role !== 'agent') return;
-    if (this.brokerActive()) {
+    if (this.metadataWanted()) {
       this.counters.metadata++;
       void this.publish(this.names.agentMetadata, {
         message_type: MessageType.CLIENT_DISCONNECTED,

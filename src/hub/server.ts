@@ -27,6 +27,8 @@ export interface HttpFrontOptions {
 export interface HttpFrontHandlers {
   onConnection(ws: WebSocket, req: IncomingMessage): void;
   health(): Record<string, unknown>;
+  /** GET /health in the seed's shape (its compose file waits on it), served under seed compatibility only. */
+  seedHealth?(): Record<string, unknown>;
   monitorPage(nonce: string): string;
   onServerError?(err: Error): void;
 }
@@ -157,6 +159,9 @@ export class HttpFront {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'Method Not Allowed');
     if (path === '/healthz') {
       return send(res, 200, 'application/json', JSON.stringify(this.handlers.health()));
+    }
+    if (path === '/health' && this.handlers.seedHealth) {
+      return send(res, 200, 'application/json', JSON.stringify(this.handlers.seedHealth()));
     }
     if (path === '/monitor' || path === '/monitor/') {
       const presented = presentedToken(req, url);

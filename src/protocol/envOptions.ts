@@ -163,6 +163,13 @@ export const ENV_VARS = {
   streamDiffIntervalMs: hubInt('SWITCHBOARD_STREAM_DIFF_INTERVAL_MS', { unit: 'ms', description: 'agent streams: a DIFF goes to a subscriber at most this often, and only when something changed' }),
   streamQueueMax: hubInt('SWITCHBOARD_STREAM_QUEUE_MAX', { unit: 'n', description: 'agent streams: frames waiting for one subscriber; beyond this it gets a RESYNC with the count it missed' }),
   maxAgentContextBytes: hubInt('SWITCHBOARD_MAX_AGENT_CONTEXT_BYTES', { unit: 'bytes', description: 'largest context an agent may report with AGENT_CONTEXT; larger reports get an ERROR' }),
+  grpcPort: {
+    ...hubInt('SWITCHBOARD_GRPC_PORT', {
+      unit: 'n',
+      description: 'serve the seed’s gRPC generation (agents and brokers registering over gRPC) on this port; 0 picks a free one; -1 off (with --seed-compat: 50051)',
+    }),
+    parse: (raw: string, where: string) => (raw.trim() === '-1' ? -1 : parseWholeNumber(raw, where, 'n')),
+  },
 
   // client commands (send, tail, agents, demo, reconstruct) and the hub file
   url: {

@@ -20,6 +20,7 @@ export interface RawSettings {
   logFolder?: unknown;
   transportKind?: unknown;
   kafkaBrokers?: unknown;
+  grpcPort?: unknown;
 }
 
 /** What settings hold in SecretStorage rather than in settings files. */
@@ -69,6 +70,7 @@ export function toManagerSettings(raw: RawSettings, secrets: SecretSettings, def
   set('bus', kind);
   if (kind === 'rabbitmq' && secrets.rabbitmqUrl) hub.rabbitmqUrl = secrets.rabbitmqUrl;
   if (kind === 'kafka') set('kafkaBrokers', brokers(raw.kafkaBrokers));
+  set('grpcPort', num(raw.grpcPort, -1, 65535));
   return { hub, autoStart: raw.autoStart !== false };
 }
 
@@ -86,6 +88,7 @@ export const RESTART_KEYS: readonly string[] = [
   'transport.kind',
   'transport.rabbitmqUrl',
   'transport.kafkaBrokers',
+  'hub.grpcPort',
 ];
 
 export function changedRestartKeys(affects: (key: string) => boolean): string[] {
