@@ -66,7 +66,7 @@ test('the README blocks marked runnable run as pasted, end by themselves and exi
     assert.deepEqual(exit, { code: 0, signal: null }, shell.transcript());
     const out = shell.stdout.join('\n');
     assert.match(out, /^python agent heard 2 word\(s\): hello there$/m, shell.transcript());
-    assert.match(out, /Reconstruction of agent_[0-9a-f]{8}/, shell.transcript());
+    assert.match(out, /Reconstruction of coder \(agent_[0-9a-f]{8}\)/, shell.transcript());
     assert.match(out, /write the release notes for v2/, shell.transcript());
     assert.match(out, /^restored: 1 unanswered for agent_[0-9a-f]{8}$/m, shell.transcript());
   } finally {
