@@ -50,6 +50,9 @@ const FLAGS = {
   presenceIntervalMs: 'presence-interval',
   advertiseIntervalMs: 'advertise-interval',
   seedCompat: 'seed-compat',
+  topicStore: 'topic-store',
+  topicKeyPrefix: 'topic-key-prefix',
+  topicMachineId: 'topic-machine-id',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;

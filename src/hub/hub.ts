@@ -25,6 +25,8 @@ import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
+import { attachTopics, type TopicsFamily } from './topics/topicsFamily';
+import { topicsOptions } from './topics/openTopicStore';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -46,6 +48,8 @@ export class Hub {
   readonly log: EventLog;
   /** Seed 002 peer context: relays REQUEST_CONTEXT/PROVIDE_CONTEXT, sends RESTORE_CONTEXT (src/reconstruction plugs in). */
   readonly context: ContextRelay;
+  /** Seed 004 topic messaging: the in-process API (every namespace) and what the Topics view reads. */
+  readonly topics: TopicsFamily;
   private readonly core: HubCore;
   private readonly opts: HubOptions;
   private readonly logger: Logger;
@@ -70,6 +74,7 @@ export class Hub {
     this.log = this.core.log;
     // Plugins: each message family attaches through the port in one line.
     this.context = attachContextRelay(this.core);
+    this.topics = attachTopics(this.core, topicsOptions(this.opts, this.core.id));
   }
 
   // --- identity and state ------------------------------------------------------------------------------------

@@ -72,6 +72,12 @@ export interface HubOptions {
    * would show as chat. Off by default.
    */
   seedCompat: boolean;
+  /** Where topic messages (seed 004) are kept: `memory` or `redis://host:port`. */
+  topicStore: string;
+  /** Prefix of the Redis keys the topic store makes (tests, several systems on one Redis); empty: switchboard:topics:. */
+  topicKeyPrefix: string;
+  /** 0–255: the machine id in topic message ids, unique among hubs sharing a bus or store; -1 derives it from the hub id. */
+  topicMachineId: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -105,6 +111,9 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   presenceIntervalMs: 2_000,
   advertiseIntervalMs: 30_000,
   seedCompat: false,
+  topicStore: 'memory',
+  topicKeyPrefix: '',
+  topicMachineId: -1,
 });
 
 /** The seed's web UI (a Vite dev server) runs on this origin. */

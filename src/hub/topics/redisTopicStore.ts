@@ -1,0 +1,145 @@
+// The Redis topic store (seed 004's production backend): a sorted set per topic scored by time in ms (Redis scores are
+// doubles, so not by the 64-bit id), a key per message id for lookup by id with the message's ttl as the key's TTL,
+// pipelined writes, and a set of known topics. Several hubs on one Redis see the same history; it survives restarts.
+
+import { Redis } from 'ioredis';
+import type { StoredTopicMessageT } from '../../protocol/topics';
+import { decodeTopicId } from '../../protocol/ids';
+import { byTimeKey, expiresAt, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
+
+export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
+/** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
+export const DEFAULT_REDIS_TOPIC_LIMIT = 1_000_000;
+const TRIM_EVERY = 256;
+
+export interface RedisTopicStoreOptions {
+  /** Every key this store makes starts with it (tests use their own). */
+  keyPrefix?: string;
+  perTopic?: number;
+}
+
+export class RedisTopicStore implements TopicStore {
+  readonly kind = 'redis';
+  readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly perTopic: number;
+  private readonly appendsSinceTrim = new Map<string, number>();
+
+  constructor(url: string, opts: RedisTopicStoreOptions = {}) {
+    this.prefix = opts.keyPrefix ?? DEFAULT_REDIS_TOPIC_PREFIX;
+    this.perTopic = opts.perTopic ?? DEFAULT_REDIS_TOPIC_LIMIT;
+    // auto-pipelining: concurrent appends of many publishers share round trips
+    this.redis = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
+    this.redis.on('error', () => undefined); // surfaced by the failing command; ioredis reconnects on its own
+  }
+
+  private zkey(namespace: string, topic: string): string {
+    return `${this.prefix}z:${topicKey(namespace, topic)}`;
+  }
+  private mkey(namespace: string, id: string): string {
+    return `${this.prefix}m:${topicKey(namespace, id)}`;
+  }
+
+  async append(m: StoredTopicMessageT): Promise<void> {
+    const z = this.zkey(m.namespace, m.topic_published_to);
+    const json = JSON.stringify(m);
+    const at = expiresAt(m);
+    const p = this.redis.pipeline();
+    if (at !== undefined) p.set(this.mkey(m.namespace, m.id), json, 'PXAT', at);
+    else p.set(this.mkey(m.namespace, m.id), json);
+    p.zadd(z, Math.round(m.timestamp * 1000), m.id);
+    p.sadd(`${this.prefix}topics`, topicKey(m.namespace, m.topic_published_to));
+    const res = await p.exec();
+    const failed = res?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const n = (this.appendsSinceTrim.get(z) ?? 0) + 1;
+    this.appendsSinceTrim.set(z, n % TRIM_EVERY);
+    if (n >= TRIM_EVERY) await this.trim(m.namespace, z);
+  }
+
+  async history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
+    const z = this.zkey(namespace, topic);
+    const forward = q.sinceId !== undefined;
+    const out: StoredTopicMessageT[] = [];
+    const page = Math.max(q.limit + 16, 64);
+    // whole milliseconds at a time: members of one score sort by their text in Redis, not by id, so a page never ends
+    // inside a millisecond (the limit is applied after sorting on the time key)
+    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : '+inf';
+    while (out.length < q.limit) {
+      const raw = forward
+        ? await this.redis.zrangebyscore(z, bound, '+inf', 'WITHSCORES', 'LIMIT', 0, page)
+        : await this.redis.zrevrangebyscore(z, bound, '-inf', 'WITHSCORES', 'LIMIT', 0, page);
+      if (raw.length === 0) break;
+      const ids: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) ids.push(raw[i]!);
+      const lastScore = raw[raw.length - 1]!;
+      const full = ids.length === page;
+      if (full) {
+        for (const id of await this.redis.zrangebyscore(z, lastScore, lastScore)) if (!ids.includes(id)) ids.push(id);
+      }
+      bound = '(' + lastScore;
+      out.push(...(await this.load(namespace, ids, z)));
+      if (!full) break;
+    }
+    out.sort(byTimeKey);
+    // one key per id: a message published to several topics holds the last one's name
+    return selectHistory(out, q).map((m) => (m.topic_published_to === topic ? m : { ...m, topic_published_to: topic }));
+  }
+
+  async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {
+    if (ids.length === 0) return [];
+    return this.load(namespace, ids);
+  }
+
+  async topics(): Promise<TopicCount[]> {
+    const keys = await this.redis.smembers(`${this.prefix}topics`);
+    const p = this.redis.pipeline();
+    const parsed = keys.map((k) => {
+      const at = k.indexOf(':');
+      return { namespace: k.slice(0, at), topic: k.slice(at + 1) };
+    });
+    for (const t of parsed) p.zcard(this.zkey(t.namespace, t.topic));
+    const res = (await p.exec()) ?? [];
+    return parsed.map((t, i) => ({ ...t, count: Number(res[i]?.[1] ?? 0) }));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Deletes every key under this store's prefix (tests). */
+  async deleteAll(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await this.redis.del(...keys);
+    } while (cursor !== '0');
+  }
+
+  /** Messages by id, in the order asked; ids whose key is gone (expired) are dropped from the topic's set, if given. */
+  private async load(namespace: string, ids: readonly string[], z?: string): Promise<StoredTopicMessageT[]> {
+    const values = await this.redis.mget(ids.map((id) => this.mkey(namespace, id)));
+    const now = Date.now();
+    const out: StoredTopicMessageT[] = [];
+    const gone: string[] = [];
+    values.forEach((v, i) => {
+      if (v === null) {
+        gone.push(ids[i]!);
+        return;
+      }
+      const m = JSON.parse(v) as StoredTopicMessageT;
+      if (!isExpired(m, now)) out.push(m);
+    });
+    if (z && gone.length) await this.redis.zrem(z, ...gone);
+    return out;
+  }
+
+  private async trim(namespace: string, z: string): Promise<void> {
+    const excess = (await this.redis.zcard(z)) - this.perTopic;
+    if (excess <= 0) return;
+    const old = await this.redis.zrange(z, 0, excess - 1);
+    if (old.length === 0) return;
+    await this.redis.pipeline().del(...old.map((id) => this.mkey(namespace, id))).zremrangebyrank(z, 0, old.length - 1).exec();
+  }
+}
