@@ -78,7 +78,8 @@ export class RedisTopicStore implements TopicStore {
         for (const id of await this.redis.zrangebyscore(z, lastScore, lastScore)) if (!ids.includes(id)) ids.push(id);
       }
       bound = '(' + lastScore;
-      out.push(...(await this.load(namespace, ids, z)));
+      // count only what the query keeps: the first millisecond holds ids at and before since_id
+      out.push(...selectHistory(await this.load(namespace, ids, z), { sinceId: q.sinceId, limit: Number.MAX_SAFE_INTEGER }));
       if (!full) break;
     }
     out.sort(byTimeKey);
