@@ -437,11 +437,14 @@ export class TopicsFamily {
 function guarded(family: TopicsFamily, logger: Logger, fn: (m: Envelope, c: ClientContext) => void | Promise<void>) {
   return (m: Envelope, c: ClientContext): void => {
     const fail = (err: unknown): void => {
-      if (err instanceof TopicInputError) c.error(err.code, `${m.message_type}: ${err.message}`);
-      else {
-        logger.warn(`${m.message_type} from ${c.id}: ${errorMessage(err)}`);
-        c.error('internal', `${m.message_type} failed: ${errorMessage(err)}`);
-      }
+      const known = err instanceof TopicInputError;
+      if (!known) logger.warn(`${m.message_type} from ${c.id}: ${errorMessage(err)}`);
+      const code: ErrorCode = known ? err.code : 'internal';
+      const text = known ? `${m.message_type}: ${err.message}` : `${m.message_type} failed: ${errorMessage(err)}`;
+      // with a request_id the ERROR carries it, so a client with several requests in flight knows which one failed
+      if (typeof m.request_id === 'string') {
+        c.send({ message_type: 'ERROR', sender_id: 'server', receiver_id: c.id, send_timestamp: isoNow(), code, text_payload: text, request_id: m.request_id });
+      } else c.error(code, text);
     };
     try {
       const p = fn.call(family, m, c);
