@@ -54,6 +54,8 @@ export const RegisterFrontend = message(
     timestamp: Type.Optional(Timestamp),
     /** Opt in to a copy of every chat message routed through the hub, not only what is addressed to it. */
     watch_all: Type.Optional(Type.Boolean({ description: 'true: also receive a copy of chat addressed to others (a watching UI); default false: only chat addressed to this front-end, and broadcasts.' })),
+    /** Seed 004: the topic namespace this session lives in (default "default"). */
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   'A front-end session registers (early clients send only a timestamp). Targeted chat reaches its addressee only; watch_all: true opts in to copies of all chat.',
 );
@@ -64,7 +66,7 @@ export const RegisterBroker = message(
 );
 export const RegisterMonitor = message(
   MessageType.REGISTER_MONITOR,
-  { monitor_name: Type.Optional(Type.String({ maxLength: 256 })), backlog: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })) },
+  { monitor_name: Type.Optional(Type.String({ maxLength: 256 })), backlog: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })), namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
   'A read-only monitor registers: it receives MONITOR_EVENTS batches of the event log and AGENT_STATUS_UPDATE.',
 );
 
