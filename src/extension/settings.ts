@@ -117,6 +117,7 @@ export class SettingsReader {
       logFolder: cfg.get(Settings.logFolder),
       transportKind: cfg.get(Settings.transportKind),
       kafkaBrokers: cfg.get(Settings.kafkaBrokers),
+      topicStore: cfg.get(Settings.topicStore),
     };
     return toManagerSettings(raw, { token: this.token || this.generated, rabbitmqUrl: this.rabbitmqUrl }, this.defaultLogFolder);
   }

@@ -20,6 +20,7 @@ export interface RawSettings {
   logFolder?: unknown;
   transportKind?: unknown;
   kafkaBrokers?: unknown;
+  topicStore?: unknown;
 }
 
 /** What settings hold in SecretStorage rather than in settings files. */
@@ -47,6 +48,12 @@ function brokers(v: unknown): string[] | undefined {
   return list.length ? list.slice(0, 32) : undefined;
 }
 
+/** `memory` or a redis:// / rediss:// URL (seed 004's topic store); anything else is left to the default. */
+function topicStore(v: unknown): string | undefined {
+  const s = str(v);
+  return s && (s === 'memory' || /^rediss?:\/\/\S+$/.test(s)) ? s : undefined;
+}
+
 /**
  * @param secrets from SecretStorage
  * @param defaultLogFolder where logs go when the setting is empty (the extension's global storage)
@@ -69,6 +76,7 @@ export function toManagerSettings(raw: RawSettings, secrets: SecretSettings, def
   set('bus', kind);
   if (kind === 'rabbitmq' && secrets.rabbitmqUrl) hub.rabbitmqUrl = secrets.rabbitmqUrl;
   if (kind === 'kafka') set('kafkaBrokers', brokers(raw.kafkaBrokers));
+  set('topicStore', topicStore(raw.topicStore));
   return { hub, autoStart: raw.autoStart !== false };
 }
 
@@ -86,6 +94,7 @@ export const RESTART_KEYS: readonly string[] = [
   'transport.kind',
   'transport.rabbitmqUrl',
   'transport.kafkaBrokers',
+  'hub.topicStore',
 ];
 
 export function changedRestartKeys(affects: (key: string) => boolean): string[] {
