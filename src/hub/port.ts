@@ -97,6 +97,10 @@ export interface HubPort {
   setRemoteAgents(source: RemoteAgentSource | undefined): void;
   /** An agent changed outside this hub's registry: it goes out in the next coalesced AGENT_STATUS_UPDATE. */
   markAgentChanged(agentId: string): void;
+
+  // --- fan-out (topics) ---
+  /** Writes one frame to every listed client connected here, serialised once and logged once (with `recipients`). */
+  sendToClients(clientIds: Iterable<string>, frame: Envelope): number;
 }
 
 /** A plugin started with the hub's bus and stopped before it. */

@@ -4,7 +4,7 @@
 
 import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
-import { decodeTopicId } from '../../protocol/ids';
+import { compareTopicIds, decodeTopicId, isAfterTopicId } from '../../protocol/ids';
 import { byTimeKey, expiresAt, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
@@ -24,6 +24,8 @@ export class RedisTopicStore implements TopicStore {
   private readonly prefix: string;
   private readonly perTopic: number;
   private readonly appendsSinceTrim = new Map<string, number>();
+  /** Topics this store has added to the set of known topics (one SADD per topic per process). */
+  private readonly knownTopics = new Set<string>();
 
   constructor(url: string, opts: RedisTopicStoreOptions = {}) {
     this.prefix = opts.keyPrefix ?? DEFAULT_REDIS_TOPIC_PREFIX;
@@ -44,14 +46,18 @@ export class RedisTopicStore implements TopicStore {
     const z = this.zkey(m.namespace, m.topic_published_to);
     const json = JSON.stringify(m);
     const at = expiresAt(m);
-    const p = this.redis.pipeline();
-    if (at !== undefined) p.set(this.mkey(m.namespace, m.id), json, 'PXAT', at);
-    else p.set(this.mkey(m.namespace, m.id), json);
-    p.zadd(z, Math.round(m.timestamp * 1000), m.id);
-    p.sadd(`${this.prefix}topics`, topicKey(m.namespace, m.topic_published_to));
-    const res = await p.exec();
-    const failed = res?.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+    // single commands, not a pipeline object: auto-pipelining sends every write issued in one tick (many publishers,
+    // many messages) in one batch, where a pipeline per message would be a batch per message
+    const writes: Promise<unknown>[] = [
+      at !== undefined ? this.redis.set(this.mkey(m.namespace, m.id), json, 'PXAT', at) : this.redis.set(this.mkey(m.namespace, m.id), json),
+      this.redis.zadd(z, Math.round(m.timestamp * 1000), m.id),
+    ];
+    const tk = topicKey(m.namespace, m.topic_published_to);
+    if (!this.knownTopics.has(tk)) {
+      writes.push(this.redis.sadd(`${this.prefix}topics`, tk));
+      this.knownTopics.add(tk);
+    }
+    await Promise.all(writes);
     const n = (this.appendsSinceTrim.get(z) ?? 0) + 1;
     this.appendsSinceTrim.set(z, n % TRIM_EVERY);
     if (n >= TRIM_EVERY) await this.trim(m.namespace, z);
@@ -65,12 +71,13 @@ export class RedisTopicStore implements TopicStore {
     // whole milliseconds at a time: members of one score sort by their text in Redis, not by id, so a page never ends
     // inside a millisecond (the limit is applied after sorting on the time key)
     let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : '+inf';
+    const since = q.sinceId;
     while (out.length < q.limit) {
       const raw = forward
         ? await this.redis.zrangebyscore(z, bound, '+inf', 'WITHSCORES', 'LIMIT', 0, page)
         : await this.redis.zrevrangebyscore(z, bound, '-inf', 'WITHSCORES', 'LIMIT', 0, page);
       if (raw.length === 0) break;
-      const ids: string[] = [];
+      let ids: string[] = [];
       for (let i = 0; i < raw.length; i += 2) ids.push(raw[i]!);
       const lastScore = raw[raw.length - 1]!;
       const full = ids.length === page;
@@ -78,8 +85,12 @@ export class RedisTopicStore implements TopicStore {
         for (const id of await this.redis.zrangebyscore(z, lastScore, lastScore)) if (!ids.includes(id)) ids.push(id);
       }
       bound = '(' + lastScore;
-      // count only what the query keeps: the first millisecond holds ids at and before since_id
-      out.push(...selectHistory(await this.load(namespace, ids, z), { sinceId: q.sinceId, limit: Number.MAX_SAFE_INTEGER }));
+      // ids decide what is kept (after since_id, the nearest `limit` in time-key order): only those are read
+      if (since !== undefined) ids = ids.filter((id) => isAfterTopicId(id, since));
+      ids.sort(compareTopicIds);
+      const want = q.limit - out.length;
+      ids = forward ? ids.slice(0, want) : ids.slice(Math.max(0, ids.length - want));
+      out.push(...(ids.length ? await this.load(namespace, ids, z) : []));
       if (!full) break;
     }
     out.sort(byTimeKey);

@@ -278,7 +278,8 @@ export class TopicsFamily {
       const history = earlier.length ? await this.store.byIds(s.namespace, earlier) : [];
       message = { ...s, session_state: { ...(s.session_state ?? {}), enriched_history: history } };
     }
-    for (const clientId of [...subscribers]) this.port.sendToClient(clientId, this.frame(message, clientId));
+    // one frame for every subscriber: serialised once, logged once with the number of recipients
+    this.port.sendToClients(subscribers, this.frame(message, undefined));
   }
 
   private frame(s: StoredTopicMessageT, receiver: string | undefined): Envelope {
