@@ -80,6 +80,8 @@ export class TopicsFamily {
   private readonly byClient = new Map<string, Set<string>>();
   private readonly links = new Map<string, NamespaceLink>();
   private readonly publishTimes = new Map<string, number[]>();
+  /** Hubs already reported for using this hub's machine id. */
+  private readonly collisions = new Set<string>();
   private readonly disposers: (() => void)[] = [];
 
   constructor(
@@ -323,6 +325,7 @@ export class TopicsFamily {
       this.port.bus?.reject(channel, m.message_type, 'forbidden', `a topic message of namespace "${s.namespace}" on the channel of "${namespace}"`);
       return;
     }
+    this.checkMachineId(s, m.origin_hub);
     if (isExpired(s)) return;
     try {
       await this.store?.append(s);
@@ -330,6 +333,16 @@ export class TopicsFamily {
       this.logger.warn(`topic message ${s.id} from hub ${String(m.origin_hub)} not stored: ${errorMessage(err)}`);
     }
     await this.deliver(s);
+  }
+
+  /** Another hub minting ids with this hub's machine id could mint this hub's ids: said once per hub, as a warning. */
+  private checkMachineId(s: StoredTopicMessageT, origin: unknown): void {
+    const hubId = typeof origin === 'string' ? origin : '?';
+    if (decodeTopicId(s.id).machineId !== this.ids.machineId || this.collisions.has(hubId)) return;
+    this.collisions.add(hubId);
+    const text = `Hub ${hubId} makes topic message ids with machine id ${this.ids.machineId}, as this hub does: their ids can collide. Give each hub its own --topic-machine-id (0–255).`;
+    this.logger.warn(text);
+    this.port.events.emit('warning', text);
   }
 
   private subscribeLocal(clientId: string, r: Resolved): void {
