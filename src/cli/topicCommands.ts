@@ -79,12 +79,13 @@ export function registerTopicCommands(program: Command, run: Run): void {
     .option('--url <url>', 'hub agent URL (default: $SWITCHBOARD_URL)')
     .option('--namespace <ns>', 'the namespace of the topic', 'default')
     .option('--since <id>', 'only messages after this id')
+    .option('--before <id>', 'only messages before this id (page backwards)')
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'one JSON message per line (NDJSON)')
-    .action((topic: string, flags: TopicFlags & { since?: string; limit: string }) =>
+    .action((topic: string, flags: TopicFlags & { since?: string; before?: string; limit: string }) =>
       run(async () => {
         const limit = intFlag(flags.limit, '--limit', 100);
-        const messages = await session(flags, 'switchboard history', (c) => c.topics.history(topic, { sinceId: flags.since, limit }));
+        const messages = await session(flags, 'switchboard history', (c) => c.topics.history(topic, { sinceId: flags.since, beforeId: flags.before, limit }));
         const color = colorWanted(process.stdout);
         for (const m of messages) process.stdout.write(topicLine(m, flags.json === true, color) + '\n');
       }),

@@ -117,6 +117,8 @@ export const History = topicMessage(
     /** true: every topic the client subscribes to. */
     client: Type.Optional(Type.Boolean()),
     since_id: Type.Optional(TopicIdIn),
+    /** Exclusive: only messages before this id — page a topic backwards ("load older"). */
+    before_id: Type.Optional(TopicIdIn),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: TOPIC_HISTORY_MAX })),
     request_id: Type.Optional(Type.String({ maxLength: 256 })),
   },

@@ -11,3 +11,7 @@ export { MonitorClient } from './monitorClient';
 export { BrokerClient } from './brokerClient';
 export { startDemoFleet } from './demoFleet';
 export { SwitchboardError } from '../protocol/errors';
+export { TopicClient, TopicFrontendClient } from './topicsClient';
+export type { TopicTransport, PublishOptions, TopicFrontendClientOptions } from './topicsClient';
+export { composeTopicHandler, ordering, filtering, throttling, retrying, logging } from './topicsDecorators';
+export type { TopicHandler, TopicMiddleware } from './topicsDecorators';

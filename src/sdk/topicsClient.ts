@@ -86,11 +86,12 @@ export class TopicClient {
     };
   }
 
-  /** Stored messages of a topic, oldest first: after sinceId (exclusive), or the latest `limit`. */
-  async history(topic: string, q: { sinceId?: string; limit?: number } = {}): Promise<StoredTopicMessageT[]> {
+  /** Stored messages of a topic, oldest first: after sinceId (exclusive), or the latest `limit` (before beforeId). */
+  async history(topic: string, q: { sinceId?: string; beforeId?: string; limit?: number } = {}): Promise<StoredTopicMessageT[]> {
     checkTopic(topic);
     const frame: Envelope = { message_type: MessageType.HISTORY, topic };
     if (q.sinceId !== undefined) frame.since_id = q.sinceId;
+    if (q.beforeId !== undefined) frame.before_id = q.beforeId;
     if (q.limit !== undefined) frame.limit = q.limit;
     return (await this.request(frame)).messages as StoredTopicMessageT[];
   }

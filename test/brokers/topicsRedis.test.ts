@@ -56,6 +56,16 @@ test('Redis store: since id is exclusive across many ids of one millisecond and 
       since = page[page.length - 1]!.id;
     }
     assert.deepEqual(walked, sent.slice(1).map((m) => m.payload.i));
+    // and backwards from the newest, "load older" by id, across the same millisecond boundaries
+    const back: number[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.history('ns1', 'events', { beforeId: before, limit: 9 });
+      if (page.length === 0) break;
+      back.unshift(...page.map((m) => m.payload.i as number));
+      before = page[0]!.id;
+    }
+    assert.deepEqual(back, sent.map((m) => m.payload.i), 'every message once, in order');
     const latest = await store.history('ns1', 'events', { limit: 3 });
     assert.deepEqual(latest.map((m) => m.payload.i), [397, 398, 399], 'the latest, oldest first');
     const byId = await store.byIds('ns1', [sent[5]!.id, '999', sent[2]!.id]);

@@ -56,6 +56,8 @@ test('history since an id is exclusive and oldest first, whatever the priorities
   assert.deepEqual(page.map((m) => m.payload.i), [2, 3], 'the first `limit` after the id');
   const latest = messagesOf(await ask(late.c, { message_type: 'HISTORY', topic: 'log', limit: 2 }));
   assert.deepEqual(latest.map((m) => m.payload.i), [4, 5], 'without since_id: the latest `limit`, oldest first');
+  const older = messagesOf(await ask(late.c, { message_type: 'HISTORY', topic: 'log', before_id: ids[4], limit: 3 }));
+  assert.deepEqual(older.map((m) => m.payload.i), [1, 2, 3], 'before_id pages backwards: the latest `limit` before it');
   await subscribe(late.c, 'log');
   await subscribe(late.c, 'other');
   const mine = messagesOf(await ask(late.c, { message_type: 'HISTORY', client: true, since_id: ids[4] }));

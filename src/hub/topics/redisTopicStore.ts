@@ -70,8 +70,9 @@ export class RedisTopicStore implements TopicStore {
     const page = Math.max(q.limit + 16, 64);
     // whole milliseconds at a time: members of one score sort by their text in Redis, not by id, so a page never ends
     // inside a millisecond (the limit is applied after sorting on the time key)
-    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : '+inf';
     const since = q.sinceId;
+    const before = q.beforeId;
+    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : before !== undefined ? String(decodeTopicId(before).timestamp) : '+inf';
     while (out.length < q.limit) {
       const raw = forward
         ? await this.redis.zrangebyscore(z, bound, '+inf', 'WITHSCORES', 'LIMIT', 0, page)
@@ -87,6 +88,7 @@ export class RedisTopicStore implements TopicStore {
       bound = '(' + lastScore;
       // ids decide what is kept (after since_id, the nearest `limit` in time-key order): only those are read
       if (since !== undefined) ids = ids.filter((id) => isAfterTopicId(id, since));
+      if (before !== undefined) ids = ids.filter((id) => isAfterTopicId(before, id));
       ids.sort(compareTopicIds);
       const want = q.limit - out.length;
       ids = forward ? ids.slice(0, want) : ids.slice(Math.max(0, ids.length - want));

@@ -6,7 +6,9 @@ import { compareTopicIds, isAfterTopicId } from '../../protocol/ids';
 export interface HistoryQuery {
   /** Exclusive; compared on time and sequence (ids.ts), so a later message of another priority is never missed. */
   sinceId?: string;
-  /** Without sinceId: the latest `limit`; with it: the first `limit` after it. Oldest first either way. */
+  /** Exclusive upper bound, on the same key: pages a topic backwards ("load older"). */
+  beforeId?: string;
+  /** Without sinceId: the latest `limit` (before beforeId); with it: the first `limit` after it. Oldest first either way. */
   limit: number;
 }
 
@@ -45,7 +47,8 @@ export function isExpired(m: StoredTopicMessageT, now: number = Date.now()): boo
 
 /** Applies a HistoryQuery to messages already in time-key order (oldest first). */
 export function selectHistory(ordered: readonly StoredTopicMessageT[], q: HistoryQuery, now: number = Date.now()): StoredTopicMessageT[] {
-  const live = ordered.filter((m) => !isExpired(m, now));
+  const before = q.beforeId;
+  const live = ordered.filter((m) => !isExpired(m, now) && (before === undefined || isAfterTopicId(before, m.id)));
   if (q.sinceId === undefined) return live.slice(Math.max(0, live.length - q.limit));
   const since = q.sinceId;
   return live.filter((m) => isAfterTopicId(m.id, since)).slice(0, q.limit);

@@ -20,7 +20,7 @@ import {
   type PublishMsg,
   type StoredTopicMessageT,
 } from '../../protocol/topics';
-import { isExpired, topicKey, type TopicCount, type TopicStore } from './topicStore';
+import { isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
 export interface TopicsOptions {
   /** Opens the store when the hub starts (closed when it stops). */
@@ -161,10 +161,11 @@ export class TopicsFamily {
     const store = this.requireStore();
     const limit = typeof m.limit === 'number' ? m.limit : TOPIC_HISTORY_DEFAULT;
     const sinceId = m.since_id === undefined ? undefined : this.idOf(m.since_id, 'since_id');
+    const beforeId = m.before_id === undefined ? undefined : this.idOf(m.before_id, 'before_id');
     const request_id = typeof m.request_id === 'string' ? m.request_id : undefined;
     if (m.client === true) {
       const keys = [...(this.byClient.get(client.id) ?? [])];
-      const lists = await Promise.all(keys.map((k) => this.historyOfKey(store, k, sinceId, limit)));
+      const lists = await Promise.all(keys.map((k) => this.historyOfKey(store, k, { sinceId, beforeId, limit })));
       const merged = lists.flat().sort((a, b) => compareTopicIds(a.id, b.id));
       const messages = sinceId === undefined ? merged.slice(Math.max(0, merged.length - limit)) : merged.slice(0, limit);
       client.send(this.response({ messages, request_id, receiver_id: client.id }));
@@ -172,7 +173,7 @@ export class TopicsFamily {
     }
     if (m.topic === undefined) throw new TopicInputError('invalid_message', 'HISTORY needs "topic" (or "client": true for every topic you subscribe to).');
     const r = this.resolve(client, m.topic);
-    const messages = await store.history(r.namespace, r.topic, { sinceId, limit });
+    const messages = await store.history(r.namespace, r.topic, { sinceId, beforeId, limit });
     client.send(this.response({ topic: m.topic as string, messages, request_id, receiver_id: client.id }));
   }
 
@@ -183,9 +184,9 @@ export class TopicsFamily {
     client.send(this.response({ messages, request_id: typeof m.request_id === 'string' ? m.request_id : undefined, receiver_id: client.id }));
   }
 
-  private async historyOfKey(store: TopicStore, key: string, sinceId: string | undefined, limit: number): Promise<StoredTopicMessageT[]> {
+  private async historyOfKey(store: TopicStore, key: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
     const at = key.indexOf(':');
-    return store.history(key.slice(0, at), key.slice(at + 1), { sinceId, limit });
+    return store.history(key.slice(0, at), key.slice(at + 1), q);
   }
 
   // --- in-process API (sees every namespace) --------------------------------------------------------------------
@@ -196,9 +197,9 @@ export class TopicsFamily {
     return this.publish(raw.map((t) => this.resolveIn(namespace, t)), input, sender);
   }
 
-  history(namespace: string, topic: string, q: { sinceId?: string; limit?: number } = {}): Promise<StoredTopicMessageT[]> {
+  history(namespace: string, topic: string, q: { sinceId?: string; beforeId?: string; limit?: number } = {}): Promise<StoredTopicMessageT[]> {
     const r = this.resolveIn(namespace, topic);
-    return this.requireStore().history(r.namespace, r.topic, { sinceId: q.sinceId, limit: q.limit ?? TOPIC_HISTORY_DEFAULT });
+    return this.requireStore().history(r.namespace, r.topic, { sinceId: q.sinceId, beforeId: q.beforeId, limit: q.limit ?? TOPIC_HISTORY_DEFAULT });
   }
 
   /** Every stored topic with its subscribers on this hub and its publish rate here. */
