@@ -8,7 +8,7 @@ import { RedisTopicStore } from '../../src/hub/topics/redisTopicStore';
 import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
 import { agent, closeAll, startHub } from '../integration/hubHarness';
-import { ask, messagesOf, publish } from '../integration/topicHarness';
+import { ask, messagesOf, publish, subscribe, topicMessages } from '../integration/topicHarness';
 import { waitFor } from './helpers';
 import { redisPrefix, requireRedis } from './topicKit';
 
@@ -139,3 +139,42 @@ test('hubs on Redis: history survives a hub restart, and two hubs on one Redis s
   }
 });
 
+
+test('hubs on one Redis and no shared bus deliver to each other over Redis pub/sub, once, subscribed while a subscriber is there', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const topicKeyPrefix = redisPrefix('topicpubsub');
+  const hubA = await startHub({ topicStore: url, topicKeyPrefix, topicMachineId: 11, hubId: 'hub_redisa01' });
+  const hubB = await startHub({ topicStore: url, topicKeyPrefix, topicMachineId: 12, hubId: 'hub_redisb02' });
+  const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+  const channel = probe.pubsubChannel('topics.team');
+  const subscribers = async (): Promise<number> => Number(((await probe.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+  try {
+    const writer = await agent(hubA, 'writer', { namespace: 'team' });
+    const localReader = await agent(hubA, 'local', { namespace: 'team' });
+    const remoteReader = await agent(hubB, 'remote', { namespace: 'team' });
+    assert.equal(await subscribers(), 0, 'nobody subscribes yet: no Redis subscription');
+    await subscribe(remoteReader.c, 'plans');
+    await subscribe(localReader.c, 'plans');
+    await hubA.topics.settled();
+    await hubB.topics.settled();
+    assert.equal(await subscribers(), 2, 'one Redis subscription per hub with a subscriber in the namespace');
+    const first = await publish(writer.c, 'plans', { step: 1 });
+    const second = await publish(writer.c, 'plans', { step: 2 });
+    await remoteReader.c.waitFor((f) => f.message_id === second.id, 10_000, 'the second message on hub B');
+    await localReader.c.waitFor((f) => f.message_id === second.id, 10_000, 'the second message on hub A');
+    assert.deepEqual(topicMessages(remoteReader.c).map((m) => m.id), [first.id, second.id], 'B: each once, in order');
+    assert.deepEqual(topicMessages(localReader.c).map((m) => m.id), [first.id, second.id], 'A: each once (its own echo ignored)');
+    await remoteReader.c.close();
+    await waitFor(async () => (await subscribers()) === 1, 'hub B to drop its Redis subscription when its last subscriber left');
+    await Promise.all([writer.c.close(), localReader.c.close()]);
+    await waitFor(async () => (await subscribers()) === 0, 'hub A to drop its Redis subscription');
+  } finally {
+    await probe.deleteAll();
+    await probe.close();
+    for (const h of [hubB, hubA]) {
+      await h.stop();
+      h.dispose();
+    }
+  }
+});

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { compareTopicIds, decodeTopicId, isAfterTopicId } from '../../protocol/ids';
-import { byTimeKey, expiresAt, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
+import { byTimeKey, expiresAt, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
@@ -26,6 +26,31 @@ export class RedisTopicStore implements TopicStore {
   private readonly appendsSinceTrim = new Map<string, number>();
   /** Topics this store has added to the set of known topics (one SADD per topic per process). */
   private readonly knownTopics = new Set<string>();
+  /** The pub/sub connection (a subscribed Redis connection takes no other commands), made on first use. */
+  private sub: Redis | undefined;
+  private readonly channelHandlers = new Map<string, Set<(json: string) => void>>();
+
+  /** Redis pub/sub under this store's prefix: hubs on one Redis without a shared bus still deliver to each other. */
+  readonly notifier: TopicNotifier = {
+    publish: async (channel, json) => {
+      await this.redis.publish(this.pubsubChannel(channel), json);
+    },
+    subscribe: async (channel, handler) => {
+      const full = this.pubsubChannel(channel);
+      let handlers = this.channelHandlers.get(full);
+      if (!handlers) {
+        this.channelHandlers.set(full, (handlers = new Set()));
+        await this.subscriber().subscribe(full);
+      }
+      handlers.add(handler);
+      const set = handlers;
+      return async () => {
+        if (!set.delete(handler) || set.size > 0 || this.channelHandlers.get(full) !== set) return;
+        this.channelHandlers.delete(full);
+        await this.sub?.unsubscribe(full);
+      };
+    },
+  };
 
   constructor(url: string, opts: RedisTopicStoreOptions = {}) {
     this.prefix = opts.keyPrefix ?? DEFAULT_REDIS_TOPIC_PREFIX;
@@ -118,7 +143,28 @@ export class RedisTopicStore implements TopicStore {
   }
 
   async close(): Promise<void> {
+    this.channelHandlers.clear();
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub) await sub.quit().catch(() => sub.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** The Redis channel that carries a hub channel's messages (under this store's prefix, like its keys). */
+  pubsubChannel(channel: string): string {
+    return `${this.prefix}ch:${channel}`;
+  }
+
+  private subscriber(): Redis {
+    if (!this.sub) {
+      const sub = this.redis.duplicate();
+      sub.on('error', () => undefined); // ioredis reconnects and re-subscribes on its own
+      sub.on('message', (channel: string, json: string) => {
+        for (const h of this.channelHandlers.get(channel) ?? []) h(json);
+      });
+      this.sub = sub;
+    }
+    return this.sub;
   }
 
   /** Deletes every key under this store's prefix (tests). */

@@ -18,8 +18,17 @@ export interface TopicCount {
   count: number;
 }
 
+/** Real-time notification between hubs that share a store but no bus (Redis pub/sub): JSON text per channel. */
+export interface TopicNotifier {
+  publish(channel: string, json: string): Promise<void>;
+  /** Resolves once the subscription is in place; the returned function ends it. */
+  subscribe(channel: string, handler: (json: string) => void): Promise<() => Promise<void>>;
+}
+
 export interface TopicStore {
   readonly kind: 'memory' | 'redis';
+  /** Present when the store itself can tell other hubs of new messages (used when the hub has no shared bus). */
+  readonly notifier?: TopicNotifier;
   /** Stores a message under its topic (message.namespace, message.topic_published_to) and its id. Idempotent per id. */
   append(message: StoredTopicMessageT): Promise<void>;
   history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]>;

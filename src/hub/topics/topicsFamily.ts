@@ -7,7 +7,8 @@
 import type { Envelope } from '../../protocol/schemas';
 import type { Logger } from '../../protocol/logger';
 import type { Unsubscribe } from '../../bus/bus';
-import type { ClientContext, HubPort } from '../port';
+import type { ClientContext, HubPort, PortBus } from '../port';
+import { decodeFrame } from '../../protocol/codec';
 import { errorMessage, type ErrorCode } from '../../protocol/errors';
 import { TopicIdGenerator, compareTopicIds, decodeTopicId, isTopicId, isoNow, TOPIC_PRIORITY_DEFAULT } from '../../protocol/ids';
 import {
@@ -58,6 +59,9 @@ export interface TopicStats extends TopicCount {
 export interface PublishInput extends Omit<PublishMsg, 'message_type' | 'topics'> {
   topics: string | string[];
 }
+
+/** The part of the hub's bus (or of a store's notifier) that topic traffic between hubs needs. */
+type TopicLink = Pick<PortBus, 'publish' | 'reject'> & { subscribe(channel: string, handler: (m: Envelope) => void): Promise<Unsubscribe> };
 
 interface NamespaceLink {
   refs: number;
@@ -308,11 +312,32 @@ export class TopicsFamily {
 
   // --- between hubs ----------------------------------------------------------------------------------------------
 
-  private toBus(s: StoredTopicMessageT): void {
+  /**
+   * What carries topic messages to other hubs: the shared bus when the hub has one; else the store's own notifier
+   * (Redis pub/sub), whose frames are put through the codec here as the bus's are in busIntake.
+   */
+  private link(): TopicLink | undefined {
     const bus = this.port.bus;
-    if (!bus) return;
+    if (bus) return bus;
+    const notifier = this.store?.notifier;
+    if (!notifier) return undefined;
+    return {
+      publish: (channel, frame) => notifier.publish(channel, JSON.stringify(frame)),
+      subscribe: (channel, handler) =>
+        notifier.subscribe(channel, (json) => {
+          const r = decodeFrame(json);
+          if (r.ok && r.message.message_type === T.TOPIC_MESSAGE) handler(r.message);
+          else this.logger.warn(`a frame on ${channel} was refused: ${r.ok ? `unexpected ${r.message.message_type}` : r.error.message}`);
+        }),
+      reject: (channel, type, _code, detail) => this.logger.warn(`${type ?? 'a frame'} on ${channel} refused: ${detail}`),
+    };
+  }
+
+  private toBus(s: StoredTopicMessageT): void {
+    const link = this.link();
+    if (!link) return;
     const frame = { ...this.frame(s, undefined), origin_hub: this.port.id };
-    bus.publish(this.channel(s.namespace), frame).catch((err: unknown) => {
+    link.publish(this.channel(s.namespace), frame).catch((err: unknown) => {
       this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
     });
   }
@@ -323,7 +348,7 @@ export class TopicsFamily {
     const s = m.message as StoredTopicMessageT;
     const channel = this.channel(namespace);
     if (s.namespace !== namespace || !isTopicName(s.topic_published_to)) {
-      this.port.bus?.reject(channel, m.message_type, 'forbidden', `a topic message of namespace "${s.namespace}" on the channel of "${namespace}"`);
+      this.link()?.reject(channel, m.message_type, 'forbidden', `a topic message of namespace "${s.namespace}" on the channel of "${namespace}"`);
       return;
     }
     this.checkMachineId(s, m.origin_hub);
@@ -374,10 +399,10 @@ export class TopicsFamily {
     link.refs += delta;
     const l = link;
     l.chain = l.chain.then(async () => {
-      const bus = this.port.bus;
+      const link = this.link();
       try {
-        if (l.refs > 0 && !l.unsub && bus) {
-          l.unsub = await bus.subscribe(this.channel(namespace), (m) => void this.fromBus(namespace, m).catch((err: unknown) => this.logger.warn(errorMessage(err))));
+        if (l.refs > 0 && !l.unsub && link) {
+          l.unsub = await link.subscribe(this.channel(namespace), (m) => void this.fromBus(namespace, m).catch((err: unknown) => this.logger.warn(errorMessage(err))));
         } else if (l.refs <= 0 && l.unsub) {
           const u = l.unsub;
           l.unsub = undefined;
