@@ -2,6 +2,7 @@
 // (TopicFrontendClient) publish, subscribe with decorators, catch up with history since an id and fetch by ids.
 
 import { test } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { TopicClient, TopicFrontendClient } from '../../src/sdk/topicsClient';
@@ -55,6 +56,38 @@ test('SDK: publish resolves with the stored message, subscribe delivers through 
     await agent.close();
     await ui.close();
     await outsider.close();
+    await hub.stop();
+    hub.dispose();
+  }
+});
+
+test('SDK: after the hub restarts, a reconnecting client subscribes again and receives what is published', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const hub = await startHub({ port, portFallback: false, token: 'topicsrestart' });
+  const reader = new TopicFrontendClient({ url: hub.agentUrl, name: 'reader', namespace: 'crew', reconnect: { initialMs: 50, maxMs: 200 } });
+  await reader.connect();
+  const got: StoredTopicMessageT[] = [];
+  await reader.topics.subscribe('news', (m) => void got.push(m));
+  try {
+    let reconnected = false;
+    reader.onState((s) => {
+      if (s === 'connected') reconnected = true;
+    });
+    await hub.stop();
+    await hub.start();
+    await waitUntil(() => reconnected, 10_000, 'the reader to reconnect');
+    const writer = new TopicFrontendClient({ url: hub.agentUrl, name: 'writer', namespace: 'crew', reconnect: false });
+    await writer.connect();
+    // the re-sent SUBSCRIBE is a frame ahead of anything the reader asks now: one round trip and it is in place
+    await reader.topics.history('news', { limit: 1 });
+    const [m] = await writer.topics.publish('news', { after: 'restart' });
+    await waitUntil(() => got.some((x) => x.id === m!.id), 5000, 'the message after the restart');
+    await writer.close();
+  } finally {
+    await reader.close();
     await hub.stop();
     hub.dispose();
   }
