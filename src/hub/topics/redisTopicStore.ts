@@ -4,8 +4,8 @@
 
 import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
-import { compareTopicIds, decodeTopicId, isAfterTopicId } from '../../protocol/ids';
-import { byTimeKey, expiresAt, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
+import { decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
+import { expiresAt, isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
@@ -91,38 +91,44 @@ export class RedisTopicStore implements TopicStore {
   async history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
     const z = this.zkey(namespace, topic);
     const forward = q.sinceId !== undefined;
-    const out: StoredTopicMessageT[] = [];
     const page = Math.max(q.limit + 16, 64);
+    // each id's time key computed once (a BigInt per id; comparing ids as text in a sort would parse them again and again)
+    const sinceKey = q.sinceId !== undefined ? topicIdTimeKey(q.sinceId) : undefined;
+    const beforeKey = q.beforeId !== undefined ? topicIdTimeKey(q.beforeId) : undefined;
     // whole milliseconds at a time: members of one score sort by their text in Redis, not by id, so a page never ends
-    // inside a millisecond (the limit is applied after sorting on the time key)
-    const since = q.sinceId;
-    const before = q.beforeId;
-    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : before !== undefined ? String(decodeTopicId(before).timestamp) : '+inf';
-    while (out.length < q.limit) {
+    // inside a millisecond
+    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
+    /** Pages in the order read (forward: oldest first; backward: newest first), each oldest first. */
+    const pages: StoredTopicMessageT[][] = [];
+    let count = 0;
+    while (count < q.limit) {
       const raw = forward
         ? await this.redis.zrangebyscore(z, bound, '+inf', 'WITHSCORES', 'LIMIT', 0, page)
         : await this.redis.zrevrangebyscore(z, bound, '-inf', 'WITHSCORES', 'LIMIT', 0, page);
       if (raw.length === 0) break;
-      let ids: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) ids.push(raw[i]!);
+      const seen = new Set<string>();
+      for (let i = 0; i < raw.length; i += 2) seen.add(raw[i]!);
       const lastScore = raw[raw.length - 1]!;
-      const full = ids.length === page;
-      if (full) {
-        for (const id of await this.redis.zrangebyscore(z, lastScore, lastScore)) if (!ids.includes(id)) ids.push(id);
-      }
+      const full = seen.size === page;
+      if (full) for (const id of await this.redis.zrangebyscore(z, lastScore, lastScore)) seen.add(id);
       bound = '(' + lastScore;
-      // ids decide what is kept (after since_id, the nearest `limit` in time-key order): only those are read
-      if (since !== undefined) ids = ids.filter((id) => isAfterTopicId(id, since));
-      if (before !== undefined) ids = ids.filter((id) => isAfterTopicId(before, id));
-      ids.sort(compareTopicIds);
-      const want = q.limit - out.length;
-      ids = forward ? ids.slice(0, want) : ids.slice(Math.max(0, ids.length - want));
-      out.push(...(ids.length ? await this.load(namespace, ids, z) : []));
+      // ids decide what is kept (after since_id, before before_id, the nearest `limit`): only those are read
+      let keyed = [...seen].map((id) => ({ id, key: topicIdTimeKey(id) }));
+      if (sinceKey !== undefined) keyed = keyed.filter((k) => k.key > sinceKey);
+      if (beforeKey !== undefined) keyed = keyed.filter((k) => k.key < beforeKey);
+      keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const want = q.limit - count;
+      if (keyed.length > want) keyed = forward ? keyed.slice(0, want) : keyed.slice(keyed.length - want);
+      if (keyed.length) {
+        const loaded = await this.load(namespace, keyed.map((k) => k.id), z);
+        pages.push(loaded);
+        count += loaded.length;
+      }
       if (!full) break;
     }
-    out.sort(byTimeKey);
+    const out = forward ? pages.flat() : pages.reverse().flat();
     // one key per id: a message published to several topics holds the last one's name
-    return selectHistory(out, q).map((m) => (m.topic_published_to === topic ? m : { ...m, topic_published_to: topic }));
+    return out.map((m) => (m.topic_published_to === topic ? m : { ...m, topic_published_to: topic }));
   }
 
   async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {
