@@ -165,3 +165,50 @@ export const fmt = {
   ratio: (x: number): string => `${x.toFixed(2)}×`,
   pct: (x: number): string => `${(x * 100).toFixed(2)}%`,
 };
+
+/**
+ * Ours and the baseline run side by side (both servers up, both client sets connected) and are measured in
+ * alternating rounds, so background load on the two shared cores (other test runs) hits both alike.
+ */
+export async function alternate(rounds: number, ours: () => Promise<void>, baseline: () => Promise<void>): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      await ours();
+      await baseline();
+    } else {
+      await baseline();
+      await ours();
+    }
+  }
+}
+
+/** One side of a burst measurement: how to send one message, and a counter per receiver that counts deliveries. */
+export interface BurstSide {
+  send: () => void;
+  got: number[];
+  what: string;
+}
+
+/**
+ * Messages/s delivered to every receiver, ours against the baseline in two alternating rounds of k/2 messages each:
+ * a round sends its burst, then waits until every receiver's count rose by that many.
+ */
+export async function burstRates(k: number, ours: BurstSide, baseline: BurstSide, timeoutMs: number): Promise<{ ours: number; baseline: number }> {
+  const rounds = 2;
+  const per = Math.max(1, Math.round(k / rounds));
+  const burst = async (side: BurstSide): Promise<number> => {
+    const target = side.got.map((c) => c + per);
+    const t0 = performance.now();
+    for (let i = 0; i < per; i++) side.send();
+    await waitFor(() => side.got.every((c, i) => c >= target[i]!), timeoutMs, side.what);
+    return performance.now() - t0;
+  };
+  let oursMs = 0;
+  let baseMs = 0;
+  await alternate(
+    rounds,
+    async () => void (oursMs += await burst(ours)),
+    async () => void (baseMs += await burst(baseline)),
+  );
+  return { ours: ((per * rounds) / oursMs) * 1000, baseline: ((per * rounds) / baseMs) * 1000 };
+}

@@ -12,6 +12,7 @@ import { kafkaRows } from './scenarios/kafka';
 import { seedRows } from './scenarios/seed';
 import { agentStreamRows } from './scenarios/agentStreams';
 import { seedClientRows } from './scenarios/seedClients';
+import { topicRows } from './scenarios/topics';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -32,6 +33,7 @@ addScenario({ name: 'kafka', run: () => kafkaRows(quick) });
 addScenario({ name: 'seed', run: () => seedRows(quick) });
 addScenario({ name: 'streams', run: () => agentStreamRows(quick) });
 addScenario({ name: 'seedclients', run: () => seedClientRows(quick) });
+addScenario({ name: 'topics', run: () => topicRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

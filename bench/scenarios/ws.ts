@@ -2,7 +2,7 @@
 
 import type WebSocket from 'ws';
 import { decodeFrame } from '../../src/protocol/codec';
-import { startProc, rawAgent, openWs, percentile, sleep, waitFor, fmt, type Row, type BenchProc } from '../lib';
+import { startProc, rawAgent, openWs, percentile, sleep, waitFor, fmt, alternate, burstRates, type Row, type BenchProc } from '../lib';
 
 const PAYLOAD = 'Please summarise the latest findings on the retrieval benchmark and list three follow-ups.';
 
@@ -79,22 +79,6 @@ async function startMonitor(hub: BenchProc): Promise<BenchProc> {
  */
 function isText(s: string): boolean {
   return s.startsWith('{"message_type":"TEXT"') || s.includes('"message_type":"TEXT"');
-}
-
-/**
- * Ours and the baseline run side by side (both servers up, both client sets connected) and are measured in
- * alternating rounds, so background load on the two shared cores (other test runs) hits both alike.
- */
-async function alternate(rounds: number, ours: () => Promise<void>, baseline: () => Promise<void>): Promise<void> {
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      await ours();
-      await baseline();
-    } else {
-      await baseline();
-      await ours();
-    }
-  }
 }
 
 export interface CpuShare {
@@ -312,26 +296,16 @@ export async function fanOut(m: number, k = 2000): Promise<{ ours: number; basel
   sockets.push(src);
   await sleep(200);
 
-  const rounds = 2;
-  const per = Math.max(1, Math.round(k / rounds));
-  const burst = async (send: () => void, got: number[], what: string): Promise<number> => {
-    const target = got.map((c) => c + per);
-    const t0 = performance.now();
-    for (let i = 0; i < per; i++) send();
-    await waitFor(() => got.every((c, i) => c >= target[i]!), 120_000, what);
-    return performance.now() - t0;
-  };
-  let oursMs = 0;
-  let baseMs = 0;
-  await alternate(
-    rounds,
-    async () => void (oursMs += await burst(() => a.ws.send(frame), counts, 'monitors to receive every message')),
-    async () => void (baseMs += await burst(() => src.send(frame), bcounts, 'raw broadcast')),
+  const rates = await burstRates(
+    k,
+    { send: () => a.ws.send(frame), got: counts, what: 'monitors to receive every message' },
+    { send: () => src.send(frame), got: bcounts, what: 'raw broadcast' },
+    120_000,
   );
   for (const s of sockets) s.terminate();
   await hub.stop();
   await bc.stop();
-  return { ours: ((per * rounds) / oursMs) * 1000, baseline: ((per * rounds) / baseMs) * 1000 };
+  return rates;
 }
 
 export interface ScalePoint {

@@ -54,6 +54,9 @@ const FLAGS = {
   streamQueueMax: 'stream-queue-max',
   maxAgentContextBytes: 'max-agent-context',
   grpcPort: 'grpc-port',
+  topicStore: 'topic-store',
+  topicKeyPrefix: 'topic-key-prefix',
+  topicMachineId: 'topic-machine-id',
 } as const satisfies Record<keyof HubOptions, string>;
 
 type Key = keyof typeof FLAGS;

@@ -10,6 +10,7 @@ import { registerHubCommand } from './hubCommand';
 import { registerTailCommand } from './tailCommand';
 import { registerReconstructCommand } from './reconstruct';
 import { registerApprovalCommands, registerWatchCommand } from './approvalCommands';
+import { registerTopicCommands } from './topicCommands';
 
 /** Run a command body; a failure is printed for a person and sets a non-zero exit code. */
 async function run(fn: () => Promise<void>): Promise<void> {
@@ -37,6 +38,7 @@ function buildProgram(): Command {
   registerReconstructCommand(program, run);
   registerWatchCommand(program, run);
   registerApprovalCommands(program, run);
+  registerTopicCommands(program, run);
   return program;
 }
 

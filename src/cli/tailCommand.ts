@@ -8,6 +8,7 @@ import { intFlag, resolveHubUrl } from './cliErrors';
 import { waitForSignal } from './hubCommand';
 import { TailPrinter, type TailOptions } from './tailPrinter';
 import { cliLogger, colorWanted, palette } from './terminal';
+import { tailTopics } from './topicCommands';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -22,6 +23,8 @@ interface TailFlags {
   all?: boolean;
   backlog: string;
   color?: boolean;
+  topic?: string[];
+  namespace?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -37,8 +40,11 @@ export function registerTailCommand(program: Command, run: Run): void {
     .option('--all', 'also frames the hub sends and keepalives (PING/PONG/heartbeats)')
     .option('--backlog <n>', 'recent entries to show first', '20')
     .option('--no-color', 'plain text even on a terminal')
+    .option('--topic <topics>', 'instead: subscribe to these topics (seed 004) and print each message (repeatable)', collect)
+    .option('--namespace <ns>', 'with --topic: the namespace of the topics', 'default')
     .action((flags: TailFlags) =>
       run(async () => {
+        if (flags.topic?.length) return tailTopics(flags.topic, flags);
         const url = resolveHubUrl(flags.url);
         const logger = cliLogger('warn');
         const stopped = waitForSignal();

@@ -37,11 +37,18 @@ export const ReconstructCommands = {
   summariseReconstruction: 'switchboard.summariseReconstruction',
 } as const;
 
+/** Seed 004 topic commands, registered by topicsCommands.ts. */
+export const TopicCommands = {
+  /** (args?: { namespace?, topic?, payload? }) → the stored message, or undefined when cancelled */
+  publishToTopic: 'switchboard.publishToTopic',
+} as const;
+
 export const Views = {
   container: 'switchboard',
   agents: 'switchboard.agents',
   sessions: 'switchboard.sessions',
   transports: 'switchboard.transports',
+  topics: 'switchboard.topics',
 } as const;
 
 /** Context keys set with `setContext`, used in `when` and `enablement` clauses of the manifest. */
@@ -72,6 +79,7 @@ export const Settings = {
   kafkaBrokers: 'transport.kafkaBrokers',
   demoCount: 'demo.count',
   reconstructionOffer: 'reconstruction.offerWhenAgentDrops',
+  topicStore: 'hub.topicStore',
 } as const;
 
 /** SecretStorage key of a token the person chose (the setting is only a way to enter it). */

@@ -39,6 +39,8 @@ import { openMonitorInBrowser, openMonitorPanel, registerMonitorPanel } from './
 import { outputChannelLogger } from './outputLogger';
 import { registerReconstruction } from './reconstructCommand';
 import { SessionsTreeProvider } from './sessionsTreeProvider';
+import { TopicsTreeProvider } from './topicsTreeProvider';
+import { registerTopicCommands } from './topicsCommands';
 import { SettingsReader } from './settings';
 import { StatusPresenter } from './statusBar';
 import { TransportsTreeProvider } from './transportsTreeProvider';
@@ -59,6 +61,7 @@ export interface SwitchboardApi {
   agentsProvider: AgentsTreeProvider;
   sessionsProvider: SessionsTreeProvider;
   transportsProvider: TransportsTreeProvider;
+  topicsProvider: TopicsTreeProvider;
   commands: SwitchboardCommands;
   statusBar(): StatusBarModel | undefined;
   activationMs: number;
@@ -112,6 +115,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   agentsProvider.attachView(agentsView);
   sessionsProvider.attachView(sessionsView);
   transportsProvider.attachView(transportsView);
+  const topicsProvider = new TopicsTreeProvider(manager);
+  const topicsView = vscode.window.createTreeView<TreeNode>(Views.topics, { treeDataProvider: topicsProvider, showCollapseAll: true });
+  context.subscriptions.push(topicsProvider, topicsView, ...registerTopicCommands(manager, topicsProvider));
+  topicsProvider.attachView(topicsView);
 
   const status = new StatusPresenter(manager, demo);
   context.subscriptions.push(status);
@@ -201,6 +208,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     agentsProvider,
     sessionsProvider,
     transportsProvider,
+    topicsProvider,
     commands,
     statusBar: () => status.current,
     activationMs,

@@ -118,6 +118,7 @@ export class SettingsReader {
       transportKind: cfg.get(Settings.transportKind),
       kafkaBrokers: cfg.get(Settings.kafkaBrokers),
       grpcPort: cfg.get(Settings.grpcPort),
+      topicStore: cfg.get(Settings.topicStore),
     };
     return toManagerSettings(raw, { token: this.token || this.generated, rabbitmqUrl: this.rabbitmqUrl }, this.defaultLogFolder);
   }

@@ -197,6 +197,15 @@ export class HubCore implements HubPort {
     return conn ? this.outbox.send(conn, frame) : false;
   }
 
+  sendToClients(clientIds: Iterable<string>, frame: Envelope): number {
+    const conns = [];
+    for (const id of clientIds) {
+      const conn = this.registry.connection(id);
+      if (conn) conns.push(conn);
+    }
+    return this.outbox.fanOut(conns, frame);
+  }
+
   handle(messageType: string, handler: MessageHandler): () => void {
     return this.inbound.handle(messageType, handler);
   }

@@ -147,7 +147,8 @@ export class EventLog {
     if (receiver !== undefined) entry.receiver_id = receiver;
     const reply = str(message.in_reply_to_message_id);
     if (reply !== undefined) entry.in_reply_to_message_id = reply;
-    const thread = str(message.thread) ?? str(message.conversation_id);
+    // a topic message's thread is a list of ids (seed 004): its first, the root, is the thread's key
+    const thread = str(message.thread) ?? (Array.isArray(message.thread) ? str(message.thread[0]) : undefined) ?? str(message.conversation_id);
     if (thread !== undefined) entry.thread = thread;
     const session = str(message.session_id) ?? str(message.websocket_session_id);
     if (session !== undefined) entry.session_id = session;

@@ -27,6 +27,8 @@ import { attachContextRelay, type ContextRelay } from './contextRelay';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
 import { attachAgentStreams, type AgentStreams } from './agentStreams/agentStreams';
 import { startHubGrpc, type SeedGrpcServer } from './grpc/seedGrpcServer';
+import { attachTopics, type TopicsFamily } from './topics/topicsFamily';
+import { topicsOptions } from './topics/openTopicStore';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
 export type { ClientContext, MessageHandler } from './port';
@@ -50,6 +52,8 @@ export class Hub {
   readonly context: ContextRelay;
   /** Seed 003 agent streams and tool approvals: subscribe, list pending approvals, decide (the extension's API). */
   readonly agentStreams: AgentStreams;
+  /** Seed 004 topic messaging: the in-process API (every namespace) and what the Topics view reads. */
+  readonly topics: TopicsFamily;
   private readonly core: HubCore;
   private readonly opts: HubOptions;
   private readonly logger: Logger;
@@ -77,6 +81,7 @@ export class Hub {
     // Plugins: each message family attaches through the port in one line.
     this.context = attachContextRelay(this.core);
     this.agentStreams = attachAgentStreams(this.core, this.opts);
+    this.topics = attachTopics(this.core, topicsOptions(this.opts, this.core.id));
   }
 
   // --- identity and state ------------------------------------------------------------------------------------

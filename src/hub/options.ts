@@ -84,6 +84,12 @@ export interface HubOptions {
    * 0 picks a free port. Bound on `host` like the WebSocket server.
    */
   grpcPort: number;
+  /** Where topic messages (seed 004) are kept: `memory` or `redis://host:port`. */
+  topicStore: string;
+  /** Prefix of the Redis keys the topic store makes (tests, several systems on one Redis); empty: switchboard:topics:. */
+  topicKeyPrefix: string;
+  /** 0–255: the machine id in topic message ids, unique among hubs sharing a bus or store; -1 derives it from the hub id. */
+  topicMachineId: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
@@ -121,6 +127,9 @@ export const DEFAULT_HUB_OPTIONS: Readonly<HubOptions> = Object.freeze({
   streamQueueMax: 256,
   maxAgentContextBytes: 256 * 1024,
   grpcPort: -1,
+  topicStore: 'memory',
+  topicKeyPrefix: '',
+  topicMachineId: -1,
 });
 
 /** The seed's web UI (a Vite dev server) runs on this origin. */

@@ -108,6 +108,10 @@ export interface HubPort {
   /** Frames of this type from clients are handled but not written to the event log (high-rate state reports). */
   unloggedInbound(messageType: string): () => void;
 
+  // --- fan-out (topics) ---
+  /** Writes one frame to every listed client connected here, serialised once and logged once (with `recipients`). */
+  sendToClients(clientIds: Iterable<string>, frame: Envelope): number;
+
   // --- clients that are not WebSockets ---
   /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */
   acceptVirtualSocket(socket: VirtualSocket, remoteAddress: string): void;

@@ -170,6 +170,9 @@ export const ENV_VARS = {
     }),
     parse: (raw: string, where: string) => (raw.trim() === '-1' ? -1 : parseWholeNumber(raw, where, 'n')),
   },
+  topicStore: hubString('SWITCHBOARD_TOPIC_STORE', { unit: 'memory|redis://host:port', description: 'where topic messages (seed 004) are kept: memory or a Redis URL' }),
+  topicKeyPrefix: hubString('SWITCHBOARD_TOPIC_KEY_PREFIX', { unit: 'prefix', description: 'prefix of the Redis keys of the topic store; empty means switchboard:topics:' }),
+  topicMachineId: hubInt('SWITCHBOARD_TOPIC_MACHINE_ID', { unit: '0-255', description: 'machine id in topic message ids, unique among hubs sharing a bus or Redis; -1 derives one from the hub id' }),
 
   // client commands (send, tail, agents, demo, reconstruct) and the hub file
   url: {

@@ -1,6 +1,8 @@
 // Every message_type the hub understands, in one place. Seed 001 names first, then seed 000, then ours.
 // Later slices (seed 002 context, seed 003 streams, seed 004 topics) add their names here.
 
+import { TopicMessageType } from './topics';
+
 export const MessageType = {
   // seed 001: registration
   REGISTER_AGENT: 'REGISTER_AGENT',
@@ -56,6 +58,8 @@ export const MessageType = {
   RESYNC: 'RESYNC',
   TOOL_APPROVAL_REQUEST: 'TOOL_APPROVAL_REQUEST',
   TOOL_APPROVAL_DECISION: 'TOOL_APPROVAL_DECISION',
+  // seed 004: topic messaging (schemas in topics.ts)
+  ...TopicMessageType,
 } as const;
 
 export type MessageTypeName = (typeof MessageType)[keyof typeof MessageType];

@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema, type TProperties } from '@sinclair/typ
 import { MessageType } from './messageTypes';
 import { CONTEXT_MESSAGE_SCHEMAS } from './contextSchemas';
 import { AGENT_STREAM_MESSAGE_SCHEMAS } from './agentStreams';
+import { TOPIC_MESSAGE_SCHEMAS } from './topics';
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 /** Seed clients send ISO strings, browser locale strings or epoch numbers: opaque to us. */
@@ -54,6 +55,8 @@ export const RegisterFrontend = message(
     timestamp: Type.Optional(Timestamp),
     /** Opt in to a copy of every chat message routed through the hub, not only what is addressed to it. */
     watch_all: Type.Optional(Type.Boolean({ description: 'true: also receive a copy of chat addressed to others (a watching UI); default false: only chat addressed to this front-end, and broadcasts.' })),
+    /** Seed 004: the topic namespace this session lives in (default "default"). */
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   'A front-end session registers (early clients send only a timestamp). Targeted chat reaches its addressee only; watch_all: true opts in to copies of all chat.',
 );
@@ -64,7 +67,7 @@ export const RegisterBroker = message(
 );
 export const RegisterMonitor = message(
   MessageType.REGISTER_MONITOR,
-  { monitor_name: Type.Optional(Type.String({ maxLength: 256 })), backlog: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })) },
+  { monitor_name: Type.Optional(Type.String({ maxLength: 256 })), backlog: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000 })), namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
   'A read-only monitor registers: it receives MONITOR_EVENTS batches of the event log and AGENT_STATUS_UPDATE.',
 );
 
@@ -232,6 +235,7 @@ export const MESSAGE_SCHEMAS = {
   MONITOR_EVENTS: MonitorEvents,
   ...CONTEXT_MESSAGE_SCHEMAS,
   ...AGENT_STREAM_MESSAGE_SCHEMAS,
+  ...TOPIC_MESSAGE_SCHEMAS,
 } as const satisfies Record<string, TSchema>;
 
 export type RegisterAgentMsg = Static<typeof RegisterAgent>;

@@ -14,3 +14,7 @@ export { SwitchboardError } from '../protocol/errors';
 export { watchAgentStreams, decideApproval, AgentStreamStates } from './agentStreamWatcher';
 export type { StreamUpdate } from './agentStreamWatcher';
 export type { ApprovalOptions, ApprovalOutcome } from './toolApprovals';
+export { TopicClient, TopicFrontendClient } from './topicsClient';
+export type { TopicTransport, PublishOptions, TopicFrontendClientOptions } from './topicsClient';
+export { composeTopicHandler, ordering, filtering, throttling, retrying, logging } from './topicsDecorators';
+export type { TopicHandler, TopicMiddleware } from './topicsDecorators';

@@ -3,6 +3,7 @@
 
 import { registerSwitchboardSuite } from './switchboard.suite';
 import { registerApprovalsSuite } from './approvals.suite';
+import { registerTopicsSuite } from './topics.suite';
 
 export async function run(): Promise<void> {
   // mocha 12 is ESM-only: load it with import() so this CommonJS bundle works in any extension host
@@ -11,6 +12,7 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'extension-host', mocha);
   registerSwitchboardSuite();
   registerApprovalsSuite();
+  registerTopicsSuite();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }

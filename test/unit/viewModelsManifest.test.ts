@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApprovalCommands, Commands, ReconstructCommands, Settings, Views } from '../../src/extension/constants';
+import { ApprovalCommands, Commands, ReconstructCommands, Settings, TopicCommands, Views } from '../../src/extension/constants';
 
 interface Manifest {
   contributes: {
@@ -22,7 +22,7 @@ interface Manifest {
 }
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
-const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands), ...Object.values(ApprovalCommands)] as string[];
+const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands), ...Object.values(ApprovalCommands), ...Object.values(TopicCommands)] as string[];
 
 test('every command in constants.ts is contributed with a title in the Switchboard category, and nothing else is', () => {
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
@@ -39,11 +39,11 @@ test('menus only name contributed commands', () => {
   }
 });
 
-test('the three views live in the Switchboard activity bar container and have welcome content', () => {
+test('the views live in the Switchboard activity bar container and have welcome content', () => {
   assert.equal(pkg.contributes.viewsContainers.activitybar[0]?.id, Views.container);
   assert.ok(existsSync(pkg.contributes.viewsContainers.activitybar[0]!.icon));
   const views = (pkg.contributes.views[Views.container] ?? []).map((v) => v.id);
-  assert.deepEqual(views, [Views.agents, Views.sessions, Views.transports]);
+  assert.deepEqual(views, [Views.agents, Views.sessions, Views.transports, Views.topics]);
   assert.ok(pkg.contributes.viewsWelcome.some((w) => w.view === Views.agents));
 });
 
@@ -71,6 +71,8 @@ test('every command is registered by the code (one handler per id)', () => {
   for (const [key] of Object.entries(ReconstructCommands)) assert.ok(rc.includes(`registerCommand(ReconstructCommands.${key},`), `no handler for ReconstructCommands.${key}`);
   const ap = readFileSync('src/extension/approvals.ts', 'utf8');
   for (const [key] of Object.entries(ApprovalCommands)) assert.ok(ap.includes(`registerCommand(ApprovalCommands.${key},`), `no handler for ApprovalCommands.${key}`);
+  const tc = readFileSync('src/extension/topicsCommands.ts', 'utf8');
+  for (const [key] of Object.entries(TopicCommands)) assert.ok(tc.includes(`registerCommand(TopicCommands.${key},`), `no handler for TopicCommands.${key}`);
 });
 
 test('the extension model folder never imports vscode', () => {

@@ -7,6 +7,7 @@ import type { AgentSnapshot, LogEntry, SessionSnapshot } from '../../protocol/lo
 import type { ControlAction, SendMessageInput } from '../../protocol/messageTypes';
 import type { Envelope } from '../../protocol/schemas';
 import type { BusStatus } from '../../bus/bus';
+import type { TopicsFamily } from '../../hub/topics/topicsFamily';
 
 export interface HubLike {
   readonly events: EventEmitter<HubEventMap>;
@@ -32,4 +33,6 @@ export interface HubLike {
   broadcast(text: string): Envelope;
   controlAgent(action: ControlAction, agentId: string): void;
   busStatus(): BusStatus;
+  /** Seed 004 topics: the Topics view and "Publish to Topic". */
+  readonly topics?: Pick<TopicsFamily, 'stats' | 'publishAs'>;
 }

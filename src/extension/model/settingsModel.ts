@@ -21,6 +21,7 @@ export interface RawSettings {
   transportKind?: unknown;
   kafkaBrokers?: unknown;
   grpcPort?: unknown;
+  topicStore?: unknown;
 }
 
 /** What settings hold in SecretStorage rather than in settings files. */
@@ -48,6 +49,12 @@ function brokers(v: unknown): string[] | undefined {
   return list.length ? list.slice(0, 32) : undefined;
 }
 
+/** `memory` or a redis:// / rediss:// URL (seed 004's topic store); anything else is left to the default. */
+function topicStore(v: unknown): string | undefined {
+  const s = str(v);
+  return s && (s === 'memory' || /^rediss?:\/\/\S+$/.test(s)) ? s : undefined;
+}
+
 /**
  * @param secrets from SecretStorage
  * @param defaultLogFolder where logs go when the setting is empty (the extension's global storage)
@@ -71,6 +78,7 @@ export function toManagerSettings(raw: RawSettings, secrets: SecretSettings, def
   if (kind === 'rabbitmq' && secrets.rabbitmqUrl) hub.rabbitmqUrl = secrets.rabbitmqUrl;
   if (kind === 'kafka') set('kafkaBrokers', brokers(raw.kafkaBrokers));
   set('grpcPort', num(raw.grpcPort, -1, 65535));
+  set('topicStore', topicStore(raw.topicStore));
   return { hub, autoStart: raw.autoStart !== false };
 }
 
@@ -89,6 +97,7 @@ export const RESTART_KEYS: readonly string[] = [
   'transport.rabbitmqUrl',
   'transport.kafkaBrokers',
   'hub.grpcPort',
+  'hub.topicStore',
 ];
 
 export function changedRestartKeys(affects: (key: string) => boolean): string[] {

@@ -1,0 +1,518 @@
+// Seed 004 topic messaging as a hub family: SUBSCRIBE / UNSUBSCRIBE / PUBLISH / HISTORY / GET_MESSAGES from clients,
+// TOPIC_MESSAGE to subscribers, a store behind one interface (memory or Redis), and traffic between hubs on one bus
+// channel per namespace, subscribed while this hub has a local subscriber in it (reference counted). Namespaces come
+// from registration (the connection), never from a frame; topic names are restricted so none can reach into another
+// namespace. Sender, id, priority and timestamp are the hub's. It attaches through the HubPort alone.
+
+import type { Envelope } from '../../protocol/schemas';
+import type { Logger } from '../../protocol/logger';
+import type { Unsubscribe } from '../../bus/bus';
+import type { ClientContext, HubPort, PortBus } from '../port';
+import { decodeFrame } from '../../protocol/codec';
+import { errorMessage, type ErrorCode } from '../../protocol/errors';
+import { TopicIdGenerator, compareTopicIds, decodeTopicId, isTopicId, isoNow, TOPIC_PRIORITY_DEFAULT } from '../../protocol/ids';
+import {
+  DEFAULT_TOPIC_NAMESPACE,
+  TOPIC_HISTORY_DEFAULT,
+  TOPIC_HISTORY_MAX,
+  TOPIC_MAX_PAYLOAD_BYTES,
+  TopicMessageType as T,
+  isTopicName,
+  type PublishMsg,
+  type StoredTopicMessageT,
+} from '../../protocol/topics';
+import { isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
+
+export interface TopicsOptions {
+  /** Opens the store when the hub starts (closed when it stops). */
+  openStore: () => TopicStore;
+  /** 0–255, unique among hubs sharing a bus or a store. */
+  machineId: number;
+  /** Prefix of the bus channels (the hub's busPrefix). */
+  channelPrefix?: string;
+}
+
+/** A topic as a client names it, resolved into its namespace. */
+interface Resolved {
+  namespace: string;
+  topic: string;
+  key: string;
+}
+
+class TopicInputError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the Topics view shows for one topic. */
+export interface TopicStats extends TopicCount {
+  subscribers: number;
+  /** Messages published here (on this hub) in the last minute. */
+  perMinute: number;
+}
+
+/** Everything the in-process API may publish with (the sender is named by the caller: the hub's own user, a test). */
+export interface PublishInput extends Omit<PublishMsg, 'message_type' | 'topics'> {
+  topics: string | string[];
+}
+
+/** The part of the hub's bus (or of a store's notifier) that topic traffic between hubs needs. */
+type TopicLink = Pick<PortBus, 'publish' | 'reject'> & { subscribe(channel: string, handler: (m: Envelope) => void): Promise<Unsubscribe> };
+
+interface NamespaceLink {
+  refs: number;
+  unsub: Unsubscribe | undefined;
+  /** Subscribe/unsubscribe calls run one after another, each reconciling with the current count. */
+  chain: Promise<void>;
+}
+
+const RATE_WINDOW_MS = 60_000;
+/** Publish times remembered per topic for the rate (a bound, not a sample: beyond it the rate reads as at least this). */
+const RATE_MAX_SAMPLES = 10_000;
+
+export class TopicsFamily {
+  private store: TopicStore | undefined;
+  private readonly ids: TopicIdGenerator;
+  private readonly logger: Logger;
+  /** key → ids of local clients subscribed. */
+  private readonly subs = new Map<string, Set<string>>();
+  /** client id → keys it subscribes to. */
+  private readonly byClient = new Map<string, Set<string>>();
+  private readonly links = new Map<string, NamespaceLink>();
+  private readonly publishTimes = new Map<string, number[]>();
+  /** Hubs already reported for using this hub's machine id. */
+  private readonly collisions = new Set<string>();
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(
+    private readonly port: HubPort,
+    private readonly opts: TopicsOptions,
+  ) {
+    this.ids = new TopicIdGenerator(opts.machineId);
+    this.logger = port.logger.child('topics');
+  }
+
+  get machineId(): number {
+    return this.ids.machineId;
+  }
+
+  /** The store while the hub runs. */
+  get currentStore(): TopicStore | undefined {
+    return this.store;
+  }
+
+  open(): void {
+    this.store ??= this.opts.openStore();
+  }
+
+  async close(): Promise<void> {
+    const store = this.store;
+    this.store = undefined; // a restart right after opens a new one
+    for (const id of [...this.byClient.keys()]) this.release(id);
+    await this.settled();
+    await store?.close();
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) d();
+  }
+
+  own(fn: () => void): void {
+    this.disposers.push(fn);
+  }
+
+  /** Namespaces whose bus channel this hub subscribes to now. */
+  busNamespaces(): string[] {
+    return [...this.links].filter(([, l]) => l.unsub !== undefined).map(([ns]) => ns);
+  }
+
+  /** Resolves when every pending bus subscribe/unsubscribe has run. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.links.values()].map((l) => l.chain));
+  }
+
+  channel(namespace: string): string {
+    return `${this.opts.channelPrefix ?? ''}topics.${namespace}`;
+  }
+
+  // --- from clients ----------------------------------------------------------------------------------------------
+
+  onSubscribe(m: Envelope, client: ClientContext): void {
+    const r = this.resolve(client, m.topic);
+    this.subscribeLocal(client.id, r);
+  }
+
+  onUnsubscribe(m: Envelope, client: ClientContext): void {
+    const r = this.resolve(client, m.topic);
+    this.unsubscribeLocal(client.id, r.key);
+  }
+
+  async onPublish(m: Envelope, client: ClientContext): Promise<void> {
+    const msg = m as unknown as PublishMsg;
+    const raw = Array.isArray(msg.topics) ? msg.topics : [msg.topics];
+    const targets = raw.map((t) => this.resolve(client, t));
+    const stored = await this.publish(targets, msg, { id: client.id, name: client.name });
+    if (typeof m.request_id === 'string') {
+      client.send(this.response({ messages: stored, request_id: m.request_id, receiver_id: client.id }));
+    }
+  }
+
+  async onHistory(m: Envelope, client: ClientContext): Promise<void> {
+    const store = this.requireStore();
+    const limit = typeof m.limit === 'number' ? m.limit : TOPIC_HISTORY_DEFAULT;
+    const sinceId = m.since_id === undefined ? undefined : this.idOf(m.since_id, 'since_id');
+    const beforeId = m.before_id === undefined ? undefined : this.idOf(m.before_id, 'before_id');
+    const request_id = typeof m.request_id === 'string' ? m.request_id : undefined;
+    if (m.client === true) {
+      const keys = [...(this.byClient.get(client.id) ?? [])];
+      const lists = await Promise.all(keys.map((k) => this.historyOfKey(store, k, { sinceId, beforeId, limit })));
+      const merged = lists.flat().sort((a, b) => compareTopicIds(a.id, b.id));
+      const messages = sinceId === undefined ? merged.slice(Math.max(0, merged.length - limit)) : merged.slice(0, limit);
+      client.send(this.response({ messages, request_id, receiver_id: client.id }));
+      return;
+    }
+    if (m.topic === undefined) throw new TopicInputError('invalid_message', 'HISTORY needs "topic" (or "client": true for every topic you subscribe to).');
+    const r = this.resolve(client, m.topic);
+    const messages = await store.history(r.namespace, r.topic, { sinceId, beforeId, limit });
+    client.send(this.response({ topic: m.topic as string, messages, request_id, receiver_id: client.id }));
+  }
+
+  async onGetMessages(m: Envelope, client: ClientContext): Promise<void> {
+    const store = this.requireStore();
+    const ids = (m.ids as unknown[]).map((v, i) => this.idOf(v, `ids[${i}]`));
+    const messages = await store.byIds(this.namespaceOf(client), ids);
+    client.send(this.response({ messages, request_id: typeof m.request_id === 'string' ? m.request_id : undefined, receiver_id: client.id }));
+  }
+
+  private async historyOfKey(store: TopicStore, key: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
+    const at = key.indexOf(':');
+    return store.history(key.slice(0, at), key.slice(at + 1), q);
+  }
+
+  // --- in-process API (sees every namespace) --------------------------------------------------------------------
+
+  /** Publish as `sender` into a namespace (the UI's "Publish to Topic", tests). Returns the stored message per topic. */
+  publishAs(namespace: string, input: PublishInput, sender: { id: string; name: string }): Promise<StoredTopicMessageT[]> {
+    const raw = Array.isArray(input.topics) ? input.topics : [input.topics];
+    return this.publish(raw.map((t) => this.resolveIn(namespace, t)), input, sender);
+  }
+
+  history(namespace: string, topic: string, q: { sinceId?: string; beforeId?: string; limit?: number } = {}): Promise<StoredTopicMessageT[]> {
+    const r = this.resolveIn(namespace, topic);
+    return this.requireStore().history(r.namespace, r.topic, { sinceId: q.sinceId, beforeId: q.beforeId, limit: q.limit ?? TOPIC_HISTORY_DEFAULT });
+  }
+
+  /** Every stored topic with its subscribers on this hub and its publish rate here. */
+  async stats(): Promise<TopicStats[]> {
+    const counts = await this.requireStore().topics();
+    const seen = new Set(counts.map((c) => topicKey(c.namespace, c.topic)));
+    for (const key of this.subs.keys()) {
+      if (seen.has(key)) continue;
+      const at = key.indexOf(':');
+      counts.push({ namespace: key.slice(0, at), topic: key.slice(at + 1), count: 0 });
+    }
+    const now = Date.now();
+    return counts.map((c) => {
+      const key = topicKey(c.namespace, c.topic);
+      const times = this.publishTimes.get(key) ?? [];
+      return { ...c, subscribers: this.subs.get(key)?.size ?? 0, perMinute: times.filter((t) => t > now - RATE_WINDOW_MS).length };
+    });
+  }
+
+  /** A client left (or the hub stops): its subscriptions go, and with the last of a namespace its bus channel. */
+  release(clientId: string): void {
+    const keys = this.byClient.get(clientId);
+    if (!keys) return;
+    for (const key of [...keys]) this.unsubscribeLocal(clientId, key);
+  }
+
+  // --- the work --------------------------------------------------------------------------------------------------
+
+  private async publish(targets: Resolved[], msg: Omit<PublishInput, 'topics'> & { topics: string | string[] }, sender: { id: string; name: string }): Promise<StoredTopicMessageT[]> {
+    const store = this.requireStore();
+    const bytes = Buffer.byteLength(JSON.stringify(msg.payload));
+    if (bytes > TOPIC_MAX_PAYLOAD_BYTES) {
+      throw new TopicInputError('frame_too_large', `The payload is ${bytes} bytes; a topic message's payload may be at most ${TOPIC_MAX_PAYLOAD_BYTES} bytes.`);
+    }
+    const thread = msg.thread?.map((v, i) => this.idOf(v, `thread[${i}]`));
+    const inResponseTo = msg.in_response_to == null ? msg.in_response_to : this.idOf(msg.in_response_to, 'in_response_to');
+    const conversationId = msg.conversation_id == null ? msg.conversation_id : this.idOf(msg.conversation_id, 'conversation_id');
+    const priority = msg.priority ?? TOPIC_PRIORITY_DEFAULT;
+    const id = this.ids.next(priority);
+    const { timestamp } = decodeTopicId(id);
+    const base = { ...msg } as Record<string, unknown>;
+    for (const k of ['message_type', 'message_id', 'sender_id', 'receiver_id', 'send_timestamp', 'text_payload', 'in_reply_to_message_id', 'request_id']) delete base[k];
+    const out: StoredTopicMessageT[] = [];
+    for (const t of targets) {
+      const stored = {
+        ...base,
+        id,
+        namespace: t.namespace,
+        sender: { id: sender.id, name: sender.name },
+        topics: msg.topics,
+        topic_published_to: t.topic,
+        payload: msg.payload,
+        format: msg.format ?? 'generic_json',
+        priority,
+        timestamp: timestamp / 1000,
+        thread: thread && thread.length > 0 ? thread : [id],
+      } as StoredTopicMessageT;
+      if (inResponseTo !== undefined) stored.in_response_to = inResponseTo;
+      if (conversationId !== undefined) stored.conversation_id = conversationId;
+      out.push(stored);
+    }
+    await Promise.all(out.map((s) => store.append(s)));
+    for (const s of out) {
+      this.countPublish(topicKey(s.namespace, s.topic_published_to));
+      await this.deliver(s);
+      this.toBus(s);
+    }
+    return out;
+  }
+
+  /** To every local subscriber of the message's topic, with the thread's history when asked for. */
+  private async deliver(s: StoredTopicMessageT): Promise<void> {
+    const subscribers = this.subs.get(topicKey(s.namespace, s.topic_published_to));
+    if (!subscribers || subscribers.size === 0 || isExpired(s)) return;
+    let message = s;
+    const n = s.enrich_with_history ?? 0;
+    if (n > 0 && this.store) {
+      const earlier = s.thread.filter((x) => x !== s.id).slice(-n);
+      const history = earlier.length ? await this.store.byIds(s.namespace, earlier) : [];
+      message = { ...s, session_state: { ...(s.session_state ?? {}), enriched_history: history } };
+    }
+    // one frame for every subscriber: serialised once, logged once with the number of recipients
+    this.port.sendToClients(subscribers, this.frame(message, undefined));
+  }
+
+  private frame(s: StoredTopicMessageT, receiver: string | undefined): Envelope {
+    const f: Envelope = {
+      message_type: T.TOPIC_MESSAGE,
+      message_id: s.id,
+      sender_id: s.sender.id ?? null,
+      send_timestamp: isoNow(),
+      thread: s.thread,
+      message: s,
+    };
+    if (receiver !== undefined) f.receiver_id = receiver;
+    if (s.in_response_to != null) f.in_reply_to_message_id = String(s.in_response_to);
+    return f;
+  }
+
+  private response(r: { topic?: string; messages: StoredTopicMessageT[]; request_id?: string; receiver_id: string }): Envelope {
+    const f: Envelope = { message_type: T.HISTORY_RESPONSE, sender_id: 'server', receiver_id: r.receiver_id, send_timestamp: isoNow(), messages: r.messages };
+    if (r.topic !== undefined) f.topic = r.topic;
+    if (r.request_id !== undefined) f.request_id = r.request_id;
+    return f;
+  }
+
+  // --- between hubs ----------------------------------------------------------------------------------------------
+
+  /**
+   * What carries topic messages to other hubs: the shared bus when the hub has one; else the store's own notifier
+   * (Redis pub/sub), whose frames are put through the codec here as the bus's are in busIntake.
+   */
+  private link(): TopicLink | undefined {
+    const bus = this.port.bus;
+    if (bus) return bus;
+    const notifier = this.store?.notifier;
+    if (!notifier) return undefined;
+    return {
+      publish: (channel, frame) => notifier.publish(channel, JSON.stringify(frame)),
+      subscribe: (channel, handler) =>
+        notifier.subscribe(channel, (json) => {
+          const r = decodeFrame(json);
+          if (r.ok && r.message.message_type === T.TOPIC_MESSAGE) handler(r.message);
+          else this.logger.warn(`a frame on ${channel} was refused: ${r.ok ? `unexpected ${r.message.message_type}` : r.error.message}`);
+        }),
+      reject: (channel, type, _code, detail) => this.logger.warn(`${type ?? 'a frame'} on ${channel} refused: ${detail}`),
+    };
+  }
+
+  private toBus(s: StoredTopicMessageT): void {
+    const link = this.link();
+    if (!link) return;
+    const frame = { ...this.frame(s, undefined), origin_hub: this.port.id };
+    link.publish(this.channel(s.namespace), frame).catch((err: unknown) => {
+      this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
+    });
+  }
+
+  /** A TOPIC_MESSAGE from another hub (the codec has checked it): stored here too (idempotent per id) and delivered. */
+  private async fromBus(namespace: string, m: Envelope): Promise<void> {
+    if (m.origin_hub === this.port.id) return; // ours: delivered locally already
+    const s = m.message as StoredTopicMessageT;
+    const channel = this.channel(namespace);
+    if (s.namespace !== namespace || !isTopicName(s.topic_published_to)) {
+      this.link()?.reject(channel, m.message_type, 'forbidden', `a topic message of namespace "${s.namespace}" on the channel of "${namespace}"`);
+      return;
+    }
+    this.checkMachineId(s, m.origin_hub);
+    if (isExpired(s)) return;
+    try {
+      await this.store?.append(s);
+    } catch (err) {
+      this.logger.warn(`topic message ${s.id} from hub ${String(m.origin_hub)} not stored: ${errorMessage(err)}`);
+    }
+    await this.deliver(s);
+  }
+
+  /** Another hub minting ids with this hub's machine id could mint this hub's ids: said once per hub, as a warning. */
+  private checkMachineId(s: StoredTopicMessageT, origin: unknown): void {
+    const hubId = typeof origin === 'string' ? origin : '?';
+    if (decodeTopicId(s.id).machineId !== this.ids.machineId || this.collisions.has(hubId)) return;
+    this.collisions.add(hubId);
+    const text = `Hub ${hubId} makes topic message ids with machine id ${this.ids.machineId}, as this hub does: their ids can collide. Give each hub its own --topic-machine-id (0–255).`;
+    this.logger.warn(text);
+    this.port.events.emit('warning', text);
+  }
+
+  private subscribeLocal(clientId: string, r: Resolved): void {
+    let set = this.subs.get(r.key);
+    if (!set) this.subs.set(r.key, (set = new Set()));
+    if (set.has(clientId)) return;
+    set.add(clientId);
+    let mine = this.byClient.get(clientId);
+    if (!mine) this.byClient.set(clientId, (mine = new Set()));
+    mine.add(r.key);
+    this.adjustLink(r.namespace, +1);
+  }
+
+  private unsubscribeLocal(clientId: string, key: string): void {
+    const set = this.subs.get(key);
+    if (!set?.delete(clientId)) return;
+    if (set.size === 0) this.subs.delete(key);
+    const mine = this.byClient.get(clientId);
+    mine?.delete(key);
+    if (mine?.size === 0) this.byClient.delete(clientId);
+    this.adjustLink(key.slice(0, key.indexOf(':')), -1);
+  }
+
+  /** The bus channel of a namespace is subscribed while it has local subscriptions (first in subscribes, last out drops). */
+  private adjustLink(namespace: string, delta: number): void {
+    let link = this.links.get(namespace);
+    if (!link) this.links.set(namespace, (link = { refs: 0, unsub: undefined, chain: Promise.resolve() }));
+    link.refs += delta;
+    const l = link;
+    l.chain = l.chain.then(async () => {
+      const link = this.link();
+      try {
+        if (l.refs > 0 && !l.unsub && link) {
+          l.unsub = await link.subscribe(this.channel(namespace), (m) => void this.fromBus(namespace, m).catch((err: unknown) => this.logger.warn(errorMessage(err))));
+        } else if (l.refs <= 0 && l.unsub) {
+          const u = l.unsub;
+          l.unsub = undefined;
+          await u();
+        }
+      } catch (err) {
+        this.logger.warn(`bus channel of topic namespace ${namespace}: ${errorMessage(err)}`);
+      }
+      if (l.refs <= 0 && !l.unsub && this.links.get(namespace) === l) this.links.delete(namespace);
+    });
+  }
+
+  // --- input checks ----------------------------------------------------------------------------------------------
+
+  private namespaceOf(client: ClientContext): string {
+    const ns = client.namespace || DEFAULT_TOPIC_NAMESPACE;
+    if (!isTopicName(ns)) {
+      throw new TopicInputError('invalid_message', `Your namespace "${String(ns as unknown).slice(0, 64)}" is not usable for topics: register with a namespace of letters, digits, "_" and "-".`);
+    }
+    return ns;
+  }
+
+  /** A client's topic in its own namespace; a monitor may name `namespace:topic` (monitors see every namespace). */
+  private resolve(client: ClientContext, raw: unknown): Resolved {
+    if (client.role === undefined) throw new TopicInputError('not_registered', 'Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before using topics.');
+    if (client.role === 'monitor' && typeof raw === 'string' && raw.includes(':')) {
+      const at = raw.indexOf(':');
+      return this.resolveIn(raw.slice(0, at), raw.slice(at + 1));
+    }
+    return this.resolveIn(this.namespaceOf(client), raw);
+  }
+
+  private resolveIn(namespace: string, topic: unknown): Resolved {
+    if (!isTopicName(namespace)) throw new TopicInputError('invalid_message', `Namespace "${String(namespace as unknown).slice(0, 64)}" is not a valid name (letters, digits, "_" and "-").`);
+    if (!isTopicName(topic)) {
+      throw new TopicInputError(
+        'invalid_message',
+        `Topic name "${String(topic).slice(0, 64)}" is not allowed: use 1–128 letters, digits, "_" and "-" (no ":", ".", "#", "*" or spaces).`,
+      );
+    }
+    return { namespace, topic, key: topicKey(namespace, topic) };
+  }
+
+  /** A topic id from the wire: a decimal string; a number is refused when JSON could not carry it exactly. */
+  private idOf(v: unknown, field: string): string {
+    if (typeof v === 'number') {
+      if (Number.isSafeInteger(v) && v >= 0) return String(v);
+      throw new TopicInputError('invalid_message', `"${field}" is a JSON number above 2^53, which has lost digits on the way: send topic message ids as decimal strings.`);
+    }
+    if (!isTopicId(v)) throw new TopicInputError('invalid_message', `"${field}" is not a topic message id (a decimal string of at most 20 digits).`);
+    return v;
+  }
+
+  private requireStore(): TopicStore {
+    if (!this.store) throw new TopicInputError('shutdown', 'The hub is not running: topics are unavailable.');
+    return this.store;
+  }
+
+  private countPublish(key: string): void {
+    let times = this.publishTimes.get(key);
+    if (!times) this.publishTimes.set(key, (times = []));
+    times.push(Date.now());
+    const cut = Date.now() - RATE_WINDOW_MS;
+    if (times.length > RATE_MAX_SAMPLES || (times[0] ?? cut) < cut) {
+      const keep = times.filter((t) => t >= cut).slice(-RATE_MAX_SAMPLES);
+      this.publishTimes.set(key, keep);
+    }
+  }
+}
+
+/** Runs a handler; a bad input becomes an ERROR to its sender and the connection carries on. */
+function guarded(family: TopicsFamily, logger: Logger, fn: (m: Envelope, c: ClientContext) => void | Promise<void>) {
+  return (m: Envelope, c: ClientContext): void => {
+    const fail = (err: unknown): void => {
+      const known = err instanceof TopicInputError;
+      if (!known) logger.warn(`${m.message_type} from ${c.id}: ${errorMessage(err)}`);
+      const code: ErrorCode = known ? err.code : 'internal';
+      const text = known ? `${m.message_type}: ${err.message}` : `${m.message_type} failed: ${errorMessage(err)}`;
+      // with a request_id the ERROR carries it, so a client with several requests in flight knows which one failed
+      if (typeof m.request_id === 'string') {
+        c.send({ message_type: 'ERROR', sender_id: 'server', receiver_id: c.id, send_timestamp: isoNow(), code, text_payload: text, request_id: m.request_id });
+      } else c.error(code, text);
+    };
+    try {
+      const p = fn.call(family, m, c);
+      if (p) p.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+/** Creates the family and plugs it into the hub: its message types, departures, and the hub's start and stop. */
+export function attachTopics(port: HubPort, opts: TopicsOptions): TopicsFamily {
+  const family = new TopicsFamily(port, opts);
+  const logger = port.logger.child('topics');
+  const handlers: [string, (m: Envelope, c: ClientContext) => void | Promise<void>][] = [
+    [T.SUBSCRIBE, family.onSubscribe],
+    [T.UNSUBSCRIBE, family.onUnsubscribe],
+    [T.PUBLISH, family.onPublish],
+    [T.HISTORY, family.onHistory],
+    [T.GET_MESSAGES, family.onGetMessages],
+  ];
+  for (const [type, fn] of handlers) family.own(port.handle(type, guarded(family, logger, fn)));
+  family.own(port.onLifecycle({ released: (_role, id) => family.release(id) }));
+  const onState = (state: string): void => {
+    if (state === 'starting') family.open();
+    if (state === 'stopped') void family.close().catch((err: unknown) => logger.warn(`topic store close: ${errorMessage(err)}`));
+  };
+  port.events.on('state', onState);
+  family.own(() => port.events.off('state', onState));
+  return family;
+}

@@ -1,0 +1,180 @@
+// The Redis topic store on the machine's real Redis: history since id (across one millisecond's many ids and priorities,
+// across pages), by ids, ttl expiry as key TTLs, history that survives a hub restart, and two hubs on one Redis that
+// see the same history. Every key is under a prefix of this run's own, deleted at the end.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedisTopicStore } from '../../src/hub/topics/redisTopicStore';
+import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
+import type { StoredTopicMessageT } from '../../src/protocol/topics';
+import { agent, closeAll, startHub } from '../integration/hubHarness';
+import { ask, messagesOf, publish, subscribe, topicMessages } from '../integration/topicHarness';
+import { waitFor } from './helpers';
+import { redisPrefix, requireRedis } from './topicKit';
+
+function message(gen: TopicIdGenerator, topic: string, priority: number, payload: Record<string, unknown>, ttl?: number): StoredTopicMessageT {
+  const id = gen.next(priority);
+  const m: StoredTopicMessageT = {
+    id,
+    namespace: 'ns1',
+    sender: { id: 'agent_test', name: 't' },
+    topics: topic,
+    topic_published_to: topic,
+    payload,
+    format: 'generic_json',
+    priority,
+    timestamp: decodeTopicId(id).timestamp / 1000,
+    thread: [id],
+  };
+  if (ttl !== undefined) m.ttl = ttl;
+  return m;
+}
+
+test('Redis store: since id is exclusive across many ids of one millisecond and every priority, across pages; by ids; namespaces apart', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const store = new RedisTopicStore(url, { keyPrefix: redisPrefix('topicstore') });
+  try {
+    // a clock that stays on one millisecond for 150 ids, then moves: the sorted set's scores tie in bulk
+    let calls = 0;
+    const now = Date.now();
+    const gen = new TopicIdGenerator(5, () => now + Math.floor(calls++ / 150));
+    const sent: StoredTopicMessageT[] = [];
+    for (let i = 0; i < 400; i++) sent.push(message(gen, 'events', (i * 7) % 10, { i }));
+    await Promise.all(sent.map((m) => store.append(m)));
+    for (const k of [0, 37, 149, 150, 151, 398]) {
+      const got = await store.history('ns1', 'events', { sinceId: sent[k]!.id, limit: 1000 });
+      assert.deepEqual(got.map((m) => m.payload.i), sent.slice(k + 1).map((m) => m.payload.i), `since message ${k}`);
+    }
+    // paging with a small limit walks every message once, in order
+    const walked: number[] = [];
+    let since = sent[0]!.id;
+    for (;;) {
+      const page = await store.history('ns1', 'events', { sinceId: since, limit: 7 });
+      if (page.length === 0) break;
+      walked.push(...page.map((m) => m.payload.i as number));
+      since = page[page.length - 1]!.id;
+    }
+    assert.deepEqual(walked, sent.slice(1).map((m) => m.payload.i));
+    // and backwards from the newest, "load older" by id, across the same millisecond boundaries
+    const back: number[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.history('ns1', 'events', { beforeId: before, limit: 9 });
+      if (page.length === 0) break;
+      back.unshift(...page.map((m) => m.payload.i as number));
+      before = page[0]!.id;
+    }
+    assert.deepEqual(back, sent.map((m) => m.payload.i), 'every message once, in order');
+    const latest = await store.history('ns1', 'events', { limit: 3 });
+    assert.deepEqual(latest.map((m) => m.payload.i), [397, 398, 399], 'the latest, oldest first');
+    const byId = await store.byIds('ns1', [sent[5]!.id, '999', sent[2]!.id]);
+    assert.deepEqual(byId.map((m) => m.payload.i), [5, 2]);
+    assert.deepEqual(await store.byIds('ns2', [sent[5]!.id]), [], 'an id of another namespace is unknown');
+    assert.deepEqual(await store.history('ns2', 'events', { limit: 10 }), []);
+    assert.deepEqual((await store.topics()).map((c) => [c.namespace, c.topic, c.count]), [['ns1', 'events', 400]]);
+  } finally {
+    await store.deleteAll();
+    await store.close();
+  }
+});
+
+test('Redis store: a ttl is the message key\'s TTL; an expired message is gone from history and by id', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const prefix = redisPrefix('topicttl');
+  const store = new RedisTopicStore(url, { keyPrefix: prefix });
+  try {
+    const gen = new TopicIdGenerator(1);
+    const keep = message(gen, 'short', 4, { keep: true });
+    const gone = message(gen, 'short', 4, { gone: true }, 1);
+    await store.append(keep);
+    await store.append(gone);
+    const pttl = await store.redis.pttl(`${prefix}m:ns1:${gone.id}`);
+    assert.ok(pttl > 0 && pttl <= 1000, `the key expires with the message (pttl ${pttl})`);
+    assert.equal(await store.redis.pttl(`${prefix}m:ns1:${keep.id}`), -1, 'no ttl, no expiry');
+    await waitFor(async () => (await store.redis.exists(`${prefix}m:ns1:${gone.id}`)) === 0, 'Redis to expire the key', 5000);
+    assert.deepEqual((await store.history('ns1', 'short', { limit: 10 })).map((m) => m.id), [keep.id]);
+    assert.deepEqual((await store.byIds('ns1', [gone.id])).length, 0);
+    assert.equal(await store.redis.zscore(`${prefix}z:ns1:short`, gone.id), null, 'the expired id leaves the topic\'s set when met');
+  } finally {
+    await store.deleteAll();
+    await store.close();
+  }
+});
+
+test('hubs on Redis: history survives a hub restart, and two hubs on one Redis see the same history', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const topicKeyPrefix = redisPrefix('topichubs');
+  const opts = { topicStore: url, topicKeyPrefix };
+  const hub1 = await startHub({ ...opts, topicMachineId: 1 });
+  const w = await agent(hub1, 'writer', { namespace: 'team' });
+  const first = await publish(w.c, 'plans', { step: 1 });
+  const second = await publish(w.c, 'plans', { step: 2 }, { priority: 0 });
+  await closeAll(hub1, w);
+
+  const hub2 = await startHub({ ...opts, topicMachineId: 2 });
+  const hub3 = await startHub({ ...opts, topicMachineId: 3 });
+  try {
+    const late = await agent(hub2, 'late', { namespace: 'team' });
+    const got = messagesOf(await ask(late.c, { message_type: 'HISTORY', topic: 'plans', since_id: first.id }));
+    assert.deepEqual(got.map((m) => m.id), [second.id], 'a hub started after the first stopped serves its history');
+    const fromHub2 = await publish(late.c, 'plans', { step: 3 });
+    const other = await agent(hub3, 'other', { namespace: 'team' });
+    const all = messagesOf(await ask(other.c, { message_type: 'HISTORY', topic: 'plans' }));
+    assert.deepEqual(all.map((m) => m.payload.step), [1, 2, 3], 'hub 3 sees what hubs 1 and 2 stored');
+    assert.equal(decodeTopicId(fromHub2.id).machineId, 2);
+    const outsider = await agent(hub3, 'outsider', { namespace: 'rival' });
+    assert.deepEqual(messagesOf(await ask(outsider.c, { message_type: 'HISTORY', topic: 'plans' })), [], 'not another namespace');
+    await Promise.all([late.c.close(), other.c.close(), outsider.c.close()]);
+  } finally {
+    const cleaner = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+    await cleaner.deleteAll();
+    await cleaner.close();
+    await hub2.stop();
+    await hub3.stop();
+    hub2.dispose();
+    hub3.dispose();
+  }
+});
+
+
+test('hubs on one Redis and no shared bus deliver to each other over Redis pub/sub, once, subscribed while a subscriber is there', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const topicKeyPrefix = redisPrefix('topicpubsub');
+  const hubA = await startHub({ topicStore: url, topicKeyPrefix, topicMachineId: 11, hubId: 'hub_redisa01' });
+  const hubB = await startHub({ topicStore: url, topicKeyPrefix, topicMachineId: 12, hubId: 'hub_redisb02' });
+  const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+  const channel = probe.pubsubChannel('topics.team');
+  const subscribers = async (): Promise<number> => Number(((await probe.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+  try {
+    const writer = await agent(hubA, 'writer', { namespace: 'team' });
+    const localReader = await agent(hubA, 'local', { namespace: 'team' });
+    const remoteReader = await agent(hubB, 'remote', { namespace: 'team' });
+    assert.equal(await subscribers(), 0, 'nobody subscribes yet: no Redis subscription');
+    await subscribe(remoteReader.c, 'plans');
+    await subscribe(localReader.c, 'plans');
+    await hubA.topics.settled();
+    await hubB.topics.settled();
+    assert.equal(await subscribers(), 2, 'one Redis subscription per hub with a subscriber in the namespace');
+    const first = await publish(writer.c, 'plans', { step: 1 });
+    const second = await publish(writer.c, 'plans', { step: 2 });
+    await remoteReader.c.waitFor((f) => f.message_id === second.id, 10_000, 'the second message on hub B');
+    await localReader.c.waitFor((f) => f.message_id === second.id, 10_000, 'the second message on hub A');
+    assert.deepEqual(topicMessages(remoteReader.c).map((m) => m.id), [first.id, second.id], 'B: each once, in order');
+    assert.deepEqual(topicMessages(localReader.c).map((m) => m.id), [first.id, second.id], 'A: each once (its own echo ignored)');
+    await remoteReader.c.close();
+    await waitFor(async () => (await subscribers()) === 1, 'hub B to drop its Redis subscription when its last subscriber left');
+    await Promise.all([writer.c.close(), localReader.c.close()]);
+    await waitFor(async () => (await subscribers()) === 0, 'hub A to drop its Redis subscription');
+  } finally {
+    await probe.deleteAll();
+    await probe.close();
+    for (const h of [hubB, hubA]) {
+      await h.stop();
+      h.dispose();
+    }
+  }
+});
