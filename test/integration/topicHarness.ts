@@ -37,4 +37,3 @@ export async function expectError(c: TestClient, frame: Record<string, unknown>,
 }
 export const topicMessages = (c: TestClient, topic?: string): StoredTopicMessageT[] =>
   c.ofType('TOPIC_MESSAGE').map((f) => f.message as StoredTopicMessageT).filter((m) => topic === undefined || m.topic_published_to === topic);
-
