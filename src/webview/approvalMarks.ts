@@ -16,11 +16,11 @@ export function approvalMark(entry: LogEntry, streams: AgentStreamModel, nameOf:
   const id = entry.body.approval_id;
   if (typeof id !== 'string') return undefined;
   const tool = typeof entry.body.tool === 'string' ? entry.body.tool : 'a tool';
-  if (streams.isPending(id)) return { text: '⏳ awaiting approval', title: `${tool}: waiting for a person to approve or deny (Agent tab)`, state: 'pending' };
+  if (streams.isPending(id)) return { text: 'pending', title: `${tool}: waiting for a person to approve or deny (Agent tab)`, state: 'pending' };
   const r = streams.resolvedById(id);
   if (!r) return undefined;
-  if (r.how === 'cancelled') return { text: '⊘ cancelled', title: `${tool}: cancelled (the agent left)`, state: 'cancelled' };
+  if (r.how === 'cancelled') return { text: 'cancelled', title: `${tool}: cancelled (the agent left)`, state: 'cancelled' };
   const verdict = r.approved ? 'approved' : 'denied';
   const by = r.how === 'timed_out' ? 'by default (timed out)' : `by ${nameOf(r.decided_by)}`;
-  return { text: `${r.approved ? '✓' : '✗'} ${verdict}`, title: `${tool}: ${verdict} ${by}${r.note ? ` — ${r.note}` : ''}`, state: verdict };
+  return { text: r.approved ? '✓ yes' : '✗ no', title: `${tool}: ${verdict} ${by}${r.note ? ` — ${r.note}` : ''}`, state: verdict };
 }

@@ -81,6 +81,10 @@ const TYPE_ABBREVIATIONS: readonly (readonly [string, string])[] = [
   ['BROKER', 'BRKR'],
   ['QUEUES', 'QS'],
   ['RESUME', 'RESUM'],
+  ['APPROVAL', 'APPR'],
+  ['DECISION', 'DEC'],
+  ['CANCELLED', 'CANC'],
+  ['UNSUBSCRIBE', 'UNSUB'],
 ];
 
 /**
