@@ -68,7 +68,7 @@ export class MonitorApp {
         this.jumpButton.hidden = follow;
         this.saveSoon();
       },
-      approvalMark: (entry) => approvalMark(entry, this.streams, (id) => this.model.displayName(id)),
+      approvalMark: (entry) => approvalMark(entry, this.streams, (id) => this.model.columnName(id)),
     });
     // a strip under the rows, not a button over them: it takes its own line, so it never covers the last row
     const jump = custom('vscode-button', { icon: 'arrow-down', secondary: '', title: 'Follow the newest messages (End)' }, 'Jump to latest');
@@ -90,7 +90,8 @@ export class MonitorApp {
       onControl: (a, id) => this.control(a, id),
       stream: new AgentStreamView(this.streams, {
         onDecide: (approvalId, approved, note) => this.decide(approvalId, approved, note),
-        nameOf: (id) => this.model.displayName(id),
+        // the person at this VS Code is "You", as in the table
+        nameOf: (id) => this.model.columnName(id),
       }),
     });
     this.body = el('main', { class: 'body' }, this.agents.element, this.table.element, this.detail.element);
