@@ -195,7 +195,7 @@ export function contextFacts(context: unknown): ContextFacts {
   if (Array.isArray(messages)) {
     facts.recent = messages.slice(-RECENT_SHOWN).map((m) => {
       if (!isRecord(m)) return { role: '', text: short(m) };
-      const role = typeof m.role === 'string' ? m.role : typeof m.from === 'string' ? m.from : '';
+      const role = [m.role, m.from, m.direction].find((r): r is string => typeof r === 'string') ?? '';
       return { role, text: short(m.content ?? m.text ?? m.text_payload ?? m) };
     });
   }

@@ -184,7 +184,7 @@ step('the Sessions view keeps the conversation under "You": the message and the 
 
 step('the monitor panel’s Agent pane shows the coder’s live context and approves its tool call', async () => {
   rmSync(join(RESULTS, 'workbench-05c-monitor-approval.png'), { force: true });
-  // a task that changes code: the demo coder asks before it "writes files"
+  // a task that changes code: the demo coder asks before it "writes files" (unless its own chore asks already)
   await sendToCoder(`fix ${task}`);
   await runCommand('Switchboard: Open Monitor');
   const frame = monitorFrame();

@@ -142,12 +142,12 @@ test('context facts: model, tools, MCP servers and recent messages out of any JS
     model: { name: 'gpt-4o' },
     tools: ['read_file', { name: 'write_file' }],
     mcp_servers: [{ name: 'fs', status: 'connected' }],
-    messages: [{ role: 'user', content: 'hi' }, 'plain', { role: 'assistant', text: 'x'.repeat(500) }],
+    messages: [{ role: 'user', content: 'hi' }, 'plain', { role: 'assistant', text: 'x'.repeat(500) }, { direction: 'in', text: 'task' }],
   });
   assert.equal(f.model, 'gpt-4o');
   assert.deepEqual(f.tools, ['read_file', 'write_file']);
   assert.deepEqual(f.mcp, [{ name: 'fs', state: 'connected' }]);
-  assert.deepEqual(f.recent.map((m) => m.role), ['user', '', 'assistant']);
+  assert.deepEqual(f.recent.map((m) => m.role), ['user', '', 'assistant', 'in']);
   assert.ok(f.recent[2]!.text.length <= 200);
   assert.deepEqual(contextFacts('just text'), { tools: [], mcp: [], recent: [] });
 });

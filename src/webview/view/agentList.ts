@@ -100,7 +100,7 @@ export class AgentList {
         it.badge.title = badgeTitle;
         it.badge.setAttribute('aria-label', badgeTitle);
       }
-      const title = `${a.agent_name} (${a.agent_id}) · ${p}${a.namespace ? ' · ' + a.namespace : ''}`;
+      const title = `${a.agent_name} (${a.agent_id}) · ${p}${a.namespace ? ' · ' + a.namespace : ''}${badgeTitle ? ' · ' + badgeTitle : ''}`;
       if (it.root.title !== title) it.root.title = title;
       const sel = String(a.agent_id === this.selected);
       if (it.root.getAttribute('aria-selected') !== sel) it.root.setAttribute('aria-selected', sel);
@@ -120,7 +120,7 @@ export class AgentList {
     const name = el('span', { class: 'agent-name' });
     const seen = el('span', { class: 'agent-seen' });
     const status = el('span', { class: 'agent-status' });
-    const badge = el('span', { class: 'approval-badge', role: 'status' });
+    const badge = el('span', { class: 'approval-badge' });
     badge.hidden = true;
     const root = el(
       'li',
