@@ -33,6 +33,8 @@ export class MonitorPanel extends DisposableBase {
   private ready = false;
   private readonly batcher: EntryBatcher;
   private pendingReveal: string | undefined;
+  /** Every agent's stream while the webview is ready; renewed with each snapshot so a (re)loaded webview starts fresh. */
+  private streamSub: { dispose(): void } | undefined;
   /** The report shown (re-sent after the webview reloads); `focus` until the webview has switched to it once. */
   private reconstruction: ReconstructionNotification | undefined;
   /** Set by the reconstruction commands (reconstructCommand.ts). */
@@ -89,6 +91,7 @@ export class MonitorPanel extends DisposableBase {
     this._register(source.onEntries((entries) => this.batcher.push(entries)));
     this._register(source.onAgents((agents, full) => this.ready && this.post({ type: HostNotification.Agents, agents, full })));
     this._register(source.onHub(() => this.ready && this.postSnapshot()));
+    this._register(toDisposable(() => this.streamSub?.dispose()));
     panel.webview.html = this.html();
   }
 
@@ -117,6 +120,19 @@ export class MonitorPanel extends DisposableBase {
   private setReady(ready: boolean): void {
     this.ready = ready;
     this.batcher.setOpen(ready);
+    if (ready) this.subscribeStreams();
+    else {
+      this.streamSub?.dispose();
+      this.streamSub = undefined;
+    }
+  }
+
+  /** (Re)subscribes to every agent's stream: SNAPSHOTs come at once, then DIFFs, events and RESYNCs. */
+  private subscribeStreams(): void {
+    this.streamSub?.dispose();
+    this.streamSub = this.source.onAgentStream?.((frame) => {
+      if (this.ready) this.post({ type: HostNotification.AgentStream, frame });
+    });
   }
 
   private post(n: HostToWebview): void {
@@ -131,6 +147,8 @@ export class MonitorPanel extends DisposableBase {
     try {
       const snap = this.source.snapshot(SNAPSHOT_ENTRIES);
       this.post({ type: HostNotification.Snapshot, hub: snap.hub, agents: snap.agents, entries: snap.entries });
+      // the webview forgets its streams on a Snapshot: send fresh ones after it
+      if (this.ready) this.subscribeStreams();
     } catch (err) {
       // the panel still works with live data; the person sees the hub state from the next change
       this.logger?.warn(`monitor: could not read the hub's snapshot: ${errorMessage(err)}`);
@@ -182,6 +200,15 @@ export class MonitorPanel extends DisposableBase {
         return;
       case WebviewCommand.ReportError:
         this.logger?.warn(`monitor webview: ${cmd.message}`);
+        return;
+      case WebviewCommand.DecideApproval:
+        try {
+          if (!this.source.decideApproval) throw new Error('Tool approvals are not available in this window.');
+          await this.source.decideApproval(cmd.approval_id, cmd.approved, cmd.note);
+          this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: cmd.approved ? 'approved' : 'denied' });
+        } catch (err) {
+          this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: false, detail: errorMessage(err) });
+        }
         return;
       case WebviewCommand.ReconstructionAction:
         try {

@@ -52,6 +52,8 @@ export const WebviewCommand = {
   ReportError: 'reportError',
   /** A button of the reconstruction report (Copy JSON, Save…, Hand to agent…, Summarise); answered by CommandResult. */
   ReconstructionAction: 'reconstructionAction',
+  /** Approve or deny a pending tool call (TOOL_APPROVAL_DECISION); answered by CommandResult. */
+  DecideApproval: 'decideApproval',
 } as const;
 
 export type ReadyCommand = { type: typeof WebviewCommand.Ready };
@@ -73,13 +75,22 @@ export type ReconstructionActionCommand = {
   reconstruction_id: string;
 };
 
+export type DecideApprovalCommand = {
+  type: typeof WebviewCommand.DecideApproval;
+  request_id: string;
+  approval_id: string;
+  approved: boolean;
+  note?: string;
+};
+
 export type WebviewToHost =
   | ReadyCommand
   | RequestSnapshotCommand
   | SendMessageCommand
   | ControlAgentCommand
   | ReportErrorCommand
-  | ReconstructionActionCommand;
+  | ReconstructionActionCommand
+  | DecideApprovalCommand;
 
 // --- host → webview: notifications -----------------------------------------------------------------------------
 
@@ -98,6 +109,8 @@ export const HostNotification = {
   RevealAgent: 'revealAgent',
   /** Show a context reconstruction as a report (VS Code only: "Reconstruct Agent Context"). */
   Reconstruction: 'reconstruction',
+  /** One agent-stream frame from the hub, as it came (SNAPSHOT, DIFF, STREAM_EVENT, RESYNC): seed 003. */
+  AgentStream: 'agentStream',
 } as const;
 
 export type SnapshotNotification = {
@@ -130,6 +143,10 @@ export type ReconstructionNotification = {
   focus?: boolean;
 };
 
+/** The agent-stream frames the monitor shows (a subscriber's view of every agent). */
+export const AGENT_STREAM_FRAME_TYPES: ReadonlySet<string> = new Set(['SNAPSHOT', 'DIFF', 'STREAM_EVENT', 'RESYNC']);
+export type AgentStreamNotification = { type: typeof HostNotification.AgentStream; frame: Record<string, unknown> };
+
 export type HostToWebview =
   | SnapshotNotification
   | EntriesNotification
@@ -137,7 +154,8 @@ export type HostToWebview =
   | HubNotification
   | CommandResultNotification
   | RevealAgentNotification
-  | ReconstructionNotification;
+  | ReconstructionNotification
+  | AgentStreamNotification;
 
 // --- the host's data: implemented by the extension (in-process hub, or a hub attached to as a monitor) --------
 
@@ -158,6 +176,10 @@ export interface MonitorSource {
   /** Resolves with the message id; rejects with an Error whose message says what to do. */
   sendMessage(input: SendMessageInput): Promise<string>;
   controlAgent(action: ControlAction, agentId: string): Promise<void>;
+  /** Every agent's stream frames (SNAPSHOT first, then DIFF/STREAM_EVENT/RESYNC); absent: the panel has none. */
+  onAgentStream?(listener: (frame: Record<string, unknown>) => void): MonitorSubscription;
+  /** Decides a pending tool approval; rejects with the hub's reason (decided already, unknown id). */
+  decideApproval?(approvalId: string, approved: boolean, note?: string): Promise<void>;
 }
 
 // --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
@@ -209,6 +231,13 @@ export function parseWebviewCommand(data: unknown): WebviewToHost | undefined {
         action: data.action as ReconstructionActionKind,
         reconstruction_id: data.reconstruction_id,
       };
+    case WebviewCommand.DecideApproval: {
+      if (!isStr(data.request_id) || !isStr(data.approval_id) || data.approval_id.length === 0 || data.approval_id.length > 256) return undefined;
+      if (typeof data.approved !== 'boolean' || !optStr(data.note)) return undefined;
+      const cmd: DecideApprovalCommand = { type: data.type, request_id: data.request_id, approval_id: data.approval_id, approved: data.approved };
+      if (isStr(data.note) && data.note) cmd.note = data.note.slice(0, 4096);
+      return cmd;
+    }
     default:
       return undefined;
   }
@@ -248,6 +277,10 @@ export function parseHostNotification(data: unknown): HostToWebview | undefined 
         isRecord(r.memory_states);
       return ok ? (data as unknown as ReconstructionNotification) : undefined;
     }
+    case HostNotification.AgentStream:
+      return isRecord(data.frame) && isStr(data.frame.message_type) && AGENT_STREAM_FRAME_TYPES.has(data.frame.message_type)
+        ? (data as unknown as AgentStreamNotification)
+        : undefined;
     default:
       return undefined;
   }

@@ -3,7 +3,7 @@
 
 import { HostNotification, WebviewCommand, type HostToWebview, type WebviewToHost } from '../protocol/webviewMessages';
 import type { DataSource } from './dataSource';
-import { HubFrameTranslator, registerMonitorFrame } from './hubFrames';
+import { HubFrameTranslator, isRegistered, registerMonitorFrame, subscribeStreamsFrame } from './hubFrames';
 
 export interface BrowserConfig {
   token: string;
@@ -66,6 +66,7 @@ export class BrowserDataSource implements DataSource {
         return;
       }
       for (const n of this.translator.fromHub(frame)) this.listener(n);
+      if (isRegistered(frame)) ws.send(JSON.stringify(subscribeStreamsFrame()));
     });
     ws.addEventListener('close', () => {
       if (this.ws !== ws) return;

@@ -4,6 +4,7 @@
 import { CONTROL_MESSAGE_TYPES, MessageType } from '../protocol/messageTypes';
 import { newMessageId } from '../protocol/ids';
 import {
+  AGENT_STREAM_FRAME_TYPES,
   HostNotification,
   WebviewCommand,
   type HostToWebview,
@@ -17,6 +18,17 @@ export const MONITOR_BACKLOG = 5_000;
 
 export function registerMonitorFrame(name: string, backlog = MONITOR_BACKLOG): Record<string, unknown> {
   return { message_type: MessageType.REGISTER_MONITOR, monitor_name: name, backlog };
+}
+
+/** Sent once registered: every agent's stream (SNAPSHOTs at once, then DIFFs and events) for the Agent pane. */
+export function subscribeStreamsFrame(): Record<string, unknown> {
+  return { message_type: MessageType.MONITOR_SUBSCRIBE };
+}
+
+/** Whether a frame is the hub accepting this page's registration (time to subscribe to the agent streams). */
+export function isRegistered(frame: unknown): boolean {
+  const f = frame as Record<string, unknown> | null;
+  return typeof f === 'object' && f !== null && f.message_type === MessageType.REGISTER_MONITOR_RESPONSE && f.status === 'success';
 }
 
 export interface CommandTranslation {
@@ -76,6 +88,7 @@ export class HubFrameTranslator {
       case MessageType.SHUTDOWN:
         return [{ type: HostNotification.Hub, hub: { hub_id: this.hubId, state: 'stopped', mode: 'browser' } }];
       default:
+        if (typeof f.message_type === 'string' && AGENT_STREAM_FRAME_TYPES.has(f.message_type)) return [{ type: HostNotification.AgentStream, frame: f }];
         return [];
     }
   }
@@ -108,6 +121,19 @@ export class HubFrameTranslator {
             ? { message_type: CONTROL_MESSAGE_TYPES[cmd.action].all }
             : { message_type: CONTROL_MESSAGE_TYPES[cmd.action].one, agent_id: cmd.agent_id, receiver_id: cmd.agent_id };
         return { frames: [frame], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true } };
+      }
+      case WebviewCommand.DecideApproval: {
+        if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
+        const frame: Record<string, unknown> = {
+          message_type: MessageType.TOOL_APPROVAL_DECISION,
+          message_id: newMessageId(),
+          sender_id: this.monitorId,
+          approval_id: cmd.approval_id,
+          approved: cmd.approved,
+        };
+        if (cmd.note) frame.note = cmd.note;
+        // the hub confirms with an approval_decided STREAM_EVENT naming this page, or refuses with an ERROR
+        return { frames: [frame], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: 'sent' } };
       }
       case WebviewCommand.RequestSnapshot:
         return this.monitorId ? { frames: [{ message_type: MessageType.REQUEST_AGENT_STATUS }] } : { frames: [] };

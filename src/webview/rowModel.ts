@@ -88,6 +88,7 @@ const TYPE_ABBREVIATIONS: readonly (readonly [string, string])[] = [
   ['MESSAGES', 'MSGS'],
   ['MESSAGE', 'MSG'],
   ['HISTORY', 'HIST'],
+  ['CANCELLED', 'CANC'],
 ];
 
 /**
@@ -121,11 +122,26 @@ export function previewOf(entry: LogEntry, nameOf?: (id: string) => string): str
   if (entry.message_type === 'AGENT_STATUS_UPDATE' && Array.isArray(body.agents)) {
     return `${body.agents.length} agent(s)${body.is_full_update === true ? ', full' : ''}`;
   }
+  const approval = approvalPreview(entry.message_type, body, nameOf);
+  if (approval !== undefined) return oneLine(approval);
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
     if (!ENVELOPE_FIELDS.has(k)) rest[k] = v;
   }
   return Object.keys(rest).length ? oneLine(safeJson(rest)) : '';
+}
+
+/** Tool approvals (seed 003) in a glance: the call asked for, and the decision with who made it. */
+function approvalPreview(type: string, body: Record<string, unknown>, nameOf?: (id: string) => string): string | undefined {
+  if (type === 'TOOL_APPROVAL_REQUEST' && typeof body.tool === 'string') {
+    return `may I call ${body.tool}${body.arguments === undefined ? '' : ' ' + safeJson(body.arguments)}`;
+  }
+  if (type === 'TOOL_APPROVAL_DECISION' && typeof body.approved === 'boolean') {
+    const by = typeof body.decided_by === 'string' ? ` by ${nameOf ? nameOf(body.decided_by) : body.decided_by}` : '';
+    const note = typeof body.note === 'string' && body.note ? ` — ${body.note}` : '';
+    return `${body.approved ? 'approved' : 'denied'}${by}${note}`;
+  }
+  return undefined;
 }
 
 const ENVELOPE_FIELDS: ReadonlySet<string> = new Set([

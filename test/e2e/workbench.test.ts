@@ -134,19 +134,24 @@ step('the welcome button starts the demo agents and they appear online in the Ag
 
 const task = `e2e ${Date.now().toString(36)}`;
 
-step('"Send Message to Agent" from the palette picks the agent and takes the text from an input box', async () => {
+/** "Send Message to Agent" from the palette: pick the coder, type the text; `shots` names the two screenshots. */
+async function sendToCoder(text: string, shots?: [string, string]): Promise<void> {
   await runCommand('Switchboard: Send Message to Agent');
   const input = page.locator('.quick-input-widget input');
   const coder = page.locator('.quick-input-list .monaco-list-row', { hasText: 'coder' }).first();
   await coder.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill('coder');
-  await shot('03-quick-pick');
+  if (shots) await shot(shots[0]);
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget', { hasText: 'Message to coder' }).waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(task);
-  await shot('04-input');
+  await input.fill(text);
+  if (shots) await shot(shots[1]);
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+step('"Send Message to Agent" from the palette picks the agent and takes the text from an input box', async () => {
+  await sendToCoder(task, ['03-quick-pick', '04-input']);
 });
 
 step('the monitor panel shows the message and the agent’s reply', async () => {
@@ -175,6 +180,25 @@ step('the Sessions view keeps the conversation under "You": the message and the 
   await sessions.locator('.monaco-list-row', { hasText: task }).filter({ hasText: 'replied' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   await sessions.locator('.monaco-list-row', { hasText: `Done: "${task}"` }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await shot('05b-sessions-you');
+});
+
+step('the monitor panel’s Agent pane shows the coder’s live context and approves its tool call', async () => {
+  rmSync(join(RESULTS, 'workbench-05c-monitor-approval.png'), { force: true });
+  // a task that changes code: the demo coder asks before it "writes files" (unless its own chore asks already)
+  await sendToCoder(`fix ${task}`);
+  await runCommand('Switchboard: Open Monitor');
+  const frame = monitorFrame();
+  await frame.locator('li.agent', { has: frame.locator('.agent-name', { hasText: /^coder$/ }) }).click();
+  const pane = frame.locator('.panel-agent');
+  await pane.locator('.agent-context .json-tree').waitFor({ state: 'visible', timeout: 15_000 });
+  const pending = pane.locator('.approval.pending', { hasText: 'write_file' }).first();
+  await pending.waitFor({ state: 'visible', timeout: 30_000 });
+  await frame.locator('li.agent .approval-badge', { hasText: /^[1-9]/ }).first().waitFor({ state: 'visible', timeout: 5_000 });
+  await shot('05c-monitor-approval');
+  await pending.locator('vscode-button.approve').click();
+  // decided in this window: the person at VS Code ("You")
+  await pane.locator('.approval.resolved.approved', { hasText: 'approved by You' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await shot('05d-monitor-approved');
 });
 
 step('stopping the demo agents turns them offline in the tree and in the monitor', async () => {

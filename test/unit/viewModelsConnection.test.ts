@@ -15,38 +15,16 @@ import { withSession } from '../../src/sdk/session';
 import { HubManager, type ManagerSettings } from '../../src/extension/model/hubManager';
 import { HubFile } from '../../src/extension/model/hubFile';
 import { probeHub } from '../../src/extension/model/healthProbe';
-import { MonitorConnection, attachAsMonitor } from '../../src/extension/model/monitorConnection';
+import { MonitorConnection } from '../../src/extension/model/monitorConnection';
 import { ManagerMonitorSource } from '../../src/extension/model/managerMonitorSource';
 import { DemoController } from '../../src/extension/model/demoController';
+import { freePort, manager as windowManager, waitFor } from './managerHarness';
 import type { HubConnection } from '../../src/extension/model/hubConnection';
 import type { HubLike } from '../../src/extension/model/hubLike';
 import type { LogEntry } from '../../src/protocol/logEntry';
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 function manager(dir: string, settings: ManagerSettings): HubManager {
-  return new HubManager({
-    settings: () => settings,
-    logger: silentLogger,
-    hubFileDir: dir,
-    createHub: (opts) => new Hub({ ...opts, pingIntervalMs: 500, inactivityTimeoutMs: 2000, heartbeatIntervalMs: 1000 }, { logger: silentLogger }),
-    attach: (t) => attachAsMonitor(t, silentLogger),
-    takeover: { initialMs: 50, maxMs: 200 },
-  });
+  return windowManager(dir, settings, { pingIntervalMs: 500, inactivityTimeoutMs: 2000, heartbeatIntervalMs: 1000 });
 }
 
 function ownHub(m: HubManager): HubLike | undefined {

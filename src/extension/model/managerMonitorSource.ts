@@ -8,6 +8,11 @@ import { SwitchboardError } from '../../protocol/errors';
 import type { HubConnection } from './hubConnection';
 import type { HubManager } from './hubManager';
 import type { Unsubscribe } from './emitter';
+import type { AgentStreams } from '../../hub/agentStreams/agentStreams';
+import type { ObserverClient } from '../../sdk/observerClient';
+import { decideApproval } from '../../sdk/agentStreamWatcher';
+import { AGENT_STREAM_FRAME_TYPES } from '../../protocol/webviewMessages';
+import { MessageType } from '../../protocol/messageTypes';
 
 export function monitorHubInfo(conn: HubConnection | undefined): MonitorHubInfo {
   if (!conn) return { hub_id: null, state: 'stopped', mode: 'local' };
@@ -84,5 +89,43 @@ export class ManagerMonitorSource implements MonitorSource {
 
   async controlAgent(action: ControlAction, agentId: string): Promise<void> {
     await this.current(`${action} ${agentId}`).control(action, agentId);
+  }
+
+  // --- agent streams (seed 003): the Monitor's Agent pane ---
+
+  private streams(): AgentStreams | undefined {
+    return (this.manager.hub as { agentStreams?: AgentStreams } | undefined)?.agentStreams;
+  }
+
+  private streamClient(conn: HubConnection | undefined): ObserverClient | undefined {
+    const c = conn as (HubConnection & { streamClient?: ObserverClient }) | undefined;
+    return c?.mode === 'attached' ? c.streamClient : undefined;
+  }
+
+  /** Every agent's stream frames: the in-process hub's, or an attached hub's through the window's monitor client. */
+  onAgentStream(listener: (frame: Record<string, unknown>) => void): MonitorSubscription {
+    return this.follow((conn) => {
+      const local = this.streams();
+      if (local) return local.subscribe(undefined, (f) => listener(f as Record<string, unknown>));
+      const client = this.streamClient(conn);
+      if (!client) return () => undefined;
+      const off = client.onFrame((m) => {
+        if (typeof m.message_type === 'string' && AGENT_STREAM_FRAME_TYPES.has(m.message_type)) listener(m as Record<string, unknown>);
+      });
+      // fresh SNAPSHOTs for the panel; never unsubscribed here: the window's approvals share this client's stream
+      void client.sendRaw({ message_type: MessageType.MONITOR_SUBSCRIBE, sender_id: client.id ?? null }).catch(() => undefined);
+      return off;
+    });
+  }
+
+  async decideApproval(approvalId: string, approved: boolean, note?: string): Promise<void> {
+    const local = this.streams();
+    if (local) {
+      local.decide(approvalId, approved, note);
+      return;
+    }
+    const client = this.streamClient(this.current('decide a tool approval'));
+    if (!client) throw new SwitchboardError('shutdown', 'Cannot decide a tool approval: this window neither runs nor watches a hub.');
+    await decideApproval(client, approvalId, approved, note, 10_000, true);
   }
 }

@@ -15,6 +15,7 @@ interface Item {
   name: HTMLSpanElement;
   seen: HTMLSpanElement;
   status: HTMLSpanElement;
+  badge: HTMLSpanElement;
 }
 
 export { presenceOf };
@@ -63,7 +64,7 @@ export class AgentList {
     } else this.list.removeAttribute('aria-activedescendant');
   }
 
-  render(agents: readonly MonitorAgent[], now = Date.now()): void {
+  render(agents: readonly MonitorAgent[], now = Date.now(), pendingOf: (agentId: string) => number = () => 0): void {
     const shown = agents.slice(0, MAX_LISTED);
     // the Agents tree's definition: a paused agent is not online
     setText(this.title, `Agents · ${countPresence(agents).online}/${agents.length} online`);
@@ -91,7 +92,15 @@ export class AgentList {
       setText(it.name, names.get(a.agent_id) ?? (a.agent_name || a.agent_id));
       setText(it.seen, p === 'online' ? formatAgo(a.last_seen, now) : p);
       setText(it.status, a.last_status_text ?? a.status_text ?? '');
-      const title = `${a.agent_name} (${a.agent_id}) · ${p}${a.namespace ? ' · ' + a.namespace : ''}`;
+      const pending = pendingOf(a.agent_id);
+      setText(it.badge, pending ? String(pending) : '');
+      it.badge.hidden = pending === 0;
+      const badgeTitle = pending ? `${pending} tool call${pending === 1 ? '' : 's'} waiting for approval` : '';
+      if (it.badge.title !== badgeTitle) {
+        it.badge.title = badgeTitle;
+        it.badge.setAttribute('aria-label', badgeTitle);
+      }
+      const title = `${a.agent_name} (${a.agent_id}) · ${p}${a.namespace ? ' · ' + a.namespace : ''}${badgeTitle ? ' · ' + badgeTitle : ''}`;
       if (it.root.title !== title) it.root.title = title;
       const sel = String(a.agent_id === this.selected);
       if (it.root.getAttribute('aria-selected') !== sel) it.root.setAttribute('aria-selected', sel);
@@ -111,12 +120,14 @@ export class AgentList {
     const name = el('span', { class: 'agent-name' });
     const seen = el('span', { class: 'agent-seen' });
     const status = el('span', { class: 'agent-status' });
+    const badge = el('span', { class: 'approval-badge' });
+    badge.hidden = true;
     const root = el(
       'li',
       { class: 'agent', role: 'option', 'data-agent': id, id: `agent-${id}` },
-      el('div', { class: 'agent-line' }, icon, name, seen),
+      el('div', { class: 'agent-line' }, icon, name, badge, seen),
       status,
     );
-    return { root, icon, name, seen, status };
+    return { root, icon, name, seen, status, badge };
   }
 }

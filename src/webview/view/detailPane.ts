@@ -12,6 +12,7 @@ import { custom, el, icon } from './dom';
 import { renderSequenceDiagram } from './sequenceDiagram';
 import { deliverySummary } from '../deliveries';
 import { PRESENCE_ICON, presenceOf } from './agentList';
+import type { AgentStreamView } from './agentStreamView';
 
 export interface DetailCallbacks {
   onSelectSeq(seq: number): void;
@@ -21,6 +22,8 @@ export interface DetailCallbacks {
   onShowAgent(agentId: string): void;
   onSend(message: SendMessageInput): void;
   onControl(action: ControlAction, agentId: string): void;
+  /** The live stream part of the Agent tab (approvals, context), when the host streams agents. */
+  stream?: AgentStreamView;
 }
 
 const TAB_ORDER: DetailTab[] = ['message', 'thread', 'agent'];
@@ -194,6 +197,9 @@ export class DetailPane {
 
   private renderAgent(force: boolean): void {
     const id = this.agentId;
+    // the stream part redraws on its own key (a diff to the context, an approval) and keeps a typed note
+    this.cb.stream?.setAgent(id);
+    this.cb.stream?.render();
     const a = id ? this.model.agents.get(id) : undefined;
     const counts = id ? this.model.agentCounts(id) : undefined;
     const activity = id ? this.model.agentActivity(id) : [];
@@ -213,7 +219,8 @@ export class DetailPane {
       );
       return;
     }
-    if (p.firstElementChild !== this.agentInfo) p.replaceChildren(this.agentInfo, this.agentComposer, this.agentActivityList);
+    const stream = this.cb.stream;
+    if (p.firstElementChild !== this.agentInfo) p.replaceChildren(this.agentInfo, ...(stream ? [stream.element] : []), this.agentComposer, this.agentActivityList);
     // The composer is built once per agent so that redraws never take the text (or the focus) from someone typing.
     if (this.composerFor !== a.agent_id) {
       this.composerFor = a.agent_id;

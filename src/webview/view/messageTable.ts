@@ -1,6 +1,7 @@
 // The virtualised message table: a fixed-height scroller whose spacer is as tall as all visible rows, with a small
 // pool of row elements recycled for the rows on screen. Redrawn at most once per animation frame by main.ts.
 
+import type { LogEntry } from '../../protocol/logEntry';
 import type { MonitorModel } from '../monitorModel';
 import { shortType, toRow } from '../rowModel';
 import { deliveryBadge, deliverySummary } from '../deliveries';
@@ -30,6 +31,8 @@ interface RowEl {
 export interface TableCallbacks {
   onActivate(seq: number, open: boolean): void;
   onFollowChange(follow: boolean): void;
+  /** A marker for a row the agent streams say more about (a tool approval still pending), shown in its delivery cell. */
+  approvalMark?(entry: LogEntry): { text: string; title: string; state: string } | undefined;
 }
 
 export class MessageTable {
@@ -189,12 +192,14 @@ export class MessageTable {
       }
       // a message's out-frames arrive after its row was drawn: its delivery cell follows them
       const d = this.model.deliveryOf(entry);
-      const badge = d && (d.delivered + d.copies > 0 || d.state !== 'sent') ? deliveryBadge(d) : '';
+      const mark = this.cb.approvalMark?.(entry);
+      const badge = mark ? mark.text : d && (d.delivered + d.copies > 0 || d.state !== 'sent') ? deliveryBadge(d) : '';
       if (badge !== r.deliveryText) {
         r.deliveryText = badge;
         setText(r.delivery, badge);
-        r.delivery.title = d && badge ? deliverySummary(d, (id) => this.nameOf(id)) : '';
-        r.delivery.className = `cell delivery${d ? ' state-' + d.state : ''}`;
+        r.delivery.title = mark ? mark.title : d && badge ? deliverySummary(d, (id) => this.nameOf(id)) : '';
+        r.delivery.className = `cell delivery${mark ? ' approval-' + mark.state : d ? ' state-' + d.state : ''}`;
+        r.root.classList.toggle('approval-pending', mark?.state === 'pending');
       }
       const sel = entry.seq === this.selected;
       if (sel !== r.selected) {

@@ -14,6 +14,9 @@ import { MessageTable } from './messageTable';
 import { AgentList } from './agentList';
 import { DetailPane } from './detailPane';
 import { ReconstructionView } from './reconstructionView';
+import { AgentStreamView } from './agentStreamView';
+import { AgentStreamModel } from '../agentStreamModel';
+import { approvalMark } from '../approvalMarks';
 import { makeResizer } from './resizer';
 import { Feedback } from './feedback';
 import { buildStatusBar, buildToolbar, FilterOptions, type StatusBar, type Toolbar } from './toolbar';
@@ -28,6 +31,7 @@ const FOCUSABLE_INPUTS =
 
 export class MonitorApp {
   private readonly model = new MonitorModel();
+  private readonly streams = new AgentStreamModel();
   private readonly bar: Toolbar = buildToolbar();
   private readonly feedback = new Feedback();
   private readonly statusBar: StatusBar = buildStatusBar(this.bar.hub, this.feedback.element);
@@ -64,6 +68,7 @@ export class MonitorApp {
         this.jumpButton.hidden = follow;
         this.saveSoon();
       },
+      approvalMark: (entry) => approvalMark(entry, this.streams, (id) => this.model.columnName(id)),
     });
     // a strip under the rows, not a button over them: it takes its own line, so it never covers the last row
     const jump = custom('vscode-button', { icon: 'arrow-down', secondary: '', title: 'Follow the newest messages (End)' }, 'Jump to latest');
@@ -83,6 +88,11 @@ export class MonitorApp {
       onShowAgent: (id) => this.showAgent(id),
       onSend: (m) => this.sendMessage(m),
       onControl: (a, id) => this.control(a, id),
+      stream: new AgentStreamView(this.streams, {
+        onDecide: (approvalId, approved, note) => this.decide(approvalId, approved, note),
+        // the person at this VS Code is "You", as in the table
+        nameOf: (id) => this.model.columnName(id),
+      }),
     });
     this.body = el('main', { class: 'body' }, this.agents.element, this.table.element, this.detail.element);
     this.detail.element.prepend(
@@ -155,6 +165,12 @@ export class MonitorApp {
     if (change.result) this.feedback.result(change.result.request_id, change.result.ok, change.result.detail);
     if (change.revealAgent) this.showAgent(change.revealAgent);
     if (n.type === HostNotification.Snapshot) this.restoredSelection = false;
+    // a new hub (or a reconnect) subscribes afresh and sends new SNAPSHOTs: drop what may be stale
+    if (n.type === HostNotification.Snapshot) this.streams.clear();
+    if (n.type === HostNotification.AgentStream && this.streams.apply(n.frame)) {
+      // the agent list's badge, the Agent tab and the request rows' approval markers
+      this.markDirty({ rows: true, agents: true, hub: false });
+    }
     if (n.type === HostNotification.Reconstruction) {
       this.reconstruction.show(n);
       this.bar.reconstructionButton.hidden = false;
@@ -165,8 +181,9 @@ export class MonitorApp {
     this.markDirty(change);
   }
 
-  stats(): { visible: number; buffered: number; dropped: number; held: number; agents: number; revision: number } {
+  stats(): { visible: number; buffered: number; dropped: number; held: number; agents: number; revision: number; pendingApprovals: number } {
     return {
+      pendingApprovals: this.streams.pending().length,
       visible: this.model.visibleCount,
       buffered: this.model.bufferedCount,
       dropped: this.model.droppedCount,
@@ -217,7 +234,7 @@ export class MonitorApp {
       if (!d.agents) this.detail.refresh();
     }
     if (d.agents) {
-      this.agents.render(this.model.sortedAgents());
+      this.agents.render(this.model.sortedAgents(), Date.now(), (id) => this.streams.pendingCount(id));
       this.rebuildAgentOptions(false);
       this.detail.refresh();
     }
@@ -421,6 +438,11 @@ export class MonitorApp {
     const request_id = this.feedback.request(`Message to ${name}`);
     this.feedback.show(`Sending to ${name}…`, 'info');
     this.source.send({ type: WebviewCommand.SendMessage, request_id, message });
+  }
+
+  private decide(approvalId: string, approved: boolean, note: string | undefined): void {
+    const request_id = this.feedback.request(`${approved ? 'Approve' : 'Deny'} ${approvalId}`);
+    this.source.send({ type: WebviewCommand.DecideApproval, request_id, approval_id: approvalId, approved, ...(note ? { note } : {}) });
   }
 
   private control(action: ControlAction, agentId: string): void {
