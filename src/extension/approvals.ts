@@ -96,7 +96,7 @@ export class ApprovalsPresenter extends DisposableBase {
       }
       const pick = await vscode.window.showQuickPick(
         pending.map((p) => ({ label: describeCall(p), description: this.agentName(p.agent_id), detail: p.approval_id, id: p.approval_id })),
-        { title: `${verb} Tool Call`, placeHolder: 'Which tool call?' },
+        { title: `${verb} Tool Call`, placeHolder: 'Which tool call?', ignoreFocusOut: true },
       );
       if (!pick) return false;
       id = pick.id;

@@ -171,7 +171,9 @@ export class SwitchboardCommands {
         detail: [a.status, a.last_status_text].filter(Boolean).join(' · '),
         agentId: a.agent_id,
       })),
-      { placeHolder, matchOnDescription: true, matchOnDetail: true },
+      // kept open when focus moves: run from the monitor's webview, the picker otherwise closes as the webview takes the
+      // focus back (seen in the workbench e2e: the Send picker vanished before anyone could pick)
+      { placeHolder, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true },
     );
     return picked?.agentId;
   }

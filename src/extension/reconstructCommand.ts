@@ -297,7 +297,7 @@ class ReconstructController implements vscode.Disposable {
         detail: a.last_status_text ?? undefined,
         agentId: a.agent_id,
       })),
-      { placeHolder, matchOnDescription: true },
+      { placeHolder, matchOnDescription: true, ignoreFocusOut: true }, // see pickAgent in commands.ts
     );
     return picked?.agentId;
   }
