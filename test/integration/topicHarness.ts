@@ -7,13 +7,13 @@ import type { StoredTopicMessageT } from '../../src/protocol/topics';
 import { machineIdFor } from '../../src/hub/topics/openTopicStore';
 
 let reqSeq = 0;
-/** Sends a frame with a request_id and resolves with the HISTORY_RESPONSE (or ERROR) that answers it. */
+/** Sends a frame with a request_id and resolves with the HISTORY_RESPONSE / TOPICS_RESPONSE (or ERROR) that answers it. */
 export async function ask(c: TestClient, frame: Record<string, unknown>): Promise<Envelope> {
   const request_id = `r${++reqSeq}`;
   const before = c.frames.length;
   c.send({ ...frame, request_id });
   return c.waitFor(
-    (m) => (m.message_type === 'HISTORY_RESPONSE' && m.request_id === request_id) || (m.message_type === 'ERROR' && c.frames.indexOf(m) >= before),
+    (m) => ((m.message_type === 'HISTORY_RESPONSE' || m.message_type === 'TOPICS_RESPONSE') && m.request_id === request_id) || (m.message_type === 'ERROR' && c.frames.indexOf(m) >= before),
     5000,
     `answer to ${String(frame.message_type)}`,
   );

@@ -21,6 +21,7 @@ import {
   isTopicName,
   type PublishMsg,
   type StoredTopicMessageT,
+  type TopicSummaryT,
 } from '../../protocol/topics';
 import { isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
@@ -197,6 +198,26 @@ export class TopicsFamily {
     const ids = (m.ids as unknown[]).map((v, i) => this.idOf(v, `ids[${i}]`));
     const messages = await store.byIds(this.namespaceOf(client), ids);
     client.send(this.response({ messages, request_id: typeof m.request_id === 'string' ? m.request_id : undefined, receiver_id: client.id }));
+  }
+
+  /** TOPICS: a monitor sees every namespace (or the one it names), anyone else its own namespace only. */
+  async onTopics(m: Envelope, client: ClientContext): Promise<void> {
+    requireRegistered(client);
+    const asked = m.namespace as unknown;
+    if (asked !== undefined && !isTopicName(asked)) throw new TopicInputError('invalid_message', `Namespace "${String(asked).slice(0, 64)}" is not a valid name (letters, digits, "_" and "-").`);
+    let namespace = asked;
+    if (client.role !== 'monitor') {
+      const own = this.namespaceOf(client);
+      if (namespace !== undefined && namespace !== own) throw new TopicInputError('forbidden', `You may list the topics of your own namespace "${own}" only.`);
+      namespace = own;
+    }
+    const stats = await this.stats();
+    const topics: TopicSummaryT[] = stats
+      .filter((s) => namespace === undefined || s.namespace === namespace)
+      .map((s) => ({ namespace: s.namespace, topic: s.topic, count: s.count, rate: s.perMinute, subscribers: s.subscribers }));
+    const f: Envelope = { message_type: T.TOPICS_RESPONSE, sender_id: 'server', receiver_id: client.id, send_timestamp: isoNow(), topics };
+    if (typeof m.request_id === 'string') f.request_id = m.request_id;
+    client.send(f);
   }
 
   private async historyOfKey(store: TopicStore, key: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
@@ -490,7 +511,7 @@ export class TopicsFamily {
 
   /** A client's topic in its own namespace; a monitor may name `namespace:topic` (monitors see every namespace). */
   private resolve(client: ClientContext, raw: unknown): Resolved {
-    if (client.role === undefined) throw new TopicInputError('not_registered', 'Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before using topics.');
+    requireRegistered(client);
     if (client.role === 'monitor' && typeof raw === 'string' && raw.includes(':')) {
       const at = raw.indexOf(':');
       return this.resolveIn(raw.slice(0, at), raw.slice(at + 1));
@@ -536,6 +557,10 @@ export class TopicsFamily {
   }
 }
 
+function requireRegistered(client: ClientContext): void {
+  if (client.role === undefined) throw new TopicInputError('not_registered', 'Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before using topics.');
+}
+
 /** Runs a handler; a bad input becomes an ERROR to its sender and the connection carries on. */
 function guarded(family: TopicsFamily, logger: Logger, fn: (m: Envelope, c: ClientContext) => void | Promise<void>) {
   return (m: Envelope, c: ClientContext): void => {
@@ -568,6 +593,7 @@ export function attachTopics(port: HubPort, opts: TopicsOptions): TopicsFamily {
     [T.PUBLISH, family.onPublish],
     [T.HISTORY, family.onHistory],
     [T.GET_MESSAGES, family.onGetMessages],
+    [T.TOPICS, family.onTopics],
   ];
   for (const [type, fn] of handlers) family.own(port.handle(type, guarded(family, logger, fn)));
   family.own(port.onLifecycle({ released: (_role, id) => family.release(id) }));
