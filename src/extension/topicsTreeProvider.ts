@@ -19,6 +19,8 @@ export class TopicsTreeProvider extends SwitchboardTreeProvider {
   private stats: TopicStats[] = [];
   private loading = false;
   private loadedOnce = false;
+  /** Why the last read failed (an attached window's hub that does not know TOPICS, a timeout); shown in the view. */
+  private problem: string | undefined;
   /** The source for the current connection (made again when the connection is replaced). */
   private source: { conn: HubConnection | undefined; hub: unknown; read: TopicStatsSource | undefined } | undefined;
 
@@ -44,9 +46,17 @@ export class TopicsTreeProvider extends SwitchboardTreeProvider {
     try {
       this.stats = await read();
       this.loadedOnce = true;
+      if (this.problem !== undefined) this.problem = undefined;
       this.refresh();
-    } catch {
+    } catch (err) {
       this.stats = []; // the hub is stopping (or the other window's hub did not answer): the next tick tries again
+      if (!this.manager.hub) {
+        const text = err instanceof Error ? err.message : String(err);
+        if (text !== this.problem) {
+          this.problem = text;
+          this.refresh();
+        }
+      }
     } finally {
       this.loading = false;
     }
@@ -75,6 +85,9 @@ export class TopicsTreeProvider extends SwitchboardTreeProvider {
       return [{ model: { id: 'topics:attached', label: 'Topics are shown in the window that runs the hub', icon: { id: 'info' }, collapsible: 'none' } }];
     }
     if (!this.loadedOnce) void this.load(); // afterwards the tick reloads while the view is visible
+    if (this.problem !== undefined && this.stats.length === 0) {
+      return [{ model: { id: 'topics:problem', label: 'The hub did not list its topics', description: this.problem, tooltip: this.problem, icon: { id: 'warning' }, collapsible: 'none' } }];
+    }
     return topicTree(this.stats).map((ns) => ({
       model: ns.model,
       namespace: ns.namespace,
