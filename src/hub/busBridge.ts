@@ -12,6 +12,7 @@ import { registerMessageSchema, validateMessage } from '../protocol/codec';
 import type { Logger } from '../protocol/logger';
 import type { RouteStrategy } from './router';
 import type { AgentDelivery, HubPort, PortBus, RemoteAgentSource } from './port';
+import { presenceFields, presenceHeard } from './presenceExtensions';
 
 export interface BusBridgeOptions {
   /** A full presence announcement this often (and at once on every change). Default 2,000 ms. */
@@ -255,6 +256,7 @@ export class BusBridge implements RemoteAgentSource {
       return d ? { ...a, delivery: d } : { ...a };
     });
     return {
+      ...presenceFields(this.host),
       message_type: HUB_PRESENCE,
       hub_id: this.host.id,
       sender_id: this.host.id,
@@ -318,6 +320,7 @@ export class BusBridge implements RemoteAgentSource {
       }
     }
     if (m.leaving === true) hub.gone = true;
+    presenceHeard(this.host, hubId, m);
     // A hub that just (re)appeared, or asks, gets our full list now rather than at the next tick.
     if (m.want_full === true || isNewHub) this.announce(this.localAgents(), true);
     this.bound();

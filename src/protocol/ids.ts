@@ -71,14 +71,26 @@ export interface DecodedTopicId {
 export class TopicIdGenerator {
   private lastMs = -1;
   private seq = 0;
+  private machine: number;
 
   constructor(
-    readonly machineId: number,
+    machineId: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isInteger(machineId) || machineId < 0 || machineId > Number(MACHINE_MASK)) {
-      throw new RangeError(`machine id must be an integer 0–${MACHINE_MASK}, got ${machineId}`);
-    }
+    this.machine = checkMachineId(machineId);
+  }
+
+  get machineId(): number {
+    return this.machine;
+  }
+
+  /**
+   * Mints with another machine id from now on (a hub whose derived id another hub announced). The next id moves on
+   * to the next millisecond, so ids still increase across the change (the machine id sits above the sequence).
+   */
+  setMachineId(machineId: number): void {
+    this.machine = checkMachineId(machineId);
+    this.seq = SEQ_MAX;
   }
 
   next(priority: number = TOPIC_PRIORITY_DEFAULT): string {
@@ -97,10 +109,17 @@ export class TopicIdGenerator {
     const id =
       (BigInt(priority) << PRIORITY_SHIFT) |
       ((BigInt(ms) & TIME_MASK) << TIME_SHIFT) |
-      (BigInt(this.machineId) << SEQ_BITS) |
+      (BigInt(this.machine) << SEQ_BITS) |
       BigInt(this.seq);
     return id.toString(10);
   }
+}
+
+function checkMachineId(machineId: number): number {
+  if (!Number.isInteger(machineId) || machineId < 0 || machineId > Number(MACHINE_MASK)) {
+    throw new RangeError(`machine id must be an integer 0–${MACHINE_MASK}, got ${machineId}`);
+  }
+  return machineId;
 }
 
 export function isTopicId(v: unknown): v is string {

@@ -140,6 +140,32 @@ export const HistoryResponse = topicMessage(
   'Hub → client: the answer to HISTORY or GET_MESSAGES, oldest first.',
 );
 
+/** One topic as TOPICS_RESPONSE lists it (what the Topics view shows). */
+export const TopicSummary = Type.Object(
+  {
+    namespace: Type.String({ maxLength: 128 }),
+    topic: Type.String({ maxLength: 128 }),
+    /** Stored messages (unexpired as far as the store knows). */
+    count: Type.Integer({ minimum: 0 }),
+    /** Messages published on the answering hub in the last minute. */
+    rate: Type.Integer({ minimum: 0 }),
+    /** Clients subscribed on the answering hub. */
+    subscribers: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: true },
+);
+export const Topics = topicMessage(
+  'TOPICS',
+  { namespace: Type.Optional(TopicName), request_id: Type.Optional(Type.String({ maxLength: 256 })) },
+  'The topics the client may see, with count, rate and subscribers: a monitor every namespace (or the one named), ' +
+    'anyone else its own namespace.',
+);
+export const TopicsResponse = topicMessage(
+  'TOPICS_RESPONSE',
+  { topics: Type.Array(TopicSummary, { maxItems: 100_000 }), request_id: Type.Optional(Type.String({ maxLength: 256 })) },
+  'Hub → client: the answer to TOPICS.',
+);
+
 /** Spread into MESSAGE_SCHEMAS (schemas.ts) so the codec validates them and the JSON Schema build includes them. */
 export const TOPIC_MESSAGE_SCHEMAS = {
   SUBSCRIBE: Subscribe,
@@ -149,6 +175,8 @@ export const TOPIC_MESSAGE_SCHEMAS = {
   HISTORY: History,
   GET_MESSAGES: GetMessages,
   HISTORY_RESPONSE: HistoryResponse,
+  TOPICS: Topics,
+  TOPICS_RESPONSE: TopicsResponse,
 } as const satisfies Record<string, TSchema>;
 
 export const TopicMessageType = {
@@ -159,6 +187,8 @@ export const TopicMessageType = {
   HISTORY: 'HISTORY',
   GET_MESSAGES: 'GET_MESSAGES',
   HISTORY_RESPONSE: 'HISTORY_RESPONSE',
+  TOPICS: 'TOPICS',
+  TOPICS_RESPONSE: 'TOPICS_RESPONSE',
 } as const;
 
 export type PublishMsg = Static<typeof Publish>;
@@ -167,3 +197,4 @@ export type GetMessagesMsg = Static<typeof GetMessages>;
 export type StoredTopicMessageT = Static<typeof StoredTopicMessage>;
 export type TopicMessageMsg = Static<typeof TopicMessage>;
 export type HistoryResponseMsg = Static<typeof HistoryResponse>;
+export type TopicSummaryT = Static<typeof TopicSummary>;

@@ -7,7 +7,7 @@ import { SwitchboardError } from '../protocol/errors';
 import { isoNow } from '../protocol/ids';
 import { MessageType } from '../protocol/messageTypes';
 import type { Envelope } from '../protocol/schemas';
-import { isTopicName, type PublishMsg, type StoredTopicMessageT } from '../protocol/topics';
+import { isTopicName, type PublishMsg, type StoredTopicMessageT, type TopicSummaryT } from '../protocol/topics';
 import type { ClientState } from './clientSocket';
 import { FrontendClient, type FrontendClientOptions } from './frontendClient';
 import { composeTopicHandler, type TopicHandler, type TopicMiddleware } from './topicsDecorators';
@@ -108,6 +108,13 @@ export class TopicClient {
     return (await this.request({ message_type: MessageType.GET_MESSAGES, ids })).messages as StoredTopicMessageT[];
   }
 
+  /** The topics this client may see (TOPICS): a monitor every namespace (or `namespace`), others their own. */
+  async topics(namespace?: string): Promise<TopicSummaryT[]> {
+    const frame: Envelope = { message_type: MessageType.TOPICS };
+    if (namespace !== undefined) frame.namespace = namespace;
+    return (await this.request(frame)).topics as TopicSummaryT[];
+  }
+
   /** Rejects what is still waiting (the client is closing). */
   close(): void {
     for (const [id, p] of this.pending) {
@@ -147,7 +154,7 @@ export class TopicClient {
       }
       return;
     }
-    if (m.message_type !== MessageType.HISTORY_RESPONSE && m.message_type !== MessageType.ERROR) return;
+    if (m.message_type !== MessageType.HISTORY_RESPONSE && m.message_type !== MessageType.TOPICS_RESPONSE && m.message_type !== MessageType.ERROR) return;
     const id = typeof m.request_id === 'string' ? m.request_id : undefined;
     const p = id ? this.pending.get(id) : undefined;
     if (!p || !id) return;

@@ -178,3 +178,29 @@ test('hubs on one Redis and no shared bus deliver to each other over Redis pub/s
     }
   }
 });
+
+test('Redis store: appendBatch writes in one pipeline what append writes; a page whose millisecond holds 2,048 ids reads them all', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const store = new RedisTopicStore(url, { keyPrefix: redisPrefix('topicbatch') });
+  try {
+    // a clock stuck on one millisecond: 2,048 ids fill its sequence, the rest spill into the next
+    const gen = new TopicIdGenerator(9, () => Date.now() - 10_000);
+    const sent = Array.from({ length: 2_500 }, (_, i) => message(gen, 'bulk', 4, { i }));
+    await store.appendBatch(sent.slice(0, 2_000));
+    await store.appendBatch(sent.slice(2_000));
+    assert.deepEqual(await store.topics(), [{ namespace: 'ns1', topic: 'bulk', count: 2_500 }]);
+    for (const [k, limit] of [[0, 10], [5, 1000], [2_046, 3], [2_047, 1000]] as const) {
+      const got = await store.history('ns1', 'bulk', { sinceId: sent[k]!.id, limit });
+      assert.deepEqual(got.map((m) => m.payload.i), sent.slice(k + 1, k + 1 + limit).map((m) => m.payload.i), `since message ${k}, limit ${limit}`);
+    }
+    const latest = await store.history('ns1', 'bulk', { limit: 5 });
+    assert.deepEqual(latest.map((m) => m.payload.i), [2_495, 2_496, 2_497, 2_498, 2_499]);
+    const before = await store.history('ns1', 'bulk', { beforeId: sent[2_048]!.id, limit: 3 });
+    assert.deepEqual(before.map((m) => m.payload.i), [2_045, 2_046, 2_047], 'backwards across the millisecond boundary');
+    assert.deepEqual((await store.byIds('ns1', [sent[7]!.id, sent[2_400]!.id])).map((m) => m.payload.i), [7, 2_400]);
+  } finally {
+    await store.deleteAll();
+    await store.close();
+  }
+});

@@ -4,15 +4,16 @@ import assert from 'node:assert/strict';
 import type { TestClient } from './hubHarness';
 import type { Envelope } from '../../src/protocol/schemas';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
+import { machineIdFor } from '../../src/hub/topics/openTopicStore';
 
 let reqSeq = 0;
-/** Sends a frame with a request_id and resolves with the HISTORY_RESPONSE (or ERROR) that answers it. */
+/** Sends a frame with a request_id and resolves with the HISTORY_RESPONSE / TOPICS_RESPONSE (or ERROR) that answers it. */
 export async function ask(c: TestClient, frame: Record<string, unknown>): Promise<Envelope> {
   const request_id = `r${++reqSeq}`;
   const before = c.frames.length;
   c.send({ ...frame, request_id });
   return c.waitFor(
-    (m) => (m.message_type === 'HISTORY_RESPONSE' && m.request_id === request_id) || (m.message_type === 'ERROR' && c.frames.indexOf(m) >= before),
+    (m) => ((m.message_type === 'HISTORY_RESPONSE' || m.message_type === 'TOPICS_RESPONSE') && m.request_id === request_id) || (m.message_type === 'ERROR' && c.frames.indexOf(m) >= before),
     5000,
     `answer to ${String(frame.message_type)}`,
   );
@@ -37,3 +38,12 @@ export async function expectError(c: TestClient, frame: Record<string, unknown>,
 }
 export const topicMessages = (c: TestClient, topic?: string): StoredTopicMessageT[] =>
   c.ofType('TOPIC_MESSAGE').map((f) => f.message as StoredTopicMessageT).filter((m) => topic === undefined || m.topic_published_to === topic);
+
+/** A hub id (greater than `base`) whose derived topic machine id is the same as `base`'s. */
+export function collidingHubId(base: string): string {
+  const want = machineIdFor(base);
+  for (let i = 0; ; i++) {
+    const id = `hub_z${i.toString(16).padStart(7, '0')}`;
+    if (id > base && machineIdFor(id) === want) return id;
+  }
+}

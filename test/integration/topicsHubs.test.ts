@@ -1,20 +1,31 @@
 // Two hubs in one process on one shared memory bus: topic messages cross between them by namespace channel, a frame
-// on a namespace's channel that claims another namespace is refused, and two hubs with one machine id are reported.
+// on a namespace's channel that claims another namespace is refused, and two hubs with one machine id are found at
+// start from their presence: reported when both were configured, and a derived id moves to a free one.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBus } from '../../src/bus/memoryBus';
-import { agent, startHub, waitUntil } from './hubHarness';
-import { publish, subscribe, topicMessages } from './topicHarness';
-import type { Hub } from '../../src/hub/hub';
+import { agent, waitUntil } from './hubHarness';
+import { collidingHubId, publish, subscribe, topicMessages } from './topicHarness';
+import { Hub } from '../../src/hub/hub';
+import type { HubOptions } from '../../src/hub/options';
+import { machineIdFor } from '../../src/hub/topics/openTopicStore';
+import { decodeTopicId } from '../../src/protocol/ids';
 
-async function twoHubs(machineIds: [number, number]): Promise<{ a: Hub; b: Hub; bus: MemoryBus; warnings: string[] }> {
-  const bus = new MemoryBus();
-  const a = await startHub({ hubId: 'hub_mema0001', topicMachineId: machineIds[0] }, { bus });
-  const b = await startHub({ hubId: 'hub_memb0002', topicMachineId: machineIds[1] }, { bus });
+/** A hub on the bus whose warnings are recorded from before it starts (the presence exchange runs during start). */
+async function hubOn(bus: MemoryBus, options: Partial<HubOptions>): Promise<{ hub: Hub; warnings: string[] }> {
+  const hub = new Hub({ port: 0, pingIntervalMs: 60_000, heartbeatIntervalMs: 60_000, inactivityTimeoutMs: 60_000, presenceIntervalMs: 60_000, ...options }, { bus });
   const warnings: string[] = [];
-  b.events.on('warning', (w) => warnings.push(w));
-  return { a, b, bus, warnings };
+  hub.events.on('warning', (w) => warnings.push(w));
+  await hub.start();
+  return { hub, warnings };
+}
+
+async function twoHubs(machineIds: [number | undefined, number | undefined], ids: [string, string] = ['hub_mema0001', 'hub_memb0002']) {
+  const bus = new MemoryBus();
+  const a = await hubOn(bus, { hubId: ids[0], ...(machineIds[0] === undefined ? {} : { topicMachineId: machineIds[0] }) });
+  const b = await hubOn(bus, { hubId: ids[1], ...(machineIds[1] === undefined ? {} : { topicMachineId: machineIds[1] }) });
+  return { a: a.hub, b: b.hub, bus, warningsA: a.warnings, warnings: b.warnings };
 }
 
 async function stopAll(...hubs: Hub[]): Promise<void> {
@@ -43,8 +54,13 @@ test('a frame on a namespace\'s bus channel that claims another namespace is ref
   await stopAll(b, a);
 });
 
-test('two hubs with the same machine id: the first message across says so, once', async () => {
-  const { a, b, warnings } = await twoHubs([7, 7]);
+test('two hubs configured with the same machine id: both report it at start from the presence, once, naming both hubs', async () => {
+  const { a, b, warnings, warningsA } = await twoHubs([7, 7]);
+  await waitUntil(() => warnings.length > 0 && warningsA.length > 0, 5000, 'a warning on each hub');
+  assert.match(warnings[0]!, /hub_mema0001 .*hub_memb0002 .*machine id 7.*--topic-machine-id/);
+  assert.match(warningsA[0]!, /hub_memb0002 .*hub_mema0001 .*machine id 7.*--topic-machine-id/);
+  assert.equal(a.topics.machineId, 7, 'a configured id never moves');
+  assert.equal(b.topics.machineId, 7);
   const reader = await agent(b, 'reader');
   await subscribe(reader.c, 't');
   await b.topics.settled();
@@ -53,9 +69,40 @@ test('two hubs with the same machine id: the first message across says so, once'
   const second = await publish(writer.c, 't', { n: 2 });
   await reader.c.waitFor((f) => f.message_id === second.id);
   assert.ok(first.id !== second.id);
-  await waitUntil(() => warnings.length > 0, 2000, 'the warning');
-  assert.equal(warnings.length, 1, 'once per hub');
-  assert.match(warnings[0]!, /hub_mema0001 .*machine id 7.*--topic-machine-id/);
+  assert.equal(warnings.length, 1, 'once per hub: the message across adds no second warning');
   await Promise.all([reader.c.close(), writer.c.close()]);
+  await stopAll(b, a);
+});
+
+test('two hubs whose derived machine ids collide: the greater hub id moves to a free one at start, and ids differ across', async () => {
+  const first = 'hub_mem00001';
+  const second = collidingHubId(first);
+  const { a, b, warnings, warningsA } = await twoHubs([undefined, undefined], [first, second]);
+  const derived = machineIdFor(first);
+  await waitUntil(() => b.topics.machineId !== derived, 5000, 'the second hub to move');
+  assert.equal(a.topics.machineId, derived, 'the smaller hub id keeps its derived id');
+  assert.match(warnings[0]!, new RegExp(`${first} .*machine id ${derived}.*${second}.*now uses machine id ${b.topics.machineId}.*--topic-machine-id`));
+  assert.deepEqual(warningsA, [], 'the hub that keeps its id has nothing to report');
+  const reader = await agent(a, 'reader');
+  await subscribe(reader.c, 't');
+  await a.topics.settled();
+  const writer = await agent(b, 'writer');
+  const sent = await publish(writer.c, 't', { n: 1 });
+  await reader.c.waitFor((f) => f.message_id === sent.id);
+  assert.equal(decodeTopicId(sent.id).machineId, b.topics.machineId, 'minted with the new machine id');
+  assert.deepEqual(warningsA, [], 'and no collision with the first message across');
+  await Promise.all([reader.c.close(), writer.c.close()]);
+  await stopAll(b, a);
+});
+
+test('a derived machine id gives way to a configured one, whichever hub starts first', async () => {
+  const derivedHub = 'hub_memd0001';
+  const taken = machineIdFor(derivedHub);
+  const { a, b, warnings, warningsA } = await twoHubs([undefined, taken], [derivedHub, 'hub_mem00000']);
+  await waitUntil(() => a.topics.machineId !== taken, 5000, 'the derived hub to move');
+  assert.equal(b.topics.machineId, taken, 'the configured hub keeps its id though its hub id is smaller');
+  assert.match(warningsA[0]!, /hub_mem00000 .*hub_memd0001 .*derived.*--topic-machine-id/);
+  assert.deepEqual(warnings, []);
+  await waitUntil(() => b.topics.announcedMachineIds().get(derivedHub) === a.topics.machineId, 5000, 'the moved id in the answer to the configured hub');
   await stopAll(b, a);
 });

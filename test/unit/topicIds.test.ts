@@ -99,3 +99,23 @@ test('ids are decimal strings within 64 bits; bad machine ids and priorities are
   assert.throws(() => new TopicIdGenerator(256), RangeError);
   assert.throws(() => new TopicIdGenerator(0).next(10), RangeError);
 });
+
+test('a generator that changes its machine id (a derived id that gave way) still mints increasing ids, with the new machine id', () => {
+  fc.assert(
+    fc.property(start, steps, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 200 }), (t0, st, from, to, before) => {
+      const g = new TopicIdGenerator(from, steppedClock(t0, st));
+      let prev = -1n;
+      for (let i = 0; i < before; i++) prev = BigInt(g.next());
+      g.setMachineId(to);
+      assert.equal(g.machineId, to);
+      for (let i = 0; i < 20; i++) {
+        const id = g.next();
+        assert.equal(decodeTopicId(id).machineId, to);
+        assert.ok(BigInt(id) > prev, `id ${i} after the change not above the one before`);
+        prev = BigInt(id);
+      }
+    }),
+    { numRuns: 100 },
+  );
+  assert.throws(() => new TopicIdGenerator(1).setMachineId(256), /machine id/);
+});

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { payloadProblem, topicTree } from '../../src/extension/model/topicViewModel';
+import { payloadProblem, statsOf, topicTree } from '../../src/extension/model/topicViewModel';
 
 test('namespaces (default first) → topics in name order, with count, rate and subscribers', () => {
   const tree = topicTree([
@@ -29,4 +29,8 @@ test('the payload of Publish to Topic must be a JSON object', () => {
   assert.match(payloadProblem('[1, 2]')!, /JSON object/);
   assert.match(payloadProblem('"hello"')!, /JSON object/);
   assert.match(payloadProblem('null')!, /JSON object/);
+});
+
+test('a TOPICS_RESPONSE entry becomes the view\'s numbers (rate is per minute)', () => {
+  assert.deepEqual(statsOf({ namespace: 'ns', topic: 't', count: 3, rate: 2, subscribers: 1 }), { namespace: 'ns', topic: 't', count: 3, subscribers: 1, perMinute: 2 });
 });

@@ -1,8 +1,31 @@
 // The Topics view as plain data: namespaces → topics, each topic with its stored message count, its publish rate on
-// this hub and its subscribers here. Tested in plain Node; topicsTreeProvider.ts only turns it into tree items.
+// the hub and its subscribers there. Where the numbers come from: the hub this window runs (hub.topics.stats()), or
+// another window's hub over the monitor socket (TOPICS → TOPICS_RESPONSE; a monitor sees every namespace). Tested in
+// plain Node; topicsTreeProvider.ts only turns it into tree items.
 
-import type { TopicStats } from '../../hub/topics/topicsFamily';
+import type { TopicStats, TopicsFamily } from '../../hub/topics/topicsFamily';
+import type { TopicSummaryT } from '../../protocol/topics';
+import { TopicClient, type TopicTransport } from '../../sdk/topicsClient';
 import type { TreeItemModel } from './treeItemModel';
+
+/** Reads the topics the view shows, every namespace. */
+export type TopicStatsSource = () => Promise<TopicStats[]>;
+
+/** The hub this window runs: its in-process API. */
+export function localTopicStats(topics: Pick<TopicsFamily, 'stats'>): TopicStatsSource {
+  return () => topics.stats();
+}
+
+/** Another window's hub, asked over a registered monitor socket (an attached window's MonitorClient). */
+export function remoteTopicStats(transport: TopicTransport, requestTimeoutMs = 5_000): TopicStatsSource {
+  const client = new TopicClient(transport, { requestTimeoutMs });
+  return async () => (await client.topics()).map(statsOf);
+}
+
+/** A TOPICS_RESPONSE entry as the view's numbers. */
+export function statsOf(t: TopicSummaryT): TopicStats {
+  return { namespace: t.namespace, topic: t.topic, count: t.count, subscribers: t.subscribers, perMinute: t.rate };
+}
 
 export interface TopicNamespaceModel {
   namespace: string;

@@ -32,6 +32,7 @@ export function topicsOptions(opts: HubOptions, hubId: string): TopicsOptions {
   return {
     openStore: () => openTopicStore(opts.topicStore, opts.topicKeyPrefix),
     machineId: opts.topicMachineId >= 0 ? opts.topicMachineId : machineIdFor(hubId),
+    machineIdConfigured: opts.topicMachineId >= 0,
     channelPrefix: opts.busPrefix,
   };
 }

@@ -8,6 +8,7 @@ import type { Envelope } from '../../protocol/schemas';
 import type { Logger } from '../../protocol/logger';
 import type { Unsubscribe } from '../../bus/bus';
 import type { ClientContext, HubPort, PortBus } from '../port';
+import { extendPresence } from '../presenceExtensions';
 import { decodeFrame } from '../../protocol/codec';
 import { errorMessage, type ErrorCode } from '../../protocol/errors';
 import { TopicIdGenerator, compareTopicIds, decodeTopicId, isTopicId, isoNow, TOPIC_PRIORITY_DEFAULT } from '../../protocol/ids';
@@ -20,6 +21,7 @@ import {
   isTopicName,
   type PublishMsg,
   type StoredTopicMessageT,
+  type TopicSummaryT,
 } from '../../protocol/topics';
 import { isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
@@ -28,6 +30,8 @@ export interface TopicsOptions {
   openStore: () => TopicStore;
   /** 0–255, unique among hubs sharing a bus or a store. */
   machineId: number;
+  /** True when the machine id was configured (--topic-machine-id); a derived one gives way on a collision. */
+  machineIdConfigured?: boolean;
   /** Prefix of the bus channels (the hub's busPrefix). */
   channelPrefix?: string;
 }
@@ -86,6 +90,8 @@ export class TopicsFamily {
   private readonly publishTimes = new Map<string, number[]>();
   /** Hubs already reported for using this hub's machine id. */
   private readonly collisions = new Set<string>();
+  /** The topic machine id each other hub on the bus announced in its presence. */
+  private readonly hubMachineIds = new Map<string, number>();
   private readonly disposers: (() => void)[] = [];
 
   constructor(
@@ -94,6 +100,12 @@ export class TopicsFamily {
   ) {
     this.ids = new TopicIdGenerator(opts.machineId);
     this.logger = port.logger.child('topics');
+    this.own(
+      extendPresence(port, {
+        fields: () => ({ topic_machine_id: this.ids.machineId, topic_machine_id_configured: opts.machineIdConfigured === true }),
+        heard: (hubId, frame) => this.heardHub(hubId, frame),
+      }),
+    );
   }
 
   get machineId(): number {
@@ -186,6 +198,26 @@ export class TopicsFamily {
     const ids = (m.ids as unknown[]).map((v, i) => this.idOf(v, `ids[${i}]`));
     const messages = await store.byIds(this.namespaceOf(client), ids);
     client.send(this.response({ messages, request_id: typeof m.request_id === 'string' ? m.request_id : undefined, receiver_id: client.id }));
+  }
+
+  /** TOPICS: a monitor sees every namespace (or the one it names), anyone else its own namespace only. */
+  async onTopics(m: Envelope, client: ClientContext): Promise<void> {
+    requireRegistered(client);
+    const asked = m.namespace as unknown;
+    if (asked !== undefined && !isTopicName(asked)) throw new TopicInputError('invalid_message', `Namespace "${String(asked).slice(0, 64)}" is not a valid name (letters, digits, "_" and "-").`);
+    let namespace = asked;
+    if (client.role !== 'monitor') {
+      const own = this.namespaceOf(client);
+      if (namespace !== undefined && namespace !== own) throw new TopicInputError('forbidden', `You may list the topics of your own namespace "${own}" only.`);
+      namespace = own;
+    }
+    const stats = await this.stats();
+    const topics: TopicSummaryT[] = stats
+      .filter((s) => namespace === undefined || s.namespace === namespace)
+      .map((s) => ({ namespace: s.namespace, topic: s.topic, count: s.count, rate: s.perMinute, subscribers: s.subscribers }));
+    const f: Envelope = { message_type: T.TOPICS_RESPONSE, sender_id: 'server', receiver_id: client.id, send_timestamp: isoNow(), topics };
+    if (typeof m.request_id === 'string') f.request_id = m.request_id;
+    client.send(f);
   }
 
   private async historyOfKey(store: TopicStore, key: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
@@ -361,14 +393,66 @@ export class TopicsFamily {
     await this.deliver(s);
   }
 
+  /** Machine ids other hubs on the bus announced (hub id → machine id). */
+  announcedMachineIds(): ReadonlyMap<string, number> {
+    return this.hubMachineIds;
+  }
+
+  /**
+   * Another hub's presence: a machine id equal to this hub's is a collision, found at start (presence is announced
+   * then). A derived id gives way to a configured one, and between two derived ids the hub with the greater hub id
+   * moves, to a machine id no hub announced; two configured ids can only be reported.
+   */
+  private heardHub(hubId: string, frame: Envelope): void {
+    if (frame.leaving === true) {
+      this.hubMachineIds.delete(hubId);
+      return;
+    }
+    const theirs = frame.topic_machine_id;
+    if (typeof theirs !== 'number' || !Number.isInteger(theirs) || theirs < 0 || theirs > 255) return;
+    this.hubMachineIds.set(hubId, theirs);
+    const mine = this.ids.machineId;
+    if (theirs !== mine) return;
+    const theirsConfigured = frame.topic_machine_id_configured === true;
+    const mineConfigured = this.opts.machineIdConfigured === true;
+    if (!mineConfigured && (theirsConfigured || this.port.id > hubId)) {
+      const free = this.freeMachineId();
+      if (free === undefined) {
+        this.reportCollision(hubId, `Hub ${hubId} announces topic machine id ${mine}, as this hub ${this.port.id} uses, and every other machine id is taken: their topic message ids can collide. Give each hub its own --topic-machine-id (0–255).`);
+        return;
+      }
+      this.ids.setMachineId(free);
+      this.reportCollision(hubId, `Hub ${hubId} announces topic machine id ${mine}, which this hub ${this.port.id} had derived from its hub id: this hub now uses machine id ${free}. Give each hub sharing a bus its own --topic-machine-id (0–255) to choose.`);
+      return;
+    }
+    if (mineConfigured && theirsConfigured) {
+      this.reportCollision(hubId, `Hub ${hubId} and this hub ${this.port.id} are both configured with topic machine id ${mine}: their topic message ids can collide. Give each hub its own --topic-machine-id (0–255).`);
+    }
+    // else the other hub's derived id gives way (it hears this hub's presence)
+  }
+
+  /** The first machine id after this hub's that no hub announced. */
+  private freeMachineId(): number | undefined {
+    const taken = new Set(this.hubMachineIds.values());
+    for (let i = 1; i < 256; i++) {
+      const candidate = (this.ids.machineId + i) % 256;
+      if (!taken.has(candidate)) return candidate;
+    }
+    return undefined;
+  }
+
+  private reportCollision(hubId: string, text: string): void {
+    if (this.collisions.has(hubId)) return;
+    this.collisions.add(hubId);
+    this.logger.warn(text);
+    this.port.events.emit('warning', text);
+  }
+
   /** Another hub minting ids with this hub's machine id could mint this hub's ids: said once per hub, as a warning. */
   private checkMachineId(s: StoredTopicMessageT, origin: unknown): void {
     const hubId = typeof origin === 'string' ? origin : '?';
-    if (decodeTopicId(s.id).machineId !== this.ids.machineId || this.collisions.has(hubId)) return;
-    this.collisions.add(hubId);
-    const text = `Hub ${hubId} makes topic message ids with machine id ${this.ids.machineId}, as this hub does: their ids can collide. Give each hub its own --topic-machine-id (0–255).`;
-    this.logger.warn(text);
-    this.port.events.emit('warning', text);
+    if (decodeTopicId(s.id).machineId !== this.ids.machineId) return;
+    this.reportCollision(hubId, `Hub ${hubId} makes topic message ids with machine id ${this.ids.machineId}, as this hub ${this.port.id} does: their ids can collide. Give each hub its own --topic-machine-id (0–255).`);
   }
 
   private subscribeLocal(clientId: string, r: Resolved): void {
@@ -427,7 +511,7 @@ export class TopicsFamily {
 
   /** A client's topic in its own namespace; a monitor may name `namespace:topic` (monitors see every namespace). */
   private resolve(client: ClientContext, raw: unknown): Resolved {
-    if (client.role === undefined) throw new TopicInputError('not_registered', 'Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before using topics.');
+    requireRegistered(client);
     if (client.role === 'monitor' && typeof raw === 'string' && raw.includes(':')) {
       const at = raw.indexOf(':');
       return this.resolveIn(raw.slice(0, at), raw.slice(at + 1));
@@ -473,6 +557,10 @@ export class TopicsFamily {
   }
 }
 
+function requireRegistered(client: ClientContext): void {
+  if (client.role === undefined) throw new TopicInputError('not_registered', 'Register first (REGISTER_AGENT, REGISTER_FRONTEND or REGISTER_MONITOR) before using topics.');
+}
+
 /** Runs a handler; a bad input becomes an ERROR to its sender and the connection carries on. */
 function guarded(family: TopicsFamily, logger: Logger, fn: (m: Envelope, c: ClientContext) => void | Promise<void>) {
   return (m: Envelope, c: ClientContext): void => {
@@ -505,6 +593,7 @@ export function attachTopics(port: HubPort, opts: TopicsOptions): TopicsFamily {
     [T.PUBLISH, family.onPublish],
     [T.HISTORY, family.onHistory],
     [T.GET_MESSAGES, family.onGetMessages],
+    [T.TOPICS, family.onTopics],
   ];
   for (const [type, fn] of handlers) family.own(port.handle(type, guarded(family, logger, fn)));
   family.own(port.onLifecycle({ released: (_role, id) => family.release(id) }));
