@@ -12,7 +12,7 @@ import { HUB_USER_ID } from '../protocol/messageTypes';
 import type { HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
 import type { ArrivedFrom, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource } from './port';
-import type { RouteResult, RouteStrategy } from './router';
+import type { RouteContext, RouteResult, RouteStrategy } from './router';
 import { EventLog } from './eventLog';
 import { CloseCode, type Connection } from './connection';
 import { Registry } from './registry';
@@ -221,6 +221,16 @@ export class HubCore implements HubPort {
 
   markAgentChanged(agentId: string): void {
     if (this.state === 'running') this.agentStatus.markChanged(agentId);
+  }
+
+  routeReleased(message: Envelope, ctx: RouteContext): RouteResult {
+    const result = this.router.route(message, { ...ctx, released: true });
+    this.emit('message', result.message);
+    return result;
+  }
+
+  logInternal(record: Envelope): void {
+    this.log.record('internal', record, { client_id: this.id, size: 0 });
   }
 
   // --- shared by the parts -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { HubCore } from './core';
 import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
+import { attachDebugger, type MessageDebugger } from './debugger';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
 
 export { HUB_USER_ID } from '../protocol/messageTypes';
@@ -46,6 +47,8 @@ export class Hub {
   readonly log: EventLog;
   /** Seed 002 peer context: relays REQUEST_CONTEXT/PROVIDE_CONTEXT, sends RESTORE_CONTEXT (src/reconstruction plugs in). */
   readonly context: ContextRelay;
+  /** Message breakpoints (issue 20): hold, continue, step, edit, drop, release all — the API the wire's DEBUG_* offers. */
+  readonly debugger: MessageDebugger;
   private readonly core: HubCore;
   private readonly opts: HubOptions;
   private readonly logger: Logger;
@@ -70,6 +73,7 @@ export class Hub {
     this.log = this.core.log;
     // Plugins: each message family attaches through the port in one line.
     this.context = attachContextRelay(this.core);
+    this.debugger = attachDebugger(this.core);
   }
 
   // --- identity and state ------------------------------------------------------------------------------------

@@ -97,6 +97,12 @@ export interface HubPort {
   setRemoteAgents(source: RemoteAgentSource | undefined): void;
   /** An agent changed outside this hub's registry: it goes out in the next coalesced AGENT_STATUS_UPDATE. */
   markAgentChanged(agentId: string): void;
+
+  // --- the message debugger (hub/debugger) ---
+  /** Routes a message a hold strategy kept, the way it was going (ctx as the hold saw it); never held again. */
+  routeReleased(message: Envelope, ctx: RouteContext): RouteResult;
+  /** Appends a record of the hub's own (direction 'internal') to the event log: what a plugin decided. */
+  logInternal(record: Envelope): void;
 }
 
 /** A plugin started with the hub's bus and stopped before it. */

@@ -4,6 +4,7 @@
 import { Type, type Static, type TSchema, type TProperties } from '@sinclair/typebox';
 import { MessageType } from './messageTypes';
 import { CONTEXT_MESSAGE_SCHEMAS } from './contextSchemas';
+import { DEBUGGER_MESSAGE_SCHEMAS } from './debugger';
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 /** Seed clients send ISO strings, browser locale strings or epoch numbers: opaque to us. */
@@ -230,6 +231,7 @@ export const MESSAGE_SCHEMAS = {
   AGENT_EVENT: AgentEvent,
   MONITOR_EVENTS: MonitorEvents,
   ...CONTEXT_MESSAGE_SCHEMAS,
+  ...DEBUGGER_MESSAGE_SCHEMAS,
 } as const satisfies Record<string, TSchema>;
 
 export type RegisterAgentMsg = Static<typeof RegisterAgent>;
