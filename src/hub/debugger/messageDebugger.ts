@@ -129,8 +129,10 @@ export class MessageDebugger {
 
   // --- actions ---------------------------------------------------------------------------------------------------
 
+  /** Delivers the held message (as edited, when it was amended). */
   continue(heldId: string): void {
-    this.release(this.stopped(heldId), 'continued');
+    const e = this.stopped(heldId);
+    this.release(e, e.original ? 'edited' : 'continued');
   }
 
   /** Releases the message and holds the next one of its conversation (thread) or of the agent it was going to. */
@@ -153,22 +155,31 @@ export class MessageDebugger {
     this.syncStrategy();
   }
 
-  /** Replaces fields of the held message (never message_id or sender_id); the codec validates the result. */
+  /** Replaces fields of the held message and delivers it (never message_id or sender_id; the codec validates). */
   edit(heldId: string, fields: Record<string, unknown>): Envelope {
+    const edited = this.amend(heldId, fields);
+    this.release(this.stopped(heldId), 'edited');
+    return edited;
+  }
+
+  /**
+   * Replaces fields of the held message and keeps it held (the Variables view edits field by field; continue then
+   * delivers it as edited). The codec validates the result; message_id and sender_id cannot change.
+   */
+  amend(heldId: string, fields: Record<string, unknown>): Envelope {
     const e = this.stopped(heldId);
     for (const k of ['message_id', 'sender_id']) {
       if (Object.hasOwn(fields, k) && fields[k] !== e.message[k]) throw new SwitchboardError('invalid_message', `"${k}" of a held message cannot be edited.`);
     }
     const edited: Envelope = { ...e.message, ...fields };
-    for (const [k, v] of Object.entries(fields)) if (v === undefined || v === null) if (k !== 'in_reply_to_message_id') delete edited[k];
+    for (const [k, v] of Object.entries(fields)) if ((v === undefined || v === null) && k !== 'in_reply_to_message_id') delete edited[k];
     if (!CHAT_TYPES.has(String(edited.message_type))) throw new SwitchboardError('invalid_message', `An edited message stays chat (TEXT, REPLY or SYSTEM), not "${String(edited.message_type)}".`);
-    const { _client_id: _c, routing_status: _r, ...wire } = edited;
-    const checked = validateMessage(wire);
+    const checked = validateMessage(stripInternal(edited));
     if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
     e.original ??= e.message;
     e.message = edited;
-    this.release(e, 'edited');
-    return edited;
+    this.port.logInternal({ message_type: 'DEBUG_EDITED', held_id: e.id, original: stripInternal(e.original), edited: stripInternal(edited) });
+    return stripInternal(edited);
   }
 
   /** The message is never delivered; its sender gets an ERROR only when errorToSender is given. */
