@@ -45,7 +45,7 @@ test('threads, a stopped event on a function breakpoint, stack, variables, setVa
   const ui = await frontend(hub, 'ui');
   const dap = new DapClient(new AgentDebugAdapter(hub));
   try {
-    const init = await dap.request<DebugProtocol.InitializeResponse>('initialize', { adapterID: 'switchboard' });
+    const init = await dap.request<DebugProtocol.InitializeResponse>('initialize', { adapterID: 'switchboard', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     assert.equal(init.body?.supportsFunctionBreakpoints, true);
     assert.equal(init.body?.supportsSetVariable, true);
     await dap.request('attach', {});
