@@ -80,3 +80,8 @@ export const OUTPUT_CHANNEL_NAME = 'Agent Switchboard';
 
 /** Quiet window before a tree refresh: bursts of hub events become one refresh. */
 export const TREE_REFRESH_DEBOUNCE_MS = 150;
+
+/** The Debug Agents commands (issue 20), registered by debug/debugAgents.ts. */
+export const DebugCommands = {
+  holdMessagesMatching: 'switchboard.debug.holdMessagesMatching',
+} as const;

@@ -43,6 +43,7 @@ import { SettingsReader } from './settings';
 import { StatusPresenter } from './statusBar';
 import { TransportsTreeProvider } from './transportsTreeProvider';
 import type { TreeNode } from './treeItems';
+import { registerDebugAgents } from './debug/debugAgents';
 
 export interface SecondWindow {
   mode: 'local' | 'attached' | undefined;
@@ -129,6 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   });
   context.subscriptions.push(...commands.register());
   context.subscriptions.push(...registerReconstruction({ manager, logger: root.child('reconstruct') }));
+  context.subscriptions.push(...registerDebugAgents({ hub: () => manager.hub as Hub | undefined, demoRunning: () => demo.running }));
 
   // the demo fleet belongs to the hub it was started on: stop it when this window lets go of that hub
   context.subscriptions.push(

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Commands, ReconstructCommands, Settings, Views } from '../../src/extension/constants';
+import { Commands, DebugCommands, ReconstructCommands, Settings, Views } from '../../src/extension/constants';
 
 interface Manifest {
   contributes: {
@@ -22,7 +22,7 @@ interface Manifest {
 }
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
-const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands)] as string[];
+const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands), ...Object.values(DebugCommands)] as string[];
 
 test('every command in constants.ts is contributed with a title in the Switchboard category, and nothing else is', () => {
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
@@ -69,6 +69,8 @@ test('every command is registered by the code (one handler per id)', () => {
   for (const [key] of Object.entries(Commands)) assert.ok(src.includes(`[Commands.${key}]: (`) || src.includes(`[Commands.${key}]: async`), `no handler for Commands.${key}`);
   const rc = readFileSync('src/extension/reconstructCommand.ts', 'utf8');
   for (const [key] of Object.entries(ReconstructCommands)) assert.ok(rc.includes(`registerCommand(ReconstructCommands.${key},`), `no handler for ReconstructCommands.${key}`);
+  const dc = readFileSync('src/extension/debug/debugAgents.ts', 'utf8');
+  for (const [key] of Object.entries(DebugCommands)) assert.ok(dc.includes(`registerCommand(DebugCommands.${key},`), `no handler for DebugCommands.${key}`);
 });
 
 test('the extension model folder never imports vscode', () => {
