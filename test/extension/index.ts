@@ -2,6 +2,7 @@
 // settles with the failure count, which the workbench turns into the process exit code (0 = all passed).
 
 import { registerSwitchboardSuite } from './switchboard.suite';
+import { registerDebuggerSuite } from './debugger.suite';
 
 export async function run(): Promise<void> {
   // mocha 12 is ESM-only: load it with import() so this CommonJS bundle works in any extension host
@@ -9,6 +10,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 20_000, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'extension-host', mocha);
   registerSwitchboardSuite();
+  registerDebuggerSuite();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }
