@@ -33,6 +33,9 @@ export interface DebuggerLimits {
 
 export const DEFAULT_DEBUGGER_LIMITS: Readonly<DebuggerLimits> = Object.freeze({ maxHeld: 1000, maxHeldBytes: 16 * 1024 * 1024, autoReleaseMs: 0 });
 
+/** Released message ids remembered for a routing broker's return trip. */
+const MAX_RELEASED_IDS = 10_000;
+
 type EntryState = 'stopped' | 'queued' | 'released' | 'dropped';
 
 interface Entry {
@@ -73,6 +76,8 @@ export class MessageDebugger {
   private traps: Trap[] = [];
   private heldBytes = 0;
   private nextSeq = 1;
+  /** Ids of messages released lately (bounded, oldest forgotten first), so a routing broker's copy is not held again. */
+  private readonly releasedIds = new Set<string>();
   private limits: DebuggerLimits = { ...DEFAULT_DEBUGGER_LIMITS };
   private removeStrategy: (() => void) | undefined;
   private readonly nameOf = (id: string): string | undefined => this.names().get(id);
@@ -210,6 +215,8 @@ export class MessageDebugger {
   private hold(message: Envelope, ctx: RouteContext): boolean {
     const lane = laneOf(message);
     const waiting = this.lanes.get(lane);
+    // a message released here that went to a routing broker comes back through routing once more: not held twice
+    if (ctx.via === 'broker' && message.message_id !== undefined && this.releasedIds.delete(String(message.message_id)) && !waiting?.length) return false;
     const verdict = this.breakpoints.check(message, this.nameOf);
     for (const l of verdict.logs) this.log(l.breakpointId, l.text, message);
     let reason: HoldReasonT | undefined;
@@ -325,6 +332,7 @@ export class MessageDebugger {
       const record: Envelope = { message_type: 'DEBUG_RELEASED', held_id: e.id, outcome, held_message_id: e.message.message_id };
       if (e.original) record.original = e.original;
       if (e.state !== 'dropped') {
+        this.rememberReleased(e.message.message_id);
         const result = this.port.routeReleased(e.message, e.ctx);
         record.delivered = e.message;
         record.routing_status = result.status;
@@ -336,6 +344,12 @@ export class MessageDebugger {
       this.events.emit('released', ev);
     }
     if (list.length === 0) this.lanes.delete(lane);
+  }
+
+  private rememberReleased(id: unknown): void {
+    if (id === undefined || id === null) return;
+    this.releasedIds.add(String(id));
+    if (this.releasedIds.size > MAX_RELEASED_IDS) this.releasedIds.delete(this.releasedIds.values().next().value!);
   }
 
   // --- announcements ---------------------------------------------------------------------------------------------
