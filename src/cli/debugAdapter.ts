@@ -15,6 +15,7 @@ import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEv
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
 import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
+import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import { matchesMessage, parseMessageFilter } from '../protocol/filter';
 import { errorMessage } from '../protocol/errors';
@@ -28,8 +29,13 @@ const CONVERSATION_FRAMES = 20;
 /** Variables references: held messages are numbered from here (frame ids too: one frame per held message on top). */
 const HELD_REF_BASE = 1000;
 
-export const EXCEPTION_FILTERS: readonly DebugProtocol.ExceptionBreakpointsFilter[] = [{ filter: 'error', label: 'every ERROR', default: false }];
-const EXCEPTION_FILTER_SPECS: Readonly<Record<string, BreakpointSpecT>> = { error: { filter: 'type:ERROR' } };
+/**
+ * "every ERROR": ERROR frames are not chat (the router never sees them, so they cannot be held); each one the hub logs
+ * is reported in the Debug Console with who sent it to whom.
+ */
+export const EXCEPTION_FILTERS: readonly DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs are not held)', default: false },
+];
 
 export interface DebugAdapterOptions {
   /** Owner name of this session's breakpoints in the hub. */
@@ -46,7 +52,7 @@ export class AgentDebugAdapter extends DebugSession {
   private readonly refOf = new Map<string, number>();
   private nextRef = HELD_REF_BASE;
   private functionSpecs: BreakpointSpecT[] = [];
-  private exceptionSpecs: BreakpointSpecT[] = [];
+  private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
 
   constructor(
@@ -123,6 +129,8 @@ export class AgentDebugAdapter extends DebugSession {
   /** Disconnect: this session's breakpoints go and everything held is released. */
   close(): void {
     for (const u of this.unsubs.splice(0)) u();
+    this.stopErrors?.();
+    this.stopErrors = undefined;
     this.hub.debugger.setBreakpoints(this.owner, []);
     this.hub.debugger.releaseAll();
   }
@@ -137,8 +145,18 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
-    this.exceptionSpecs = args.filters.flatMap((f) => (EXCEPTION_FILTER_SPECS[f] ? [EXCEPTION_FILTER_SPECS[f]] : []));
-    this.applyBreakpoints();
+    const wanted = args.filters.includes('error');
+    if (wanted && !this.stopErrors) {
+      const onLog = (e: LogEntry): void => {
+        if (e.message_type !== 'ERROR' || e.direction === 'internal') return;
+        this.sendEvent(new OutputEvent(`ERROR ${describe(e.body, this.names())}\n`, 'stderr'));
+      };
+      this.hub.events.on('log', onLog);
+      this.stopErrors = () => this.hub.events.off('log', onLog);
+    } else if (!wanted && this.stopErrors) {
+      this.stopErrors();
+      this.stopErrors = undefined;
+    }
     this.sendResponse(response);
   }
 
@@ -151,7 +169,7 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private applyBreakpoints() {
-    return this.hub.debugger.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
+    return this.hub.debugger.setBreakpoints(this.owner, this.functionSpecs);
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------

@@ -108,6 +108,14 @@ test('threads, a stopped event on a function breakpoint, stack, variables, setVa
     assert.match(stack2.body.stackFrames[0]!.name, /REPLY planner → .*: refunded/);
     assert.ok(stack2.body.stackFrames.slice(1).some((f) => /another refund/.test(f.name)), 'the conversation that led to it is on the stack');
 
+    // every ERROR: reported in the console (an ERROR is not chat and is never held)
+    await dap.request('setExceptionBreakpoints', { filters: ['error'] });
+    const mark4 = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: 'agent_nobody', text_payload: 'anyone?' });
+    const errOut = await dap.event<DebugProtocol.OutputEvent>('output', mark4);
+    assert.equal(errOut.body.category, 'stderr');
+    assert.match(errOut.body.output, /^ERROR .*Unknown receiver/);
+
     // the console sends; disconnect releases what is held
     const sent = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'send planner hello there', context: 'repl' });
     assert.match(sent.body.result, /^sent /);
