@@ -9,6 +9,7 @@ import { registerDemoCommand } from './demoCommand';
 import { registerHubCommand } from './hubCommand';
 import { registerTailCommand } from './tailCommand';
 import { registerReconstructCommand } from './reconstruct';
+import { registerReplayCommand } from './replayCommand';
 
 /** Run a command body; a failure is printed for a person and sets a non-zero exit code. */
 async function run(fn: () => Promise<void>): Promise<void> {
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   // Commands of other slices: one line each here, implemented in their own file under src/cli/.
   registerBrokerCommand(program, run);
   registerReconstructCommand(program, run);
+  registerReplayCommand(program, run);
   return program;
 }
 
