@@ -9,6 +9,7 @@ import { fmt, type Row } from './lib';
 import { rabbitmqRows } from './scenarios/rabbitmq';
 import { kafkaRows } from './scenarios/kafka';
 import { seedRows } from './scenarios/seed';
+import { debuggerRows } from './scenarios/debugger';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -27,6 +28,7 @@ export function addScenario(e: Extra): void {
 addScenario({ name: 'rabbitmq', run: () => rabbitmqRows(quick) });
 addScenario({ name: 'kafka', run: () => kafkaRows(quick) });
 addScenario({ name: 'seed', run: () => seedRows(quick) });
+addScenario({ name: 'debugger', run: () => debuggerRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

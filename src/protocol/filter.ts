@@ -207,16 +207,29 @@ function partyMatches(id: unknown, values: readonly string[], nameOf: NameOf | u
   return values.some((v) => v === lid || (name !== undefined && v === name));
 }
 
-function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: NameOf | undefined): boolean {
+/**
+ * Lower-cased fields of one message, computed once when many filters look at it (a hub checking every breakpoint
+ * against a message in flight). A fresh one per message.
+ */
+export type FieldMemo = Map<string, string>;
+
+function lowerField(message: FilterableMessage, key: string, memo: FieldMemo | undefined): string {
+  if (!memo) return lower(message[key]);
+  let v = memo.get(key);
+  if (v === undefined) memo.set(key, (v = lower(message[key])));
+  return v;
+}
+
+function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: NameOf | undefined, memo: FieldMemo | undefined): boolean {
   switch (c.field) {
     case 'type':
-      return c.values.includes(lower(message.message_type));
+      return c.values.includes(lowerField(message, 'message_type', memo));
     case 'from':
       return partyMatches(message.sender_id, c.values, nameOf);
     case 'to':
       return partyMatches(message.receiver_id, c.values, nameOf);
     case 'text': {
-      const t = lower(message.text_payload);
+      const t = lowerField(message, 'text_payload', memo);
       return c.values.some((v) => t.includes(v));
     }
     case 'thread':
@@ -234,8 +247,8 @@ function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: Name
   }
 }
 
-/** True when every clause of the filter holds for the message. */
-export function matchesMessage(filter: MessageFilter, message: FilterableMessage, nameOf?: NameOf): boolean {
-  for (const c of filter.clauses) if (!clauseMatches(c, message, nameOf)) return false;
+/** True when every clause of the filter holds for the message (memo: see FieldMemo). */
+export function matchesMessage(filter: MessageFilter, message: FilterableMessage, nameOf?: NameOf, memo?: FieldMemo): boolean {
+  for (const c of filter.clauses) if (!clauseMatches(c, message, nameOf, memo)) return false;
   return true;
 }

@@ -2,7 +2,7 @@
 // whole as DAP's setFunctionBreakpoints does. A breakpoint is a filter (src/protocol/filter.ts), optionally a hit
 // count (stop from the Nth match on), a condition (a second filter) or a log message (a logpoint: record, never hold).
 
-import { matchesMessage, parseMessageFilter, type MessageFilter, type NameOf } from '../../protocol/filter';
+import { matchesMessage, parseMessageFilter, type FieldMemo, type MessageFilter, type NameOf } from '../../protocol/filter';
 import type { BreakpointInfoT, BreakpointSpecT } from '../../protocol/debugger';
 import type { Envelope } from '../../protocol/schemas';
 
@@ -73,9 +73,10 @@ export class Breakpoints {
   check(message: Envelope, nameOf: NameOf): BreakpointVerdict {
     if (this.all.length === 0) return NO_VERDICT;
     let verdict: BreakpointVerdict | undefined;
+    const memo: FieldMemo = new Map();
     for (const bp of this.all) {
-      if (!bp.filter || !matchesMessage(bp.filter, message, nameOf)) continue;
-      if (bp.condition && !matchesMessage(bp.condition, message, nameOf)) continue;
+      if (!bp.filter || !matchesMessage(bp.filter, message, nameOf, memo)) continue;
+      if (bp.condition && !matchesMessage(bp.condition, message, nameOf, memo)) continue;
       bp.hits++;
       if (bp.spec.hit_count !== undefined && bp.hits < bp.spec.hit_count) continue;
       verdict ??= { logs: [] };

@@ -213,8 +213,8 @@ export class MessageDebugger {
   // --- the hold hook ---------------------------------------------------------------------------------------------
 
   private hold(message: Envelope, ctx: RouteContext): boolean {
-    const lane = laneOf(message);
-    const waiting = this.lanes.get(lane);
+    const lane = this.lanes.size === 0 && this.traps.length === 0 ? '' : laneOf(message);
+    const waiting = lane === '' ? undefined : this.lanes.get(lane);
     // a message released here that went to a routing broker comes back through routing once more: not held twice
     if (ctx.via === 'broker' && message.message_id !== undefined && this.releasedIds.delete(String(message.message_id)) && !waiting?.length) return false;
     const verdict = this.breakpoints.check(message, this.nameOf);
@@ -229,7 +229,7 @@ export class MessageDebugger {
       if (trap) reason = trap.reason;
     }
     if (reason === undefined && !waiting?.length) return false;
-    const entry = this.add(message, ctx, lane, reason ?? 'order', breakpointId);
+    const entry = this.add(message, ctx, lane === '' ? laneOf(message) : lane, reason ?? 'order', breakpointId);
     if (entry.state === 'stopped') this.announce(entry);
     this.enforceBounds();
     return true;
