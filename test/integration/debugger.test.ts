@@ -282,3 +282,28 @@ test('logpoints record a line and never hold; hit counts stop from the Nth match
     await closeAll(hub, planner);
   }
 });
+
+test('a stopping hub releases what it holds, and the debugger works again after a restart', async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const outcomes: string[] = [];
+  hub.debugger.events.on('released', (r) => outcomes.push(r.outcome));
+  hub.debugger.setBreakpoints('test', [{ filter: 'text:held' }]);
+  const heldSoon = nextHeld(hub);
+  hub.sendMessage({ receiver_id: planner.id, text_payload: 'held at stop' });
+  await heldSoon;
+  await planner.c.close();
+  await hub.stop();
+  assert.deepEqual(outcomes, ['released_all']);
+  assert.equal(hub.debugger.held().length, 0);
+  await hub.start();
+  const again = await agent(hub, 'planner');
+  try {
+    const h = nextHeld(hub);
+    hub.sendMessage({ receiver_id: again.id, text_payload: 'held after restart' });
+    hub.debugger.continue((await h).held_id);
+    await again.c.waitFor((m) => m.text_payload === 'held after restart');
+  } finally {
+    await closeAll(hub, again);
+  }
+});

@@ -89,7 +89,16 @@ export class MessageDebugger {
     const forget = (): void => {
       this.nameCache = undefined;
     };
-    this.unsubLifecycle = port.onLifecycle({ registered: forget, released: forget });
+    const unsubLifecycle = port.onLifecycle({ registered: forget, released: forget });
+    // a stopping hub lets go of what it holds while its sockets are still open; nothing is left to block a restart
+    const onState = (state: string): void => {
+      if (state === 'stopping' && this.entries.size + this.traps.length > 0) this.releaseAll();
+    };
+    port.events.on('state', onState);
+    this.unsubLifecycle = () => {
+      unsubLifecycle();
+      port.events.off('state', onState);
+    };
   }
 
   configure(limits: Partial<DebuggerLimits>): void {
