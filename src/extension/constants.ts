@@ -84,4 +84,5 @@ export const TREE_REFRESH_DEBOUNCE_MS = 150;
 /** The Debug Agents commands (issue 20), registered by debug/debugAgents.ts. */
 export const DebugCommands = {
   holdMessagesMatching: 'switchboard.debug.holdMessagesMatching',
+  replaySession: 'switchboard.debug.replaySession',
 } as const;

@@ -130,7 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   });
   context.subscriptions.push(...commands.register());
   context.subscriptions.push(...registerReconstruction({ manager, logger: root.child('reconstruct') }));
-  context.subscriptions.push(...registerDebugAgents({ hub: () => manager.hub as Hub | undefined, demoRunning: () => demo.running }));
+  context.subscriptions.push(...registerDebugAgents({ hub: () => manager.hub as Hub | undefined, demoRunning: () => demo.running, agentUrl: () => manager.connection?.info().agentUrl }));
 
   // the demo fleet belongs to the hub it was started on: stop it when this window lets go of that hub
   context.subscriptions.push(

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Hub } from '../../hub/hub';
 import { parseMessageFilter } from '../../protocol/filter';
 import { Commands, DebugCommands } from '../constants';
+import { replayRecordedSession } from './replaySession';
 
 export const DEBUG_TYPE = 'switchboard';
 
@@ -15,6 +16,8 @@ export interface DebugAgentsDeps {
   hub(): Hub | undefined;
   /** Whether the demo fleet runs. */
   demoRunning(): boolean;
+  /** The agent URL of the hub this window uses (for a replay). */
+  agentUrl(): string | undefined;
 }
 
 interface DebugAgentsConfiguration extends vscode.DebugConfiguration {
@@ -66,7 +69,10 @@ export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] 
     }
   });
 
+  const replay = vscode.commands.registerCommand(DebugCommands.replaySession, (file?: vscode.Uri) => replayRecordedSession(deps, file));
+
   return [
+    replay,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
