@@ -13,6 +13,7 @@ import { seedRows } from './scenarios/seed';
 import { agentStreamRows } from './scenarios/agentStreams';
 import { seedClientRows } from './scenarios/seedClients';
 import { topicRows } from './scenarios/topics';
+import { debuggerRows } from './scenarios/debugger';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -34,6 +35,7 @@ addScenario({ name: 'seed', run: () => seedRows(quick) });
 addScenario({ name: 'streams', run: () => agentStreamRows(quick) });
 addScenario({ name: 'seedclients', run: () => seedClientRows(quick) });
 addScenario({ name: 'topics', run: () => topicRows(quick) });
+addScenario({ name: 'debugger', run: () => debuggerRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     }
     closeProfiler();
   });
+  // issue 20's bench: breakpoints that match nothing, so every routed message pays the check
+  if (typeof opts.benchBreakpoints === 'number') hub.debugger.setBreakpoints('bench', Array.from({ length: opts.benchBreakpoints }, (_, i) => ({ filter: `type:TEXT text:never-${i}` })));
   process.send?.({ type: 'ready', port: hub.port, token: hub.token });
 }
 void main();

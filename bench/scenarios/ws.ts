@@ -93,23 +93,8 @@ export async function routedThroughput(ms = 3000): Promise<{ ours: number; basel
   // ours: agent → hub (validate, route, log, copy to a monitor) → agent
   const hub = await startProc('hubProc', { logRingSize: 10_000 });
   const monitor = await startMonitor(hub);
-  const pairs: Pair[] = [];
   const sockets: WebSocket[] = [];
-  for (let i = 0; i < P; i++) {
-    let got = 0;
-    const pair: Pair = { send: () => undefined, delivered: () => got };
-    const b = await rawAgent(hubUrl(hub), `b${i}`, (s) => {
-      if (isText(s)) {
-        got++;
-        pair.onDeliver?.();
-      }
-    });
-    const a = await rawAgent(hubUrl(hub), `a${i}`);
-    sockets.push(a.ws, b.ws);
-    const frame = textFrame(a.id, b.id, PAYLOAD);
-    pair.send = () => a.ws.send(frame);
-    pairs.push(pair);
-  }
+  const pairs = await agentPairs(hub, P, sockets);
   // baseline: the same clients and payloads against a bare ws echo server
   const echo = await startProc('rawServer', { mode: 'echo' });
   const epairs: Pair[] = [];
@@ -462,4 +447,28 @@ function gcLine(g: { minor: number[]; major: number[] }): string {
   const max = (a: number[]): number => a.reduce((x, y) => Math.max(x, y), 0);
   const minor = g.minor.length ? `${g.minor.length} scavenges, ${(sum(g.minor) / g.minor.length).toFixed(1)} ms mean, ${max(g.minor).toFixed(1)} ms max` : 'no scavenge';
   return g.major.length ? `${minor}; ${g.major.length} other, ${max(g.major).toFixed(1)} ms max` : minor;
+}
+
+/** For scenarios of other slices (bench/scenarios/debugger.ts): the same clients, windows and alternation. */
+export { windowed, alternate, type Pair };
+
+/** `n` agent pairs on a hub (a sends TEXT to b; b counts what arrives); their sockets are added to `sockets`. */
+export async function agentPairs(hub: BenchProc, n: number, sockets: WebSocket[]): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  for (let i = 0; i < n; i++) {
+    let got = 0;
+    const pair: Pair = { send: () => undefined, delivered: () => got };
+    const b = await rawAgent(hubUrl(hub), `b${i}`, (s) => {
+      if (isText(s)) {
+        got++;
+        pair.onDeliver?.();
+      }
+    });
+    const a = await rawAgent(hubUrl(hub), `a${i}`);
+    sockets.push(a.ws, b.ws);
+    const frame = textFrame(a.id, b.id, PAYLOAD);
+    pair.send = () => a.ws.send(frame);
+    pairs.push(pair);
+  }
+  return pairs;
 }

@@ -11,6 +11,7 @@ import { registerTailCommand } from './tailCommand';
 import { registerReconstructCommand } from './reconstruct';
 import { registerApprovalCommands, registerWatchCommand } from './approvalCommands';
 import { registerTopicCommands } from './topicCommands';
+import { registerReplayCommand } from './replayCommand';
 
 /** Run a command body; a failure is printed for a person and sets a non-zero exit code. */
 async function run(fn: () => Promise<void>): Promise<void> {
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   registerWatchCommand(program, run);
   registerApprovalCommands(program, run);
   registerTopicCommands(program, run);
+  registerReplayCommand(program, run);
   return program;
 }
 

@@ -97,3 +97,9 @@ export const ApprovalCommands = {
   /** (approvalId? | approval tree row, note?) → boolean */
   denyToolCall: 'switchboard.denyToolCall',
 } as const;
+
+/** The Debug Agents commands (issue 20), registered by debug/debugAgents.ts. */
+export const DebugCommands = {
+  holdMessagesMatching: 'switchboard.debug.holdMessagesMatching',
+  replaySession: 'switchboard.debug.replaySession',
+} as const;

@@ -14,7 +14,7 @@ import { HUB_USER_ID } from '../protocol/messageTypes';
 import type { HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
 import type { ArrivedFrom, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource, VirtualSocket } from './port';
-import type { RouteResult, RouteStrategy } from './router';
+import type { RouteContext, RouteResult, RouteStrategy } from './router';
 import { EventLog } from './eventLog';
 import { CloseCode, type Connection } from './connection';
 import { Registry } from './registry';
@@ -255,6 +255,16 @@ export class HubCore implements HubPort {
     // The registration reads the peer address from the request only; a virtual socket has no TCP socket to cork.
     const req = { socket: { remoteAddress } } as unknown as IncomingMessage;
     this.registration.accept(socket as unknown as WebSocket, req, null);
+  }
+
+  routeReleased(message: Envelope, ctx: RouteContext): RouteResult {
+    const result = this.router.route(message, { ...ctx, released: true });
+    this.emit('message', result.message);
+    return result;
+  }
+
+  recordInternal(record: Envelope): void {
+    this.log.record('internal', record, { client_id: this.id, size: 0 });
   }
 
   // --- shared by the parts -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import { HubCore } from './core';
 import { shutdownFrame } from './frames';
 import { renderMonitorPage } from './monitorPage';
 import { attachContextRelay, type ContextRelay } from './contextRelay';
+import { attachDebugger, type MessageDebugger } from './debugger';
 import { openHubBus, startBusIntegration, type BusIntegration } from './busIntegration';
 import { attachAgentStreams, type AgentStreams } from './agentStreams/agentStreams';
 import { startHubGrpc, type SeedGrpcServer } from './grpc/seedGrpcServer';
@@ -54,6 +55,8 @@ export class Hub {
   readonly agentStreams: AgentStreams;
   /** Seed 004 topic messaging: the in-process API (every namespace) and what the Topics view reads. */
   readonly topics: TopicsFamily;
+  /** Message breakpoints (issue 20): hold, continue, step, edit, drop, release all — the API the wire's DEBUG_* offers. */
+  readonly debugger: MessageDebugger;
   private readonly core: HubCore;
   private readonly opts: HubOptions;
   private readonly logger: Logger;
@@ -82,6 +85,7 @@ export class Hub {
     this.context = attachContextRelay(this.core);
     this.agentStreams = attachAgentStreams(this.core, this.opts);
     this.topics = attachTopics(this.core, topicsOptions(this.opts, this.core.id));
+    this.debugger = attachDebugger(this.core);
   }
 
   // --- identity and state ------------------------------------------------------------------------------------

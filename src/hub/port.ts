@@ -112,6 +112,12 @@ export interface HubPort {
   /** Writes one frame to every listed client connected here, serialised once and logged once (with `recipients`). */
   sendToClients(clientIds: Iterable<string>, frame: Envelope): number;
 
+  // --- the message debugger (hub/debugger) ---
+  /** Routes a message a hold strategy kept, the way it was going (ctx as the hold saw it); never held again. */
+  routeReleased(message: Envelope, ctx: RouteContext): RouteResult;
+  /** Appends a record of the hub's own (direction 'internal') to the event log: what a plugin decided. */
+  recordInternal(record: Envelope): void;
+
   // --- clients that are not WebSockets ---
   /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */
   acceptVirtualSocket(socket: VirtualSocket, remoteAddress: string): void;

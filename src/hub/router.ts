@@ -37,6 +37,8 @@ export interface RouteContext {
   /** The connection it came from (or, for a broker's answer, the original sender's connection here). */
   from?: Connection;
   via?: RouteVia;
+  /** A message a hold strategy kept and now lets go (the debugger's release): routed on, never held again. */
+  released?: boolean;
 }
 
 export interface RouteResult {
@@ -62,6 +64,11 @@ export interface RouteStrategy {
   toAgent?(agentId: string, message: Envelope): boolean;
   routeUnknown?(message: Envelope, ctx: RouteContext): boolean;
   observe?(result: RouteResult, ctx: RouteContext): void;
+  /**
+   * hold: keep the message before any way is chosen — every chat message, whatever its via (this hub's clients, a
+   * routing broker's answer, another hub's forward) — and route it later with ctx.released (the message debugger).
+   */
+  hold?(message: Envelope, ctx: RouteContext): boolean;
 }
 
 /** The name the first extension seam had; hub.addRouterBridge() still takes one. */
@@ -71,6 +78,8 @@ export class Router {
   private readonly bridges: RouteStrategy[] = [];
   /** The strategies with a toAgent hook (kept apart: the hot path asks only when there are any). */
   private readonly agentWays: RouteStrategy[] = [];
+  /** The strategies with a hold hook (none unless a debugger has breakpoints: the hot path pays one length check). */
+  private readonly holders: RouteStrategy[] = [];
 
   constructor(
     private readonly registry: Registry,
@@ -80,9 +89,11 @@ export class Router {
   addStrategy(strategy: RouteStrategy): () => void {
     this.bridges.push(strategy);
     if (strategy.toAgent) this.agentWays.push(strategy);
+    if (strategy.hold) this.holders.push(strategy);
     return () => {
       remove(this.bridges, strategy);
       remove(this.agentWays, strategy);
+      remove(this.holders, strategy);
     };
   }
 
@@ -101,6 +112,15 @@ export class Router {
     if (ctx.from) message._client_id = ctx.from.id;
     else if (message._client_id === undefined && typeof message.sender_id === 'string') message._client_id = message.sender_id;
     message.routing_status = 'pending';
+
+    if (this.holders.length !== 0 && ctx.released !== true) {
+      for (const h of this.holders) {
+        if (h.hold!(message, ctx)) {
+          message.routing_status = 'held';
+          return { status: 'held', message, delivered: 0, copies: 0 };
+        }
+      }
+    }
 
     if (ctx.via === undefined) {
       for (const b of this.bridges) {

@@ -6,6 +6,7 @@ import { MessageType } from './messageTypes';
 import { CONTEXT_MESSAGE_SCHEMAS } from './contextSchemas';
 import { AGENT_STREAM_MESSAGE_SCHEMAS } from './agentStreams';
 import { TOPIC_MESSAGE_SCHEMAS } from './topics';
+import { DEBUGGER_MESSAGE_SCHEMAS } from './debugger';
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 /** Seed clients send ISO strings, browser locale strings or epoch numbers: opaque to us. */
@@ -236,6 +237,7 @@ export const MESSAGE_SCHEMAS = {
   ...CONTEXT_MESSAGE_SCHEMAS,
   ...AGENT_STREAM_MESSAGE_SCHEMAS,
   ...TOPIC_MESSAGE_SCHEMAS,
+  ...DEBUGGER_MESSAGE_SCHEMAS,
 } as const satisfies Record<string, TSchema>;
 
 export type RegisterAgentMsg = Static<typeof RegisterAgent>;

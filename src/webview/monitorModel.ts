@@ -12,7 +12,7 @@ import {
 import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
 import { compareAgents, distinctNames } from '../protocol/agentNames';
 import { RingBuffer } from './ringBuffer';
-import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from './entryFilter';
+import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from '../protocol/filter';
 import { DeliveryIndex, type Delivery } from './deliveries';
 
 export const DEFAULT_CAPACITY = 20_000;

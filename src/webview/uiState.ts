@@ -1,7 +1,7 @@
 // The UI state kept across hide/show and reloads (filters, selection, pause, open pane): one shape for both hosts'
 // storage, parsed defensively because it comes back from storage we do not control.
 
-import { parseFilter, EMPTY_FILTER, type FilterState } from './entryFilter';
+import { parseFilter, EMPTY_FILTER, type FilterState } from '../protocol/filter';
 
 export type DetailTab = 'message' | 'thread' | 'agent';
 

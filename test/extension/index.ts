@@ -4,6 +4,7 @@
 import { registerSwitchboardSuite } from './switchboard.suite';
 import { registerApprovalsSuite } from './approvals.suite';
 import { registerTopicsSuite } from './topics.suite';
+import { registerDebuggerSuite } from './debugger.suite';
 
 export async function run(): Promise<void> {
   // mocha 12 is ESM-only: load it with import() so this CommonJS bundle works in any extension host
@@ -13,6 +14,7 @@ export async function run(): Promise<void> {
   registerSwitchboardSuite();
   registerApprovalsSuite();
   registerTopicsSuite();
+  registerDebuggerSuite();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApprovalCommands, Commands, ReconstructCommands, Settings, TopicCommands, Views } from '../../src/extension/constants';
+import { ApprovalCommands, Commands, DebugCommands, ReconstructCommands, Settings, TopicCommands, Views } from '../../src/extension/constants';
 
 interface Manifest {
   contributes: {
@@ -22,7 +22,7 @@ interface Manifest {
 }
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
-const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands), ...Object.values(ApprovalCommands), ...Object.values(TopicCommands)] as string[];
+const ids = [...Object.values(Commands), ...Object.values(ReconstructCommands), ...Object.values(ApprovalCommands), ...Object.values(TopicCommands), ...Object.values(DebugCommands)] as string[];
 
 test('every command in constants.ts is contributed with a title in the Switchboard category, and nothing else is', () => {
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
@@ -73,6 +73,8 @@ test('every command is registered by the code (one handler per id)', () => {
   for (const [key] of Object.entries(ApprovalCommands)) assert.ok(ap.includes(`registerCommand(ApprovalCommands.${key},`), `no handler for ApprovalCommands.${key}`);
   const tc = readFileSync('src/extension/topicsCommands.ts', 'utf8');
   for (const [key] of Object.entries(TopicCommands)) assert.ok(tc.includes(`registerCommand(TopicCommands.${key},`), `no handler for TopicCommands.${key}`);
+  const dc = readFileSync('src/extension/debug/debugAgents.ts', 'utf8');
+  for (const [key] of Object.entries(DebugCommands)) assert.ok(dc.includes(`registerCommand(DebugCommands.${key},`), `no handler for DebugCommands.${key}`);
 });
 
 test('the extension model folder never imports vscode', () => {

@@ -6,7 +6,7 @@ import type { LogEntry } from '../../src/protocol/logEntry';
 import { HostNotification, type MonitorAgent } from '../../src/protocol/webviewMessages';
 import { RingBuffer } from '../../src/webview/ringBuffer';
 import { MonitorModel, ACTIVITY_PER_AGENT } from '../../src/webview/monitorModel';
-import { compileFilter, EMPTY_FILTER, parseFilter, searchTerms } from '../../src/webview/entryFilter';
+import { compileFilter, EMPTY_FILTER, parseFilter, searchTerms } from '../../src/protocol/filter';
 import { formatAgo, previewOf, toRow } from '../../src/webview/rowModel';
 import { deliveryBadge, deliverySummary } from '../../src/webview/deliveries';
 

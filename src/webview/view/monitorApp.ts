@@ -7,7 +7,7 @@ import type { DataSource } from '../dataSource';
 import { MonitorModel, type ModelChange } from '../monitorModel';
 import { parseUiState, type DetailTab, type UiState } from '../uiState';
 import { keyToAction } from '../keyboard';
-import { isFilterActive } from '../entryFilter';
+import { isFilterActive } from '../../protocol/filter';
 import { isThreadable } from '../threads';
 import { custom, el, setText } from './dom';
 import { MessageTable } from './messageTable';

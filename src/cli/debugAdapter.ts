@@ -1,0 +1,399 @@
+// The Debug Agents adapter (issue 20): VS Code's debugger over the hub's message debugger, in the Debug Adapter
+// Protocol (@vscode/debugadapter, plain JavaScript). It runs in process next to a Hub — the extension wraps it in a
+// DebugAdapterInlineImplementation, tests drive it with DAP messages in plain Node — and never imports vscode.
+//
+//   agents                 → threads (plus "hub / front-ends" for messages to no agent)
+//   a held message         → its receiving agent's thread stops ("breakpoint", "step" or "pause")
+//   the stack              → the held message on top, then the conversation that led to it (reply chain / thread)
+//   Variables              → the held message's fields; setVariable edits it (validated by the codec)
+//   Continue / Step Over   → continue / step;  Pause → hold the next message of that agent;  Disconnect → release all
+//   function breakpoints   → filters ("type:TEXT to:planner text:refund"; "FILTER => log line" is a logpoint),
+//                            with condition (a second filter) and hit count; exception filter "every ERROR"
+//   Debug Console          → a filter evaluated against the held message, or `send <agent> <text>`
+
+import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, StackFrame } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Hub } from '../hub/hub';
+import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
+import type { LogEntry } from '../protocol/logEntry';
+import type { Envelope } from '../protocol/schemas';
+import { matchesMessage, parseMessageFilter } from '../protocol/filter';
+import { errorMessage } from '../protocol/errors';
+
+type Msg = Readonly<Record<string, unknown>>;
+
+/** The thread for messages addressed to no agent (front-ends, the person at the UI, broadcasts). */
+const HUB_THREAD = 1;
+/** How many earlier messages of the conversation the stack shows under the held one. */
+const CONVERSATION_FRAMES = 20;
+/** Variables references: held messages are numbered from here (frame ids too: one frame per held message on top). */
+const HELD_REF_BASE = 1000;
+
+/**
+ * "every ERROR": ERROR frames are not chat (the router never sees them, so they cannot be held); each one the hub logs
+ * is reported in the Debug Console with who sent it to whom.
+ */
+export const EXCEPTION_FILTERS: readonly DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs are not held)', default: false },
+];
+
+export interface DebugAdapterOptions {
+  /** Owner name of this session's breakpoints in the hub. */
+  owner?: string;
+}
+
+export class AgentDebugAdapter extends DebugSession {
+  private readonly owner: string;
+  private readonly threadIds = new Map<string, number>();
+  private readonly threadAgents = new Map<number, string>();
+  private nextThread = HUB_THREAD + 1;
+  /** held_id ↔ reference for frames and variables. */
+  private readonly refs = new Map<number, string>();
+  private readonly refOf = new Map<string, number>();
+  private nextRef = HELD_REF_BASE;
+  private functionSpecs: BreakpointSpecT[] = [];
+  private stopErrors: (() => void) | undefined;
+  private readonly unsubs: (() => void)[] = [];
+
+  constructor(
+    private readonly hub: Hub,
+    opts: DebugAdapterOptions = {},
+  ) {
+    super();
+    this.owner = opts.owner ?? `dap_${Math.random().toString(36).slice(2, 10)}`;
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    const onHeld = (held: HeldInfoT): void => this.onHeld(held);
+    const onLog = (l: { text: string }): void => this.sendEvent(new OutputEvent(`${l.text}\n`, 'console'));
+    const onReleased = (r: { held_id: string }): void => {
+      const ref = this.refOf.get(r.held_id);
+      if (ref !== undefined) {
+        this.refOf.delete(r.held_id);
+        this.refs.delete(ref);
+      }
+    };
+    hub.debugger.events.on('held', onHeld);
+    hub.debugger.events.on('log', onLog);
+    hub.debugger.events.on('released', onReleased);
+    this.unsubs.push(
+      () => hub.debugger.events.off('held', onHeld),
+      () => hub.debugger.events.off('log', onLog),
+      () => hub.debugger.events.off('released', onReleased),
+    );
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------------------------
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      ...response.body,
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsSetVariable: true,
+      supportsTerminateRequest: true,
+      exceptionBreakpointFilters: [...EXCEPTION_FILTERS],
+    };
+    this.sendResponse(response);
+  }
+
+  protected override launchRequest(response: DebugProtocol.LaunchResponse): void {
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override attachRequest(response: DebugProtocol.AttachResponse): void {
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.sendResponse(response);
+    // messages held before the session attached stop their threads now
+    for (const h of this.hub.debugger.held()) if (h.reason !== 'order') this.onHeld(h);
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.close();
+    this.sendResponse(response);
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.close();
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  /** Disconnect: this session's breakpoints go and everything held is released. */
+  close(): void {
+    for (const u of this.unsubs.splice(0)) u();
+    this.stopErrors?.();
+    this.stopErrors = undefined;
+    this.hub.debugger.setBreakpoints(this.owner, []);
+    this.hub.debugger.releaseAll();
+  }
+
+  // --- breakpoints -----------------------------------------------------------------------------------------------
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    this.functionSpecs = args.breakpoints.map(functionBreakpointSpec);
+    const infos = this.applyBreakpoints().slice(0, this.functionSpecs.length);
+    response.body = { breakpoints: infos.map((i) => ({ verified: i.verified, message: i.error, id: idNumber(i.breakpoint_id) })) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const wanted = args.filters.includes('error');
+    if (wanted && !this.stopErrors) {
+      const onLog = (e: LogEntry): void => {
+        if (e.message_type !== 'ERROR' || e.direction === 'internal') return;
+        this.sendEvent(new OutputEvent(`ERROR ${describe(e.body, this.names())}\n`, 'stderr'));
+      };
+      this.hub.events.on('log', onLog);
+      this.stopErrors = () => this.hub.events.off('log', onLog);
+    } else if (!wanted && this.stopErrors) {
+      this.stopErrors();
+      this.stopErrors = undefined;
+    }
+    this.sendResponse(response);
+  }
+
+  /** Source breakpoints have no meaning for messages: each is answered unverified, saying where to set one. */
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    response.body = {
+      breakpoints: (args.breakpoints ?? []).map(() => ({ verified: false, message: 'Message breakpoints are function breakpoints: add one in the Breakpoints view (+), e.g. "type:TEXT to:planner".' })),
+    };
+    this.sendResponse(response);
+  }
+
+  private applyBreakpoints() {
+    return this.hub.debugger.setBreakpoints(this.owner, this.functionSpecs);
+  }
+
+  // --- threads and stops ---------------------------------------------------------------------------------------
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const threads = [new Thread(HUB_THREAD, 'hub / front-ends')];
+    for (const a of this.hub.agents()) threads.push(new Thread(this.threadOf(a.agent_id), `${a.agent_name} (${a.agent_id})`));
+    response.body = { threads };
+    this.sendResponse(response);
+  }
+
+  private threadOf(agentId: string | undefined): number {
+    if (!agentId || !this.hub.agents().some((a) => a.agent_id === agentId)) return HUB_THREAD;
+    let id = this.threadIds.get(agentId);
+    if (id === undefined) {
+      id = this.nextThread++;
+      this.threadIds.set(agentId, id);
+      this.threadAgents.set(id, agentId);
+    }
+    return id;
+  }
+
+  /** The thread a held message stops: its receiving agent's (an agent's own message to a front-end: the sender's). */
+  private threadOfMessage(m: Msg): number {
+    const to = this.threadOf(typeof m.receiver_id === 'string' ? m.receiver_id : undefined);
+    return to !== HUB_THREAD ? to : this.threadOf(typeof m.sender_id === 'string' ? m.sender_id : undefined);
+  }
+
+  private onHeld(held: HeldInfoT): void {
+    this.refFor(held.held_id);
+    const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, this.threadOfMessage(held.message)) as DebugProtocol.StoppedEvent;
+    e.body.description = `Held: ${describe(held.message, this.names())}`;
+    e.body.allThreadsStopped = false;
+    if (held.breakpoint_id) e.body.hitBreakpointIds = [idNumber(held.breakpoint_id)];
+    this.sendEvent(e);
+  }
+
+  private refFor(heldId: string): number {
+    let ref = this.refOf.get(heldId);
+    if (ref === undefined) {
+      ref = this.nextRef++;
+      this.refOf.set(heldId, ref);
+      this.refs.set(ref, heldId);
+    }
+    return ref;
+  }
+
+  /** The held messages stopping a thread, oldest first. */
+  private heldOnThread(threadId: number): HeldInfoT[] {
+    return this.hub.debugger.held().filter((h) => h.reason !== 'order' && this.threadOfMessage(h.message) === threadId);
+  }
+
+  private heldByRef(ref: number): HeldInfoT | undefined {
+    const id = this.refs.get(ref);
+    return id === undefined ? undefined : this.hub.debugger.held().find((h) => h.held_id === id);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const names = this.names();
+    const frames: StackFrame[] = [];
+    const held = this.heldOnThread(args.threadId)[0];
+    if (held) {
+      frames.push(new StackFrame(this.refFor(held.held_id), `⏸ ${describe(held.message, names)}`));
+      let i = 0;
+      for (const m of this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
+    }
+    response.body = { stackFrames: frames, totalFrames: frames.length };
+    this.sendResponse(response);
+  }
+
+  /** The messages that led to this one: its reply chain and its thread, newest first, from the event log. */
+  private conversation(m: Msg): Envelope[] {
+    const inbound = this.hub.log.query({ message_type: ['TEXT', 'REPLY', 'SYSTEM'] }).filter((e) => e.direction === 'in');
+    const byId = new Map(inbound.map((e) => [e.message_id, e.body as Envelope]));
+    const out: Envelope[] = [];
+    const seen = new Set<unknown>([m.message_id]);
+    let parent = m.in_reply_to_message_id;
+    while (parent !== undefined && parent !== null && !seen.has(parent) && out.length < CONVERSATION_FRAMES) {
+      const p = byId.get(String(parent));
+      if (!p) break;
+      seen.add(parent);
+      out.push(p);
+      parent = p.in_reply_to_message_id;
+    }
+    if (typeof m.thread === 'string' && m.thread) {
+      for (let i = inbound.length - 1; i >= 0 && out.length < CONVERSATION_FRAMES; i--) {
+        const b = inbound[i]!.body as Envelope;
+        if (b.thread === m.thread && !seen.has(b.message_id)) {
+          seen.add(b.message_id);
+          out.push(b);
+        }
+      }
+    }
+    return out;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    response.body = { scopes: args.frameId >= HELD_REF_BASE ? [new Scope('Message', args.frameId, false)] : [] };
+    this.sendResponse(response);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const held = this.heldByRef(args.variablesReference);
+    const variables: DebugProtocol.Variable[] = [];
+    if (held) {
+      for (const [name, v] of Object.entries(held.message)) variables.push({ name, value: JSON.stringify(v) ?? 'undefined', variablesReference: 0 });
+    }
+    response.body = { variables };
+    this.sendResponse(response);
+  }
+
+  /** Edits one field of the held message: the value is JSON ("text" with quotes) or, failing that, plain text. */
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    const held = this.heldByRef(args.variablesReference);
+    if (!held) return this.sendErrorResponse(response, 3001, 'That message is no longer held.');
+    let value: unknown;
+    try {
+      value = JSON.parse(args.value);
+    } catch {
+      value = args.value;
+    }
+    try {
+      const edited = this.hub.debugger.amend(held.held_id, { [args.name]: value });
+      response.body = { value: JSON.stringify(edited[args.name]) ?? 'undefined' };
+      this.sendResponse(response);
+    } catch (err) {
+      this.sendErrorResponse(response, 3002, errorMessage(err));
+    }
+  }
+
+  // --- execution -------------------------------------------------------------------------------------------------
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
+    this.act(response, args.threadId, (h) => this.hub.debugger.continue(h.held_id));
+    response.body = { allThreadsContinued: false };
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.act(response, args.threadId, (h) => this.hub.debugger.step(h.held_id));
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.act(response, args.threadId, (h) => this.hub.debugger.step(h.held_id));
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+    this.act(response, args.threadId, (h) => this.hub.debugger.continue(h.held_id));
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
+    const agentId = this.threadAgents.get(args.threadId);
+    if (!agentId) return this.sendErrorResponse(response, 3003, 'Pause an agent thread: it holds that agent\'s next message.');
+    this.hub.debugger.pause(agentId);
+    this.sendResponse(response);
+  }
+
+  private act(response: DebugProtocol.Response, threadId: number, fn: (h: HeldInfoT) => void): void {
+    const h = this.heldOnThread(threadId)[0];
+    if (!h) return this.sendErrorResponse(response, 3004, 'Nothing is held on this thread.');
+    try {
+      fn(h);
+    } catch (err) {
+      return this.sendErrorResponse(response, 3005, errorMessage(err));
+    }
+    this.sendResponse(response);
+    // another message still held on this thread stops it again
+    const next = this.heldOnThread(threadId)[0];
+    if (next) this.onHeld(next);
+    else this.sendEvent(new ContinuedEvent(threadId, false));
+  }
+
+  // --- Debug Console ---------------------------------------------------------------------------------------------
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const expr = args.expression.trim();
+    try {
+      const send = /^send\s+(\S+)\s+([\s\S]+)$/.exec(expr);
+      if (send) {
+        const to = this.resolveAgent(send[1]!);
+        const m = this.hub.sendMessage({ receiver_id: to, text_payload: send[2]! });
+        response.body = { result: `sent ${String(m.message_id)} to ${send[1]}`, variablesReference: 0 };
+        return this.sendResponse(response);
+      }
+      const parsed = parseMessageFilter(expr);
+      if (!parsed.ok) return this.sendErrorResponse(response, 3006, `${parsed.error} (or: send <agent> <text>)`);
+      const held = args.frameId !== undefined && args.frameId >= HELD_REF_BASE ? this.heldByRef(args.frameId) : this.hub.debugger.held().find((h) => h.reason !== 'order');
+      if (!held) return this.sendErrorResponse(response, 3007, 'No message is held to test the filter against.');
+      const names = this.names();
+      response.body = { result: String(matchesMessage(parsed.filter, held.message, (id) => names.get(id))), variablesReference: 0 };
+      this.sendResponse(response);
+    } catch (err) {
+      this.sendErrorResponse(response, 3008, errorMessage(err));
+    }
+  }
+
+  private resolveAgent(nameOrId: string): string {
+    const agents = this.hub.agents();
+    const a = agents.find((x) => x.agent_id === nameOrId) ?? agents.find((x) => x.is_online && x.agent_name === nameOrId) ?? agents.find((x) => x.agent_name === nameOrId);
+    if (!a) throw new Error(`No agent named "${nameOrId}".`);
+    return a.agent_id;
+  }
+
+  private names(): Map<string, string> {
+    return new Map(this.hub.agents().map((a) => [a.agent_id, a.agent_name]));
+  }
+}
+
+/** "FILTER => log line" is a logpoint; a hit condition is a number (">= 3" and "3" both mean from the third hit). */
+export function functionBreakpointSpec(bp: DebugProtocol.FunctionBreakpoint): BreakpointSpecT {
+  const [filter, log] = bp.name.split(/\s=>\s/, 2) as [string, string | undefined];
+  const spec: BreakpointSpecT = { filter: filter.trim() };
+  if (log !== undefined && log.trim()) spec.log_message = log.trim();
+  if (bp.condition?.trim()) spec.condition = bp.condition.trim();
+  const hits = bp.hitCondition ? Number(/\d+/.exec(bp.hitCondition)?.[0]) : NaN;
+  if (Number.isInteger(hits) && hits >= 1) spec.hit_count = hits;
+  return spec;
+}
+
+function idNumber(breakpointId: string): number {
+  return Number(breakpointId.replace(/\D/g, '')) || 0;
+}
+
+function describe(m: Msg, names: Map<string, string>): string {
+  const who = (v: unknown): string => (typeof v === 'string' && v ? (names.get(v) ?? v) : '?');
+  const text = typeof m.text_payload === 'string' ? m.text_payload : '';
+  return `${String(m.message_type)} ${who(m.sender_id)} → ${who(m.receiver_id)}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
+}

@@ -1,0 +1,81 @@
+// The "Debug Agents" debug type (`switchboard`, issue 20): VS Code's Run and Debug view over the hub's message
+// debugger. The adapter (src/cli/debugAdapter.ts) runs in process (DebugAdapterInlineImplementation) beside the hub
+// this window runs; a launch configuration starts the hub (and, with "demo": true, the demo fleet) when none runs.
+// "Hold Messages Matching…" adds a function breakpoint from the palette and starts a session if none is active.
+
+import * as vscode from 'vscode';
+import type { Hub } from '../../hub/hub';
+import { parseMessageFilter } from '../../protocol/filter';
+import { Commands, DebugCommands } from '../constants';
+import { replayRecordedSession } from './replaySession';
+
+export const DEBUG_TYPE = 'switchboard';
+
+export interface DebugAgentsDeps {
+  /** The hub this window runs in process, if any. */
+  hub(): Hub | undefined;
+  /** Whether the demo fleet runs. */
+  demoRunning(): boolean;
+  /** The agent URL of the hub this window uses (for a replay). */
+  agentUrl(): string | undefined;
+}
+
+interface DebugAgentsConfiguration extends vscode.DebugConfiguration {
+  /** Start the demo fleet when it does not run. */
+  demo?: boolean;
+}
+
+export const DEFAULT_DEBUG_CONFIGURATION: DebugAgentsConfiguration = { type: DEBUG_TYPE, request: 'attach', name: 'Debug Agents' };
+
+export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] {
+  const factory: vscode.DebugAdapterDescriptorFactory = {
+    async createDebugAdapterDescriptor(session) {
+      const hub = deps.hub();
+      if (!hub) throw new Error('Debug Agents needs the hub running in this window: start it (Switchboard: Start Hub), then debug again.');
+      const { AgentDebugAdapter } = await import('../../cli/debugAdapter');
+      return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(hub, { owner: `vscode_${session.id}` }));
+    },
+  };
+
+  const provider: vscode.DebugConfigurationProvider = {
+    provideDebugConfigurations: () => [DEFAULT_DEBUG_CONFIGURATION, { ...DEFAULT_DEBUG_CONFIGURATION, request: 'launch', name: 'Debug Agents (demo fleet)', demo: true }],
+    async resolveDebugConfiguration(_folder, config: DebugAgentsConfiguration) {
+      const resolved: DebugAgentsConfiguration = config.type ? config : { ...DEFAULT_DEBUG_CONFIGURATION };
+      if (!deps.hub()) await vscode.commands.executeCommand(Commands.startHub);
+      if (resolved.demo === true && !deps.demoRunning()) await vscode.commands.executeCommand(Commands.startDemo);
+      return resolved;
+    },
+  };
+
+  const holdMatching = vscode.commands.registerCommand(DebugCommands.holdMessagesMatching, async (preset?: string) => {
+    const filter =
+      typeof preset === 'string'
+        ? preset
+        : await vscode.window.showInputBox({
+            title: 'Hold Messages Matching…',
+            prompt: 'A filter: type:, from:, to:, text:, thread:, id:, payload.<field>: — every term must hold',
+            placeHolder: 'type:TEXT to:planner text:refund',
+            validateInput: (v) => {
+              const r = parseMessageFilter(v);
+              return r.ok ? undefined : r.error;
+            },
+          });
+    if (!filter) return;
+    const parsed = parseMessageFilter(filter);
+    if (!parsed.ok) throw new Error(parsed.error);
+    vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint(filter)]);
+    if (!vscode.debug.activeDebugSession || vscode.debug.activeDebugSession.type !== DEBUG_TYPE) {
+      await vscode.debug.startDebugging(undefined, DEFAULT_DEBUG_CONFIGURATION);
+    }
+  });
+
+  const replay = vscode.commands.registerCommand(DebugCommands.replaySession, (file?: vscode.Uri) => replayRecordedSession(deps, file));
+
+  return [
+    replay,
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    holdMatching,
+  ];
+}

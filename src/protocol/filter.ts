@@ -1,0 +1,254 @@
+// The table's filters — by message type, by agent, free text over payload and metadata, and whether the hub's
+// bookkeeping (presence, registrations, disconnects, reconstruction) shows — compiled once per change into a
+// predicate. Pure: no DOM.
+
+import type { LogEntry } from './logEntry';
+import { isBookkeeping } from './bookkeeping';
+
+export interface FilterState {
+  /** One message_type, or '' for all. */
+  type: string;
+  /** An agent (or any client) id matched against sender, receiver and connection, or '' for all. */
+  agent: string;
+  /** Words that must all occur (case-insensitive) in the body or the metadata; "quoted words" as one phrase. */
+  text: string;
+  /** Show the hub's bookkeeping — presence traffic (PING, PONG, SERVER_HEARTBEAT, AGENT_STATUS_UPDATE), REGISTER_*,
+   *  CLIENT_DISCONNECTED, AGENT_INACTIVE, reconstruction requests and answers — hidden by default: it drowns the
+   *  conversation, and the agent list already shows who is there. (The name predates the wider meaning; stored
+   *  state keeps it.) */
+  showNoise: boolean;
+  /** Every frame as the hub logged it (in, out, each front-end's copy) instead of one row per message: for people
+   *  who debug the hub itself. */
+  raw: boolean;
+}
+
+export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false, raw: false });
+
+export const NOISE_TYPES: ReadonlySet<string> = new Set(['PING', 'PONG', 'SERVER_HEARTBEAT', 'AGENT_STATUS_UPDATE']);
+
+/** Hidden unless the person widens the view: presence noise and the hub's other bookkeeping. */
+export function isQuiet(type: string): boolean {
+  return NOISE_TYPES.has(type) || isBookkeeping(type);
+}
+
+export function isFilterActive(f: FilterState): boolean {
+  return f.type !== '' || f.agent !== '' || f.text.trim() !== '';
+}
+
+/** Lower-cased text searched by the free-text filter; computed once per entry and cached. */
+const haystacks = new WeakMap<LogEntry, string>();
+export function searchTextOf(entry: LogEntry): string {
+  let h = haystacks.get(entry);
+  if (h === undefined) {
+    let body: string;
+    try {
+      body = JSON.stringify(entry.body);
+    } catch {
+      body = '';
+    }
+    h = [
+      entry.message_type,
+      entry.direction,
+      entry.client_id,
+      entry.role,
+      entry.message_id,
+      entry.sender_id,
+      entry.receiver_id,
+      entry.in_reply_to_message_id,
+      entry.thread,
+      entry.session_id,
+      body,
+    ]
+      .filter((p) => p !== undefined && p !== null && p !== '')
+      .join('\u0000')
+      .toLowerCase();
+    haystacks.set(entry, h);
+  }
+  return h;
+}
+
+export function involvesAgent(entry: LogEntry, id: string): boolean {
+  return entry.sender_id === id || entry.receiver_id === id || entry.client_id === id;
+}
+
+export type EntryPredicate = (entry: LogEntry) => boolean;
+
+/** Splits search text into lower-cased terms: words, or "a phrase" in double quotes. */
+export function searchTerms(text: string): string[] {
+  const terms: string[] = [];
+  for (const m of text.toLowerCase().matchAll(/"([^"]*)"?|(\S+)/g)) {
+    const t = (m[1] ?? m[2] ?? '').trim();
+    if (t) terms.push(t);
+  }
+  return terms;
+}
+
+export function compileFilter(f: FilterState): EntryPredicate {
+  const words = searchTerms(f.text);
+  const { type, agent, showNoise } = f;
+  return (e) => {
+    if (type !== '' && e.message_type !== type) return false;
+    // An explicit type filter for a bookkeeping type shows it even when bookkeeping is hidden.
+    if (!showNoise && type === '' && isQuiet(e.message_type)) return false;
+    if (agent !== '' && !involvesAgent(e, agent)) return false;
+    if (words.length) {
+      const h = searchTextOf(e);
+      for (const w of words) if (!h.includes(w)) return false;
+    }
+    return true;
+  };
+}
+
+/** Accepts a stored filter from an older or tampered state: anything malformed falls back to the empty filter. */
+export function parseFilter(v: unknown): FilterState {
+  if (typeof v !== 'object' || v === null) return { ...EMPTY_FILTER };
+  const r = v as Record<string, unknown>;
+  const str = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 512) : '');
+  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true };
+}
+
+// --- The filter language: one line that names messages in flight -----------------------------------------------
+//
+// Used by message breakpoints (hub, CLI, the Debug Agents adapter) and readable by people:
+//   type:TEXT to:planner text:refund            every term must hold (AND)
+//   type:TEXT,REPLY from:agent_12ab             a comma is "any of" within one term
+//   to:planner "full refund"                    a bare word or "quoted phrase" is searched like the monitor's box
+//   payload.thread:t-7   payload.amount:42      a field of the message (dotted path) contains the value
+// Keys: type (message_type), from/sender (sender_id or the sender's name), to/receiver (receiver_id or name), text
+// (text_payload only), thread, id (message_id), payload.<path>. Values compare case-insensitively; type, from, to,
+// thread and id match whole values, text and payload.<path> match a substring. An empty filter matches everything.
+
+/** A parsed filter: every clause must match. */
+export interface MessageFilter {
+  readonly source: string;
+  readonly clauses: readonly FilterClause[];
+}
+
+export type FilterField = 'type' | 'from' | 'to' | 'text' | 'thread' | 'id' | 'any' | `payload.${string}`;
+
+export interface FilterClause {
+  readonly field: FilterField;
+  /** Lower-cased alternatives; one of them must match. */
+  readonly values: readonly string[];
+}
+
+export type FilterParseResult = { ok: true; filter: MessageFilter } | { ok: false; error: string };
+
+const KEY_ALIASES: Readonly<Record<string, FilterField>> = {
+  type: 'type',
+  t: 'type',
+  from: 'from',
+  sender: 'from',
+  to: 'to',
+  receiver: 'to',
+  text: 'text',
+  thread: 'thread',
+  conversation: 'thread',
+  id: 'id',
+};
+
+/** The longest filter accepted (a filter is typed by a person; anything longer is a mistake or abuse). */
+export const MAX_FILTER_LENGTH = 1024;
+
+/** Parses the filter language; the error names the term that is wrong and the keys that exist. */
+export function parseMessageFilter(source: string): FilterParseResult {
+  if (source.length > MAX_FILTER_LENGTH) return { ok: false, error: `A filter is at most ${MAX_FILTER_LENGTH} characters.` };
+  const clauses: FilterClause[] = [];
+  for (const m of source.matchAll(/([A-Za-z_][\w.]*):(?:"([^"]*)"?|(\S*))|"([^"]*)"?|(\S+)/g)) {
+    const [, key, quotedValue, plainValue, quotedWord, word] = m;
+    if (key === undefined) {
+      const w = (quotedWord ?? word ?? '').trim().toLowerCase();
+      if (w) clauses.push({ field: 'any', values: [w] });
+      continue;
+    }
+    const k = key.toLowerCase();
+    const field: FilterField | undefined = k.startsWith('payload.') && k.length > 'payload.'.length ? (`payload.${key.slice(8)}` as FilterField) : KEY_ALIASES[k];
+    if (!field) {
+      return { ok: false, error: `Unknown filter key "${key}:" — use type:, from:, to:, text:, thread:, id: or payload.<field>:.` };
+    }
+    const raw = quotedValue ?? plainValue ?? '';
+    const values = (quotedValue !== undefined ? [raw] : raw.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+    if (values.length === 0) return { ok: false, error: `"${key}:" needs a value (e.g. ${key}:TEXT).` };
+    clauses.push({ field, values });
+  }
+  return { ok: true, filter: { source, clauses } };
+}
+
+/** A message as the filter sees it: any envelope-like object (a frame in flight, a log entry's body). */
+export type FilterableMessage = Readonly<Record<string, unknown>> & { message_type?: unknown };
+
+/** How a filter learns an agent's name for from:/to: (the hub knows it; a pure caller may pass nothing). */
+export type NameOf = (id: string) => string | undefined;
+
+function lower(v: unknown): string {
+  if (typeof v === 'string') return v.toLowerCase();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v).toLowerCase();
+  if (v === undefined || v === null) return '';
+  try {
+    return JSON.stringify(v).toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+function pathValue(message: FilterableMessage, path: string): unknown {
+  let v: unknown = message;
+  for (const part of path.split('.')) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+function partyMatches(id: unknown, values: readonly string[], nameOf: NameOf | undefined): boolean {
+  if (typeof id !== 'string' || id === '') return false;
+  const lid = id.toLowerCase();
+  const name = nameOf?.(id)?.toLowerCase();
+  return values.some((v) => v === lid || (name !== undefined && v === name));
+}
+
+/**
+ * Lower-cased fields of one message, computed once when many filters look at it (a hub checking every breakpoint
+ * against a message in flight). A fresh one per message.
+ */
+export type FieldMemo = Map<string, string>;
+
+function lowerField(message: FilterableMessage, key: string, memo: FieldMemo | undefined): string {
+  if (!memo) return lower(message[key]);
+  let v = memo.get(key);
+  if (v === undefined) memo.set(key, (v = lower(message[key])));
+  return v;
+}
+
+function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: NameOf | undefined, memo: FieldMemo | undefined): boolean {
+  switch (c.field) {
+    case 'type':
+      return c.values.includes(lowerField(message, 'message_type', memo));
+    case 'from':
+      return partyMatches(message.sender_id, c.values, nameOf);
+    case 'to':
+      return partyMatches(message.receiver_id, c.values, nameOf);
+    case 'text': {
+      const t = lowerField(message, 'text_payload', memo);
+      return c.values.some((v) => t.includes(v));
+    }
+    case 'thread':
+      return c.values.includes(lower(message.thread));
+    case 'id':
+      return c.values.includes(lower(message.message_id));
+    case 'any': {
+      const h = lower(message);
+      return c.values.some((v) => h.includes(v));
+    }
+    default: {
+      const v = lower(pathValue(message, c.field.slice('payload.'.length)));
+      return v !== '' && c.values.some((x) => v.includes(x));
+    }
+  }
+}
+
+/** True when every clause of the filter holds for the message (memo: see FieldMemo). */
+export function matchesMessage(filter: MessageFilter, message: FilterableMessage, nameOf?: NameOf, memo?: FieldMemo): boolean {
+  for (const c of filter.clauses) if (!clauseMatches(c, message, nameOf, memo)) return false;
+  return true;
+}

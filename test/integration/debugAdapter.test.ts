@@ -1,0 +1,130 @@
+// The Debug Agents adapter driven by a DAP client in plain Node (issue 20): agents as threads, a function breakpoint
+// stops a message with a "breakpoint" stopped event, the stack and Variables show it, setVariable edits it, continue
+// delivers the edited text, next steps to the agent's answer, the Debug Console evaluates filters and sends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { AgentDebugAdapter } from '../../src/cli/debugAdapter';
+import { agent, closeAll, frontend, startHub } from './hubHarness';
+
+class DapClient {
+  private seq = 1;
+  readonly messages: DebugProtocol.ProtocolMessage[] = [];
+  private waiters: { pred: (m: DebugProtocol.ProtocolMessage) => boolean; resolve: (m: DebugProtocol.ProtocolMessage) => void }[] = [];
+
+  constructor(readonly adapter: AgentDebugAdapter) {
+    adapter.onDidSendMessage((m) => {
+      const msg = m as DebugProtocol.ProtocolMessage;
+      this.messages.push(msg);
+      this.waiters = this.waiters.filter((w) => (w.pred(msg) ? (w.resolve(msg), false) : true));
+    });
+  }
+
+  private wait<T extends DebugProtocol.ProtocolMessage>(pred: (m: DebugProtocol.ProtocolMessage) => boolean, from = 0): Promise<T> {
+    const found = this.messages.slice(from).find(pred);
+    if (found) return Promise.resolve(found as T);
+    return new Promise((resolve) => this.waiters.push({ pred, resolve: resolve as (m: DebugProtocol.ProtocolMessage) => void }));
+  }
+
+  async request<R extends DebugProtocol.Response>(command: string, args?: unknown): Promise<R> {
+    const seq = this.seq++;
+    const p = this.wait<R>((m) => m.type === 'response' && (m as DebugProtocol.Response).request_seq === seq);
+    this.adapter.handleMessage({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
+    return p;
+  }
+
+  /** The next event of this kind after `from` messages. */
+  event<E extends DebugProtocol.Event>(name: string, from = 0): Promise<E> {
+    return this.wait<E>((m) => m.type === 'event' && (m as DebugProtocol.Event).event === name, from);
+  }
+}
+
+test('threads, a stopped event on a function breakpoint, stack, variables, setVariable, continue, next, console', async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const ui = await frontend(hub, 'ui');
+  const dap = new DapClient(new AgentDebugAdapter(hub));
+  try {
+    const init = await dap.request<DebugProtocol.InitializeResponse>('initialize', { adapterID: 'switchboard', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    assert.equal(init.body?.supportsFunctionBreakpoints, true);
+    assert.equal(init.body?.supportsSetVariable, true);
+    await dap.request('attach', {});
+    await dap.event('initialized');
+    const fbs = await dap.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', {
+      breakpoints: [{ name: 'type:TEXT to:planner text:refund' }, { name: 'nonsense:x' }, { name: 'to:planner => {from} asked {to}: {text}' }],
+    });
+    assert.deepEqual(fbs.body.breakpoints.map((b) => b.verified), [true, false, true]);
+    await dap.request('configurationDone');
+
+    const threads = await dap.request<DebugProtocol.ThreadsResponse>('threads');
+    const plannerThread = threads.body.threads.find((t) => t.name.startsWith('planner'));
+    assert.ok(plannerThread, JSON.stringify(threads.body.threads));
+
+    const mark = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'a refund of 10 EUR', thread: 't-1' });
+    const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    assert.equal(stopped.body.reason, 'breakpoint');
+    assert.equal(stopped.body.threadId, plannerThread.id);
+    const log = await dap.event<DebugProtocol.OutputEvent>('output', mark);
+    assert.equal(log.body.output, 'ui asked planner: a refund of 10 EUR\n'.replace('ui', ui.id));
+
+    const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
+    const top = stack.body.stackFrames[0]!;
+    assert.match(top.name, /TEXT .* → planner: a refund of 10 EUR/);
+    const scopes = await dap.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
+    const ref = scopes.body.scopes[0]!.variablesReference;
+    const vars = await dap.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: ref });
+    const text = vars.body.variables.find((v) => v.name === 'text_payload');
+    assert.equal(text?.value, '"a refund of 10 EUR"');
+
+    const bad = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'text_payload', value: '12' });
+    assert.equal(bad.success, false);
+    assert.match(bad.message ?? '', /not valid/);
+    const set = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'text_payload', value: '"a refund of 100 EUR"' });
+    assert.equal(set.success, true);
+
+    const yes = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'text:"100 EUR" to:planner', frameId: top.id, context: 'repl' });
+    assert.equal(yes.body.result, 'true');
+    const no = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'type:REPLY', frameId: top.id, context: 'repl' });
+    assert.equal(no.body.result, 'false');
+    assert.equal(planner.c.ofType('TEXT').length, 0, 'held until continue');
+
+    await dap.request('continue', { threadId: plannerThread.id });
+    const delivered = await planner.c.waitType('TEXT');
+    assert.equal(delivered.text_payload, 'a refund of 100 EUR');
+
+    // next: the second refund stops, Step Over releases it and stops at the planner's answer
+    const mark2 = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'another refund', thread: 't-1' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark2);
+    const mark3 = dap.messages.length;
+    await dap.request('next', { threadId: plannerThread.id });
+    const asked = await planner.c.waitFor((m) => m.text_payload === 'another refund');
+    planner.c.send({ message_type: 'REPLY', receiver_id: ui.id, text_payload: 'refunded', thread: 't-1', in_reply_to_message_id: asked.message_id });
+    const stepStop = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark3);
+    assert.equal(stepStop.body.reason, 'step');
+    assert.equal(stepStop.body.threadId, plannerThread.id, "an agent's answer stops its own thread");
+    const stack2 = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
+    assert.match(stack2.body.stackFrames[0]!.name, /REPLY planner → .*: refunded/);
+    assert.ok(stack2.body.stackFrames.slice(1).some((f) => /another refund/.test(f.name)), 'the conversation that led to it is on the stack');
+
+    // every ERROR: reported in the console (an ERROR is not chat and is never held)
+    await dap.request('setExceptionBreakpoints', { filters: ['error'] });
+    const mark4 = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: 'agent_nobody', text_payload: 'anyone?' });
+    const errOut = await dap.event<DebugProtocol.OutputEvent>('output', mark4);
+    assert.equal(errOut.body.category, 'stderr');
+    assert.match(errOut.body.output, /^ERROR .*Unknown receiver/);
+
+    // the console sends; disconnect releases what is held
+    const sent = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'send planner hello there', context: 'repl' });
+    assert.match(sent.body.result, /^sent /);
+    await dap.request('disconnect', {});
+    await ui.c.waitFor((m) => m.message_type === 'REPLY' && m.text_payload === 'refunded');
+    await planner.c.waitFor((m) => m.text_payload === 'hello there');
+    assert.equal(hub.debugger.held().length, 0);
+    assert.equal(hub.debugger.breakpointInfos().length, 0);
+  } finally {
+    await closeAll(hub, planner, ui);
+  }
+});
