@@ -54,6 +54,7 @@ const TITLES: Record<CommandId, string> = {
   [Commands.startDemo]: 'Start Demo Agents',
   [Commands.stopDemo]: 'Stop Demo Agents',
   [Commands.copyAgentUrl]: 'Copy Agent Connection URL',
+  [Commands.copyMonitorUrl]: 'Copy Monitor URL',
   [Commands.exportLog]: 'Export Event Log',
   [Commands.clearLog]: 'Clear Event Log',
   [Commands.setToken]: 'Set Hub Token',
@@ -87,6 +88,7 @@ export class SwitchboardCommands {
       [Commands.startDemo]: (n) => this.startDemo(n),
       [Commands.stopDemo]: () => this.stopDemo(),
       [Commands.copyAgentUrl]: () => this.copyAgentUrl(),
+      [Commands.copyMonitorUrl]: () => this.copyMonitorUrl(),
       [Commands.exportLog]: (f, u) => this.exportLog(f, u),
       [Commands.clearLog]: (c) => this.clearLog(c),
       [Commands.setToken]: (t) => this.setToken(t),
@@ -319,6 +321,15 @@ export class SwitchboardCommands {
       'Copied the agent connection URL. It contains the hub token: share it only with your own agents (e.g. SWITCHBOARD_URL).',
     );
     return url;
+  }
+
+  /** The monitor page's URL (it carries the token), as the browser reaches it: forwarded in a remote window. */
+  async copyMonitorUrl(): Promise<string> {
+    const url = this.running('copy the monitor URL').info().monitorUrl;
+    const external = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
+    await vscode.env.clipboard.writeText(external);
+    void vscode.window.showInformationMessage('Copied the monitor URL. It contains the hub token: open it in your own browser only.');
+    return external;
   }
 
   /** `switchboard.exportLog(format?, uri?)`: 'ndjson' | 'csv', and a file Uri (or path) to skip the save dialog. */

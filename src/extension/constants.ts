@@ -18,6 +18,8 @@ export const Commands = {
   startDemo: 'switchboard.demo.start',
   stopDemo: 'switchboard.demo.stop',
   copyAgentUrl: 'switchboard.copyAgentUrl',
+  /** () → the /monitor?token=… URL of the hub, copied for a browser (forwarded in remote windows) */
+  copyMonitorUrl: 'switchboard.copyMonitorUrl',
   exportLog: 'switchboard.exportLog',
   clearLog: 'switchboard.clearLog',
   setToken: 'switchboard.setToken',

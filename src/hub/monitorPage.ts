@@ -126,7 +126,7 @@ li { margin: 6px 0; }
 <ul>
 <li>The line the hub printed when it started: <code>Monitor: http://…/monitor?token=…</code> (in the terminal of <code>npm start</code>, <code>switchboard hub</code> or <code>switchboard demo --with-hub</code>).</li>
 <li>The hub file, <code>hub-&lt;port&gt;.json</code> in <code>~/.agent-switchboard</code> (or in <code>$SWITCHBOARD_HUB_FILE_DIR</code>), where the port is the one the hub was asked for (8765 by default): its <code>"token"</code> field goes after <code>/monitor?token=</code>.</li>
-<li>In VS Code: <b>Switchboard: Open Monitor in Browser</b> opens this page with the token, and <b>Switchboard: Copy Agent Connection URL</b> copies the URL that carries it.</li>
+<li>In VS Code: <b>Switchboard: Open Monitor in Browser</b> opens this page with the token, and <b>Switchboard: Copy Monitor URL</b> copies this page's URL with the token.</li>
 </ul>
 <p class="muted">The token may also be sent as <code>Authorization: Bearer TOKEN</code>.</p>
 </main>

@@ -76,6 +76,15 @@ export function registerSwitchboardSuite(): void {
       assert.equal(body.hub_id, api.connection()!.info().hubId);
     });
 
+    test('Copy Monitor URL puts the page that carries the token on the clipboard, and that page answers with the monitor', async () => {
+      const url = (await vscode.commands.executeCommand(Commands.copyMonitorUrl)) as string;
+      assert.equal(await vscode.env.clipboard.readText(), url);
+      assert.match(url, /\/monitor\?token=[0-9a-f]{32}$/);
+      const res = await fetch(`http://127.0.0.1:${configuredPort}/monitor?token=${new URL(url).searchParams.get('token')}`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /<html/i);
+    });
+
     test('the Sessions view, empty, says what will appear there', async () => {
       const rows = api.sessionsProvider.getChildren();
       assert.deepEqual(rows, []);
