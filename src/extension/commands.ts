@@ -30,6 +30,8 @@ export interface CommandDeps {
   openMonitor: (agentId?: string) => Promise<void>;
   /** Opens the hub's /monitor page in the browser; resolves with the address opened. */
   openMonitorInBrowser: () => Promise<string>;
+  /** The monitor page's URL as the browser reaches it (forwarded in a remote window). */
+  externalMonitorUrl: () => Promise<string>;
 }
 
 export interface CommandFailure {
@@ -325,8 +327,8 @@ export class SwitchboardCommands {
 
   /** The monitor page's URL (it carries the token), as the browser reaches it: forwarded in a remote window. */
   async copyMonitorUrl(): Promise<string> {
-    const url = this.running('copy the monitor URL').info().monitorUrl;
-    const external = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
+    this.running('copy the monitor URL');
+    const external = await this.deps.externalMonitorUrl();
     await vscode.env.clipboard.writeText(external);
     void vscode.window.showInformationMessage('Copied the monitor URL. It contains the hub token: open it in your own browser only.');
     return external;

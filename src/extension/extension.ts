@@ -35,7 +35,7 @@ import { HubManager, type HubManagerDeps } from './model/hubManager';
 import { ManagerMonitorSource } from './model/managerMonitorSource';
 import { changedRestartKeys } from './model/settingsModel';
 import type { StatusBarModel } from './model/statusBarModel';
-import { openMonitorInBrowser, openMonitorPanel, registerMonitorPanel } from './monitorHost';
+import { externalMonitorUrl, openMonitorInBrowser, openMonitorPanel, registerMonitorPanel } from './monitorHost';
 import { outputChannelLogger } from './outputLogger';
 import { registerReconstruction } from './reconstructCommand';
 import { SessionsTreeProvider } from './sessionsTreeProvider';
@@ -137,6 +137,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     output,
     openMonitor,
     openMonitorInBrowser: () => openMonitorInBrowser(manager),
+    externalMonitorUrl: () => externalMonitorUrl(manager),
   });
   context.subscriptions.push(...commands.register());
   context.subscriptions.push(...registerReconstruction({ manager, logger: root.child('reconstruct') }));

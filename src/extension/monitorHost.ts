@@ -8,6 +8,7 @@ import { SwitchboardError } from '../protocol/errors';
 import { toDisposable } from './lifecycle';
 import type { HubManager } from './model/hubManager';
 import { MonitorPanel, registerMonitorSerializer } from './monitorPanel';
+import { withOriginalPathAndQuery } from './model/externalUrl';
 
 export function registerMonitorPanel(context: vscode.ExtensionContext, source: MonitorSource, logger: Logger): vscode.Disposable[] {
   return [
@@ -27,12 +28,18 @@ export async function openMonitorPanel(
   if (agentId) panel.revealAgent(agentId);
 }
 
-/** The same monitor served by the hub at /monitor?token=…, opened in the person's browser. */
-export async function openMonitorInBrowser(manager: HubManager): Promise<string> {
+/** The hub's /monitor?token=… URL as the person's browser reaches it (forwarded in a remote window, e.g. code-server). */
+export async function externalMonitorUrl(manager: HubManager): Promise<string> {
   const url = manager.connection?.info().monitorUrl;
   if (!url) throw new SwitchboardError('shutdown', 'No hub is running, so there is nothing to monitor. Run "Switchboard: Start Hub" first.');
   // asExternalUri: in a remote window (code-server, SSH) localhost must be forwarded to reach the browser
   const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
-  await vscode.env.openExternal(external);
-  return external.toString(true);
+  return withOriginalPathAndQuery(url, external.toString(true));
+}
+
+/** The same monitor served by the hub at /monitor?token=…, opened in the person's browser. */
+export async function openMonitorInBrowser(manager: HubManager): Promise<string> {
+  const url = await externalMonitorUrl(manager);
+  await vscode.env.openExternal(vscode.Uri.parse(url, true));
+  return url;
 }

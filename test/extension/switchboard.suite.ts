@@ -79,6 +79,7 @@ export function registerSwitchboardSuite(): void {
     test('Copy Monitor URL puts the page that carries the token on the clipboard, and that page answers with the monitor', async () => {
       const url = (await vscode.commands.executeCommand(Commands.copyMonitorUrl)) as string;
       assert.equal(await vscode.env.clipboard.readText(), url);
+      // in code-server the URL goes through its port proxy (http://host/proxy/PORT/monitor?token=…): path and token kept
       assert.match(url, /\/monitor\?token=[0-9a-f]{32}$/);
       const res = await fetch(`http://127.0.0.1:${configuredPort}/monitor?token=${new URL(url).searchParams.get('token')}`);
       assert.equal(res.status, 200);
