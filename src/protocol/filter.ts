@@ -20,6 +20,8 @@ export interface FilterState {
   /** Every frame as the hub logged it (in, out, each front-end's copy) instead of one row per message: for people
    *  who debug the hub itself. */
   raw: boolean;
+  /** A topic as `namespace:topic` (seed 004), or ''/absent for all: only that topic's messages show. */
+  topic?: string;
 }
 
 export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false, raw: false });
@@ -32,7 +34,49 @@ export function isQuiet(type: string): boolean {
 }
 
 export function isFilterActive(f: FilterState): boolean {
-  return f.type !== '' || f.agent !== '' || f.text.trim() !== '';
+  return f.type !== '' || f.agent !== '' || f.text.trim() !== '' || (f.topic ?? '') !== '';
+}
+
+/**
+ * The topics (`namespace:topic`) a log entry carries (seed 004): a TOPIC_MESSAGE's stored message, a HISTORY_RESPONSE's
+ * messages, or a PUBLISH's `topics` — a PUBLISH names them without its sender's namespace, so `namespaceOf` (the
+ * sender's, when the caller knows it) supplies it, else they come back as `*:topic` (matching that topic in any
+ * namespace).
+ */
+export function topicsOfEntry(entry: LogEntry, namespaceOf?: (id: string) => string | undefined): string[] {
+  const b = entry.body;
+  const named = (m: unknown): string | undefined => {
+    if (typeof m !== 'object' || m === null) return undefined;
+    const r = m as Record<string, unknown>;
+    return typeof r.namespace === 'string' && typeof r.topic_published_to === 'string' ? `${r.namespace}:${r.topic_published_to}` : undefined;
+  };
+  switch (entry.message_type) {
+    case 'TOPIC_MESSAGE': {
+      const t = named(b.message);
+      return t ? [t] : [];
+    }
+    case 'HISTORY_RESPONSE':
+      if (!Array.isArray(b.messages)) return [];
+      return [...new Set(b.messages.map(named).filter((t): t is string => t !== undefined))];
+    case 'PUBLISH':
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE':
+    case 'HISTORY': {
+      const raw = entry.message_type === 'PUBLISH' ? b.topics : b.topic;
+      const list = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === 'string' && t !== '');
+      const who = entry.sender_id ?? entry.client_id;
+      const ns = (who && namespaceOf?.(who)) || '*';
+      return list.map((t) => (t.includes(':') ? t : `${ns}:${t}`));
+    }
+    default:
+      return [];
+  }
+}
+
+/** Whether an entry's topic (as topicsOfEntry gives it) is the chosen `namespace:topic`; `*:t` is t in any namespace. */
+export function topicMatches(entryTopic: string, chosen: string): boolean {
+  if (entryTopic === chosen) return true;
+  return entryTopic.startsWith('*:') && chosen.slice(chosen.indexOf(':') + 1) === entryTopic.slice(2);
 }
 
 /** Lower-cased text searched by the free-text filter; computed once per entry and cached. */
@@ -86,7 +130,9 @@ export function searchTerms(text: string): string[] {
 export function compileFilter(f: FilterState): EntryPredicate {
   const words = searchTerms(f.text);
   const { type, agent, showNoise } = f;
+  const topic = f.topic ?? '';
   return (e) => {
+    if (topic !== '' && !topicsOfEntry(e).some((t) => topicMatches(t, topic))) return false;
     if (type !== '' && e.message_type !== type) return false;
     // An explicit type filter for a bookkeeping type shows it even when bookkeeping is hidden.
     if (!showNoise && type === '' && isQuiet(e.message_type)) return false;
@@ -104,7 +150,7 @@ export function parseFilter(v: unknown): FilterState {
   if (typeof v !== 'object' || v === null) return { ...EMPTY_FILTER };
   const r = v as Record<string, unknown>;
   const str = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 512) : '');
-  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true };
+  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true, ...(str(r.topic) ? { topic: str(r.topic) } : {}) };
 }
 
 // --- The filter language: one line that names messages in flight -----------------------------------------------
