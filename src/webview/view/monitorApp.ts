@@ -318,6 +318,7 @@ export class MonitorApp {
     if (cur && !this.model.topics.has(cur)) topics.push(cur);
     topics.sort();
     this.bar.topicSelect.hidden = topics.length === 0;
+    this.bar.element.classList.toggle('has-topics', topics.length > 0);
     this.bar.olderButton.hidden = cur === '';
     this.bar.olderButton.toggleAttribute('disabled', !this.model.canLoadOlder);
     this.topicOptions.update(topics.map((t): [string, string] => [t, t]), cur, force);

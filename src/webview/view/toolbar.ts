@@ -50,11 +50,14 @@ export function buildToolbar(): Toolbar {
   const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
   const topicSelect = custom('vscode-single-select', { 'aria-label': 'Filter by topic', class: 'topic-filter' }) as ValueElement;
   topicSelect.hidden = true;
-  const olderButton = custom(
-    'vscode-button',
-    { class: 'older', icon: 'fold-up', secondary: '', title: 'Load the topic’s older messages from the hub (100 at a time)', 'aria-label': 'Load older' },
-    buttonLabel('Older'),
-  );
+  // an icon alone (the tooltip and aria-label name it): the toolbar has to stay one line at 600 px with the picker
+  const olderButton = custom('vscode-toolbar-button', {
+    class: 'older',
+    icon: 'fold-up',
+    label: 'Load older',
+    title: 'Load older: the topic’s earlier messages from the hub, 100 at a time',
+    'aria-label': 'Load older',
+  });
   olderButton.hidden = true;
   const noise = custom('vscode-checkbox', {
     label: 'Bookkeeping',
