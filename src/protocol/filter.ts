@@ -44,13 +44,18 @@ export function isFilterActive(f: FilterState): boolean {
  * namespace).
  */
 export function topicsOfEntry(entry: LogEntry, namespaceOf?: (id: string) => string | undefined): string[] {
-  const b = entry.body;
+  const who = entry.sender_id ?? entry.client_id;
+  return topicsOfMessage(entry.message_type, entry.body, (who && namespaceOf?.(who)) || undefined);
+}
+
+/** topicsOfEntry for a message's body (a log entry's, or a frame in flight); `namespace`: a PUBLISH sender's. */
+function topicsOfMessage(type: unknown, b: Readonly<Record<string, unknown>>, namespace: string | undefined): string[] {
   const named = (m: unknown): string | undefined => {
     if (typeof m !== 'object' || m === null) return undefined;
     const r = m as Record<string, unknown>;
     return typeof r.namespace === 'string' && typeof r.topic_published_to === 'string' ? `${r.namespace}:${r.topic_published_to}` : undefined;
   };
-  switch (entry.message_type) {
+  switch (type) {
     case 'TOPIC_MESSAGE': {
       const t = named(b.message);
       return t ? [t] : [];
@@ -62,10 +67,9 @@ export function topicsOfEntry(entry: LogEntry, namespaceOf?: (id: string) => str
     case 'SUBSCRIBE':
     case 'UNSUBSCRIBE':
     case 'HISTORY': {
-      const raw = entry.message_type === 'PUBLISH' ? b.topics : b.topic;
+      const raw = type === 'PUBLISH' ? b.topics : b.topic;
       const list = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === 'string' && t !== '');
-      const who = entry.sender_id ?? entry.client_id;
-      const ns = (who && namespaceOf?.(who)) || '*';
+      const ns = namespace ?? '*';
       return list.map((t) => (t.includes(':') ? t : `${ns}:${t}`));
     }
     default:
@@ -160,6 +164,7 @@ export function parseFilter(v: unknown): FilterState {
 //   type:TEXT,REPLY from:agent_12ab             a comma is "any of" within one term
 //   to:planner "full refund"                    a bare word or "quoted phrase" is searched like the monitor's box
 //   payload.thread:t-7   payload.amount:42      a field of the message (dotted path) contains the value
+//   topic:news   topic:crew:news               a topic message (PUBLISH, TOPIC_MESSAGE, …) of that topic (seed 004)
 // Keys: type (message_type), from/sender (sender_id or the sender's name), to/receiver (receiver_id or name), text
 // (text_payload only), thread, id (message_id), payload.<path>. Values compare case-insensitively; type, from, to,
 // thread and id match whole values, text and payload.<path> match a substring. An empty filter matches everything.
@@ -170,7 +175,7 @@ export interface MessageFilter {
   readonly clauses: readonly FilterClause[];
 }
 
-export type FilterField = 'type' | 'from' | 'to' | 'text' | 'thread' | 'id' | 'any' | `payload.${string}`;
+export type FilterField = 'type' | 'from' | 'to' | 'text' | 'thread' | 'id' | 'any' | 'topic' | `payload.${string}`;
 
 export interface FilterClause {
   readonly field: FilterField;
@@ -191,6 +196,7 @@ const KEY_ALIASES: Readonly<Record<string, FilterField>> = {
   thread: 'thread',
   conversation: 'thread',
   id: 'id',
+  topic: 'topic',
 };
 
 /** The longest filter accepted (a filter is typed by a person; anything longer is a mistake or abuse). */
@@ -210,7 +216,7 @@ export function parseMessageFilter(source: string): FilterParseResult {
     const k = key.toLowerCase();
     const field: FilterField | undefined = k.startsWith('payload.') && k.length > 'payload.'.length ? (`payload.${key.slice(8)}` as FilterField) : KEY_ALIASES[k];
     if (!field) {
-      return { ok: false, error: `Unknown filter key "${key}:" — use type:, from:, to:, text:, thread:, id: or payload.<field>:.` };
+      return { ok: false, error: `Unknown filter key "${key}:" — use type:, from:, to:, text:, thread:, id:, topic: or payload.<field>:.` };
     }
     const raw = quotedValue ?? plainValue ?? '';
     const values = (quotedValue !== undefined ? [raw] : raw.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
@@ -282,6 +288,11 @@ function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: Name
       return c.values.includes(lower(message.thread));
     case 'id':
       return c.values.includes(lower(message.message_id));
+    case 'topic': {
+      // `topic:news` is news in any namespace, `topic:crew:news` that namespace's only
+      const topics = topicsOfMessage(message.message_type, message, undefined).map((t) => t.toLowerCase());
+      return c.values.some((v) => topics.some((t) => (v.includes(':') ? topicMatches(t, v) : t.slice(t.indexOf(':') + 1) === v)));
+    }
     case 'any': {
       const h = lower(message);
       return c.values.some((v) => h.includes(v));

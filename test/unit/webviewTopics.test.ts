@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { LogEntry } from '../../src/protocol/logEntry';
 import { HostNotification, WebviewCommand, type HostToWebview, parseHostNotification, parseWebviewCommand } from '../../src/protocol/webviewMessages';
 import { MonitorModel } from '../../src/webview/monitorModel';
-import { EMPTY_FILTER, compileFilter, isFilterActive, parseFilter, topicsOfEntry } from '../../src/protocol/filter';
+import { EMPTY_FILTER, compileFilter, isFilterActive, matchesMessage, parseFilter, parseMessageFilter, topicsOfEntry } from '../../src/protocol/filter';
 import { toRow } from '../../src/webview/rowModel';
 import { buildSequence, extractThread } from '../../src/webview/threads';
 import { HubFrameTranslator } from '../../src/webview/hubFrames';
@@ -180,4 +180,22 @@ test('a topic thread (thread list, in_response_to) opens as a sequence diagram, 
   const oldRow = m.rowAt(0)!;
   assert.equal(text(oldRow), 'old root');
   assert.deepEqual(buildSequence(extractThread(m.entries(), oldRow)).messages.map((x) => x.label), ['on default:news: old root', 'on default:news (reply to 2000): old reply']);
+});
+
+test('the filter language\'s topic: key names a topic in any namespace, or namespace:topic exactly', () => {
+  const parsed = parseMessageFilter('topic:news type:TOPIC_MESSAGE');
+  assert.ok(parsed.ok);
+  const inCrew = { message_type: 'TOPIC_MESSAGE', message_id: '1000', message: stored('1000', 'news', {}, {}, 'crew') };
+  const inOps = { message_type: 'TOPIC_MESSAGE', message_id: '2000', message: stored('2000', 'news', {}, {}, 'ops') };
+  const publish = { message_type: 'PUBLISH', topics: ['alerts', 'news'], payload: {} };
+  assert.equal(matchesMessage(parsed.filter, inCrew), true);
+  assert.equal(matchesMessage(parsed.filter, inOps), true);
+  const exact = parseMessageFilter('topic:crew:news');
+  assert.ok(exact.ok);
+  assert.deepEqual([inCrew, inOps, publish].map((m) => matchesMessage(exact.filter, m)), [true, false, true]);
+  const other = parseMessageFilter('topic:weather,alerts');
+  assert.ok(other.ok);
+  assert.deepEqual([inCrew, publish, { message_type: 'TEXT', text_payload: 'topic news' }].map((m) => matchesMessage(other.filter, m)), [false, true, false]);
+  const bad = parseMessageFilter('colour:red');
+  assert.match(!bad.ok ? bad.error : '', /topic:/);
 });
