@@ -210,6 +210,15 @@ export class MonitorPanel extends DisposableBase {
           this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: false, detail: errorMessage(err) });
         }
         return;
+      case WebviewCommand.LoadTopicHistory:
+        try {
+          if (!this.source.topicHistory) throw new Error('Topic history is not available in this window.');
+          const messages = await this.source.topicHistory(cmd.topic, cmd.before_id, cmd.limit);
+          this.post({ type: HostNotification.TopicHistory, request_id: cmd.request_id, topic: cmd.topic, limit: cmd.limit, messages });
+        } catch (err) {
+          this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: false, detail: errorMessage(err) });
+        }
+        return;
       case WebviewCommand.ReconstructionAction:
         try {
           const handler = MonitorPanel.reconstructionActions;

@@ -20,6 +20,8 @@ export interface FilterState {
   /** Every frame as the hub logged it (in, out, each front-end's copy) instead of one row per message: for people
    *  who debug the hub itself. */
   raw: boolean;
+  /** A topic as `namespace:topic` (seed 004), or ''/absent for all: only that topic's messages show. */
+  topic?: string;
 }
 
 export const EMPTY_FILTER: Readonly<FilterState> = Object.freeze({ type: '', agent: '', text: '', showNoise: false, raw: false });
@@ -32,7 +34,53 @@ export function isQuiet(type: string): boolean {
 }
 
 export function isFilterActive(f: FilterState): boolean {
-  return f.type !== '' || f.agent !== '' || f.text.trim() !== '';
+  return f.type !== '' || f.agent !== '' || f.text.trim() !== '' || (f.topic ?? '') !== '';
+}
+
+/**
+ * The topics (`namespace:topic`) a log entry carries (seed 004): a TOPIC_MESSAGE's stored message, a HISTORY_RESPONSE's
+ * messages, or a PUBLISH's `topics` — a PUBLISH names them without its sender's namespace, so `namespaceOf` (the
+ * sender's, when the caller knows it) supplies it, else they come back as `*:topic` (matching that topic in any
+ * namespace).
+ */
+export function topicsOfEntry(entry: LogEntry, namespaceOf?: (id: string) => string | undefined): string[] {
+  const who = entry.sender_id ?? entry.client_id;
+  return topicsOfMessage(entry.message_type, entry.body, (who && namespaceOf?.(who)) || undefined);
+}
+
+/** topicsOfEntry for a message's body (a log entry's, or a frame in flight); `namespace`: a PUBLISH sender's. */
+function topicsOfMessage(type: unknown, b: Readonly<Record<string, unknown>>, namespace: string | undefined): string[] {
+  const named = (m: unknown): string | undefined => {
+    if (typeof m !== 'object' || m === null) return undefined;
+    const r = m as Record<string, unknown>;
+    return typeof r.namespace === 'string' && typeof r.topic_published_to === 'string' ? `${r.namespace}:${r.topic_published_to}` : undefined;
+  };
+  switch (type) {
+    case 'TOPIC_MESSAGE': {
+      const t = named(b.message);
+      return t ? [t] : [];
+    }
+    case 'HISTORY_RESPONSE':
+      if (!Array.isArray(b.messages)) return [];
+      return [...new Set(b.messages.map(named).filter((t): t is string => t !== undefined))];
+    case 'PUBLISH':
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE':
+    case 'HISTORY': {
+      const raw = type === 'PUBLISH' ? b.topics : b.topic;
+      const list = (Array.isArray(raw) ? raw : [raw]).filter((t): t is string => typeof t === 'string' && t !== '');
+      const ns = namespace ?? '*';
+      return list.map((t) => (t.includes(':') ? t : `${ns}:${t}`));
+    }
+    default:
+      return [];
+  }
+}
+
+/** Whether an entry's topic (as topicsOfEntry gives it) is the chosen `namespace:topic`; `*:t` is t in any namespace. */
+export function topicMatches(entryTopic: string, chosen: string): boolean {
+  if (entryTopic === chosen) return true;
+  return entryTopic.startsWith('*:') && chosen.slice(chosen.indexOf(':') + 1) === entryTopic.slice(2);
 }
 
 /** Lower-cased text searched by the free-text filter; computed once per entry and cached. */
@@ -86,7 +134,9 @@ export function searchTerms(text: string): string[] {
 export function compileFilter(f: FilterState): EntryPredicate {
   const words = searchTerms(f.text);
   const { type, agent, showNoise } = f;
+  const topic = f.topic ?? '';
   return (e) => {
+    if (topic !== '' && !topicsOfEntry(e).some((t) => topicMatches(t, topic))) return false;
     if (type !== '' && e.message_type !== type) return false;
     // An explicit type filter for a bookkeeping type shows it even when bookkeeping is hidden.
     if (!showNoise && type === '' && isQuiet(e.message_type)) return false;
@@ -104,7 +154,7 @@ export function parseFilter(v: unknown): FilterState {
   if (typeof v !== 'object' || v === null) return { ...EMPTY_FILTER };
   const r = v as Record<string, unknown>;
   const str = (x: unknown): string => (typeof x === 'string' ? x.slice(0, 512) : '');
-  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true };
+  return { type: str(r.type), agent: str(r.agent), text: str(r.text), showNoise: r.showNoise === true, raw: r.raw === true, ...(str(r.topic) ? { topic: str(r.topic) } : {}) };
 }
 
 // --- The filter language: one line that names messages in flight -----------------------------------------------
@@ -114,6 +164,7 @@ export function parseFilter(v: unknown): FilterState {
 //   type:TEXT,REPLY from:agent_12ab             a comma is "any of" within one term
 //   to:planner "full refund"                    a bare word or "quoted phrase" is searched like the monitor's box
 //   payload.thread:t-7   payload.amount:42      a field of the message (dotted path) contains the value
+//   topic:news   topic:crew:news               a topic message (PUBLISH, TOPIC_MESSAGE, …) of that topic (seed 004)
 // Keys: type (message_type), from/sender (sender_id or the sender's name), to/receiver (receiver_id or name), text
 // (text_payload only), thread, id (message_id), payload.<path>. Values compare case-insensitively; type, from, to,
 // thread and id match whole values, text and payload.<path> match a substring. An empty filter matches everything.
@@ -124,7 +175,7 @@ export interface MessageFilter {
   readonly clauses: readonly FilterClause[];
 }
 
-export type FilterField = 'type' | 'from' | 'to' | 'text' | 'thread' | 'id' | 'any' | `payload.${string}`;
+export type FilterField = 'type' | 'from' | 'to' | 'text' | 'thread' | 'id' | 'any' | 'topic' | `payload.${string}`;
 
 export interface FilterClause {
   readonly field: FilterField;
@@ -145,6 +196,7 @@ const KEY_ALIASES: Readonly<Record<string, FilterField>> = {
   thread: 'thread',
   conversation: 'thread',
   id: 'id',
+  topic: 'topic',
 };
 
 /** The longest filter accepted (a filter is typed by a person; anything longer is a mistake or abuse). */
@@ -164,7 +216,7 @@ export function parseMessageFilter(source: string): FilterParseResult {
     const k = key.toLowerCase();
     const field: FilterField | undefined = k.startsWith('payload.') && k.length > 'payload.'.length ? (`payload.${key.slice(8)}` as FilterField) : KEY_ALIASES[k];
     if (!field) {
-      return { ok: false, error: `Unknown filter key "${key}:" — use type:, from:, to:, text:, thread:, id: or payload.<field>:.` };
+      return { ok: false, error: `Unknown filter key "${key}:" — use type:, from:, to:, text:, thread:, id:, topic: or payload.<field>:.` };
     }
     const raw = quotedValue ?? plainValue ?? '';
     const values = (quotedValue !== undefined ? [raw] : raw.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
@@ -236,6 +288,11 @@ function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: Name
       return c.values.includes(lower(message.thread));
     case 'id':
       return c.values.includes(lower(message.message_id));
+    case 'topic': {
+      // `topic:news` is news in any namespace, `topic:crew:news` that namespace's only
+      const topics = topicsOfMessage(message.message_type, message, undefined).map((t) => t.toLowerCase());
+      return c.values.some((v) => topics.some((t) => (v.includes(':') ? topicMatches(t, v) : t.slice(t.indexOf(':') + 1) === v)));
+    }
     case 'any': {
       const h = lower(message);
       return c.values.some((v) => h.includes(v));

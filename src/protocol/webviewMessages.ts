@@ -54,6 +54,8 @@ export const WebviewCommand = {
   ReconstructionAction: 'reconstructionAction',
   /** Approve or deny a pending tool call (TOOL_APPROVAL_DECISION); answered by CommandResult. */
   DecideApproval: 'decideApproval',
+  /** A page of a topic's older messages (seed 004 HISTORY with before_id); answered by TopicHistory. */
+  LoadTopicHistory: 'loadTopicHistory',
 } as const;
 
 export type ReadyCommand = { type: typeof WebviewCommand.Ready };
@@ -90,7 +92,17 @@ export type WebviewToHost =
   | ControlAgentCommand
   | ReportErrorCommand
   | ReconstructionActionCommand
-  | DecideApprovalCommand;
+  | DecideApprovalCommand
+  | LoadTopicHistoryCommand;
+
+/** `topic` is `namespace:topic` (a monitor sees every namespace); `before_id` exclusive, absent for the latest page. */
+export type LoadTopicHistoryCommand = {
+  type: typeof WebviewCommand.LoadTopicHistory;
+  request_id: string;
+  topic: string;
+  before_id?: string;
+  limit: number;
+};
 
 // --- host → webview: notifications -----------------------------------------------------------------------------
 
@@ -111,6 +123,8 @@ export const HostNotification = {
   Reconstruction: 'reconstruction',
   /** One agent-stream frame from the hub, as it came (SNAPSHOT, DIFF, STREAM_EVENT, RESYNC): seed 003. */
   AgentStream: 'agentStream',
+  /** A page of a topic's stored messages (HISTORY_RESPONSE), oldest first, answering LoadTopicHistory. */
+  TopicHistory: 'topicHistory',
 } as const;
 
 export type SnapshotNotification = {
@@ -155,7 +169,18 @@ export type HostToWebview =
   | CommandResultNotification
   | RevealAgentNotification
   | ReconstructionNotification
-  | AgentStreamNotification;
+  | AgentStreamNotification
+  | TopicHistoryNotification;
+
+/** `messages` are seed 004 stored topic messages (id, namespace, topic_published_to, sender, payload, thread…). */
+export type TopicHistoryNotification = {
+  type: typeof HostNotification.TopicHistory;
+  request_id: string;
+  topic: string;
+  messages: Record<string, unknown>[];
+  /** How many were asked for: a shorter page means the topic's beginning was reached. */
+  limit?: number;
+};
 
 // --- the host's data: implemented by the extension (in-process hub, or a hub attached to as a monitor) --------
 
@@ -180,6 +205,8 @@ export interface MonitorSource {
   onAgentStream?(listener: (frame: Record<string, unknown>) => void): MonitorSubscription;
   /** Decides a pending tool approval; rejects with the hub's reason (decided already, unknown id). */
   decideApproval?(approvalId: string, approved: boolean, note?: string): Promise<void>;
+  /** A topic's stored messages before an id (HISTORY with before_id), oldest first; absent: no Load older. */
+  topicHistory?(topic: string, beforeId: string | undefined, limit: number): Promise<Record<string, unknown>[]>;
 }
 
 // --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
@@ -238,6 +265,14 @@ export function parseWebviewCommand(data: unknown): WebviewToHost | undefined {
       if (isStr(data.note) && data.note) cmd.note = data.note.slice(0, 4096);
       return cmd;
     }
+    case WebviewCommand.LoadTopicHistory: {
+      if (!isStr(data.request_id) || !isStr(data.topic) || data.topic.length === 0 || data.topic.length > 300) return undefined;
+      if (!optStr(data.before_id) || (isStr(data.before_id) && !/^[0-9]{1,20}$/.test(data.before_id))) return undefined;
+      const limit = typeof data.limit === 'number' && Number.isInteger(data.limit) ? Math.min(1000, Math.max(1, data.limit)) : 100;
+      const cmd: LoadTopicHistoryCommand = { type: data.type, request_id: data.request_id, topic: data.topic, limit };
+      if (isStr(data.before_id)) cmd.before_id = data.before_id;
+      return cmd;
+    }
     default:
       return undefined;
   }
@@ -280,6 +315,10 @@ export function parseHostNotification(data: unknown): HostToWebview | undefined 
     case HostNotification.AgentStream:
       return isRecord(data.frame) && isStr(data.frame.message_type) && AGENT_STREAM_FRAME_TYPES.has(data.frame.message_type)
         ? (data as unknown as AgentStreamNotification)
+        : undefined;
+    case HostNotification.TopicHistory:
+      return isStr(data.request_id) && isStr(data.topic) && Array.isArray(data.messages) && data.messages.every(isRecord)
+        ? (data as unknown as TopicHistoryNotification)
         : undefined;
     default:
       return undefined;

@@ -3,7 +3,9 @@
 
 import { CONTROL_MESSAGE_TYPES, MessageType } from '../protocol/messageTypes';
 import { newMessageId } from '../protocol/ids';
-import {
+
+/** Seed 004's topic history frames (named here rather than imported: protocol/topics pulls TypeBox into the page). */
+const TopicMessageType = { HISTORY: 'HISTORY', HISTORY_RESPONSE: 'HISTORY_RESPONSE' } as const;import {
   AGENT_STREAM_FRAME_TYPES,
   HostNotification,
   WebviewCommand,
@@ -42,6 +44,8 @@ export interface CommandTranslation {
 export class HubFrameTranslator {
   private monitorId: string | null = null;
   private hubId: string | null = null;
+  /** "Load older" pages asked for over this socket, by the HISTORY's request_id (bounded: the hub answers each). */
+  private readonly historyAsked = new Map<string, { request_id: string; topic: string; limit: number }>();
 
   get connectedAs(): string | null {
     return this.monitorId;
@@ -81,7 +85,19 @@ export class HubFrameTranslator {
         const dropped = typeof f.dropped === 'number' && f.dropped > 0 ? f.dropped : undefined;
         return [{ type: HostNotification.Entries, entries: f.entries as never[], ...(dropped ? { dropped } : {}) }];
       }
+      case TopicMessageType.HISTORY_RESPONSE: {
+        const asked = typeof f.request_id === 'string' ? this.historyAsked.get(f.request_id) : undefined;
+        if (!asked || !Array.isArray(f.messages)) return [];
+        this.historyAsked.delete(f.request_id as string);
+        return [{ type: HostNotification.TopicHistory, request_id: asked.request_id, topic: asked.topic, limit: asked.limit, messages: f.messages as Record<string, unknown>[] }];
+      }
       case MessageType.ERROR: {
+        const asked = typeof f.request_id === 'string' ? this.historyAsked.get(f.request_id) : undefined;
+        if (asked) {
+          this.historyAsked.delete(f.request_id as string);
+          const why = typeof f.text_payload === 'string' ? f.text_payload : 'the hub refused the history request';
+          return [{ type: HostNotification.CommandResult, request_id: asked.request_id, ok: false, detail: why }];
+        }
         const text = typeof f.text_payload === 'string' ? f.text_payload : 'The hub reported an error.';
         return [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: text }];
       }
@@ -134,6 +150,15 @@ export class HubFrameTranslator {
         if (cmd.note) frame.note = cmd.note;
         // the hub confirms with an approval_decided STREAM_EVENT naming this page, or refuses with an ERROR
         return { frames: [frame], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: 'sent' } };
+      }
+      case WebviewCommand.LoadTopicHistory: {
+        if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
+        const hubRequest = `hist-${newMessageId()}`;
+        if (this.historyAsked.size >= 64) this.historyAsked.delete(this.historyAsked.keys().next().value!);
+        this.historyAsked.set(hubRequest, { request_id: cmd.request_id, topic: cmd.topic, limit: cmd.limit });
+        const frame: Record<string, unknown> = { message_type: TopicMessageType.HISTORY, topic: cmd.topic, limit: cmd.limit, request_id: hubRequest };
+        if (cmd.before_id) frame.before_id = cmd.before_id;
+        return { frames: [frame] };
       }
       case WebviewCommand.RequestSnapshot:
         return this.monitorId ? { frames: [{ message_type: MessageType.REQUEST_AGENT_STATUS }] } : { frames: [] };

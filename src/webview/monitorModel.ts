@@ -12,7 +12,8 @@ import {
 import { HUB_USER_ID, HUB_USER_NAME } from '../protocol/messageTypes';
 import { compareAgents, distinctNames } from '../protocol/agentNames';
 import { RingBuffer } from './ringBuffer';
-import { compileFilter, EMPTY_FILTER, type EntryPredicate, type FilterState } from '../protocol/filter';
+import { compileFilter, EMPTY_FILTER, topicsOfEntry, type EntryPredicate, type FilterState } from '../protocol/filter';
+import { olderTopicEntries, topicIdOf } from './topicRows';
 import { DeliveryIndex, type Delivery } from './deliveries';
 
 export const DEFAULT_CAPACITY = 20_000;
@@ -24,6 +25,10 @@ export const MAX_TRACKED_AGENTS = 5_000;
 export const MAX_TYPES = 256;
 /** Front-end, monitor and broker names remembered from registrations in the stream (oldest forgotten first). */
 export const MAX_CLIENT_NAMES = 2000;
+/** Distinct topics (`namespace:topic`) offered in the topic filter. */
+export const MAX_TOPICS = 512;
+/** Older topic messages ("Load older" pages) kept for the chosen topic. */
+export const MAX_OLDER_TOPIC_MESSAGES = 10_000;
 
 export interface AgentActivity {
   time: number;
@@ -58,7 +63,14 @@ export class MonitorModel {
   readonly activity = new Map<string, AgentActivity[]>();
   readonly counts = new Map<string, AgentCounts>();
   readonly types = new Set<string>();
-  /** Each message's out-frames, folded into its row unless the raw rows are asked for. */
+  /** Topics (`namespace:topic`, seed 004) seen in the stream, offered in the topic filter. */
+  readonly topics = new Set<string>();
+  /** Older messages of the chosen topic that "Load older" fetched (oldest first, negative seqs), shown before the rows. */
+  private older: LogEntry[] = [];
+  private olderShown: LogEntry[] = [];
+  private nextOlderSeq = -1;
+  /** False once the hub answered a page with fewer messages than asked for: the topic's beginning is on screen. */
+  private olderMore = true;  /** Each message's out-frames, folded into its row unless the raw rows are asked for. */
   private readonly deliveries: DeliveryIndex;
   private readonly buffer: RingBuffer<LogEntry>;
   private readonly held: RingBuffer<LogEntry>;
@@ -95,7 +107,21 @@ export class MonitorModel {
   /** Rows that pass the filter and are still held. */
   get visibleCount(): number {
     this.trimView();
-    return this.view.length - this.viewHead;
+    return this.olderShown.length + this.view.length - this.viewHead;
+  }
+  /** Whether "Load older" may find more of the chosen topic. */
+  get canLoadOlder(): boolean {
+    return (this.filterState.topic ?? '') !== '' && this.olderMore;
+  }
+  /** The oldest topic message id on screen for the chosen topic (HISTORY's before_id), or undefined for none. */
+  oldestTopicId(): string | undefined {
+    if (this.older.length) return this.older[0]!.message_id;
+    const n = this.visibleCount;
+    for (let i = 0; i < n; i++) {
+      const id = topicIdOf(this.rowAt(i)!);
+      if (id) return id;
+    }
+    return undefined;
   }
   /** Entries held in the ring (before filtering). */
   get bufferedCount(): number {
@@ -113,32 +139,37 @@ export class MonitorModel {
   /** The i-th visible row (0 = oldest). */
   rowAt(i: number): LogEntry | undefined {
     this.trimView();
-    const abs = this.view[this.viewHead + i];
+    if (i < this.olderShown.length) return this.olderShown[i];
+    const abs = this.view[this.viewHead + i - this.olderShown.length];
     return abs === undefined ? undefined : this.buffer.get(abs);
   }
 
   /** Every held entry, oldest first (thread extraction searches these). */
-  entries(): IterableIterator<LogEntry> {
-    return this.buffer[Symbol.iterator]();
+  *entries(): IterableIterator<LogEntry> {
+    yield* this.older;
+    yield* this.buffer;
   }
 
   /** The entry with this seq if still held (binary search: the ring is in seq order). */
   entryBySeq(seq: number): LogEntry | undefined {
+    if (seq < 0) return this.older.find((e) => e.seq === seq);
     const abs = this.absIndexOfSeq(seq);
     return abs === undefined ? undefined : this.buffer.get(abs);
   }
 
   /** Position of the entry with this seq among the visible rows, or -1. */
   visibleIndexOfSeq(seq: number): number {
+    if (seq < 0) return this.olderShown.findIndex((e) => e.seq === seq);
     const abs = this.absIndexOfSeq(seq);
     if (abs === undefined) return -1;
     this.trimView();
+    const before = this.olderShown.length;
     let lo = this.viewHead;
     let hi = this.view.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const v = this.view[mid]!;
-      if (v === abs) return mid - this.viewHead;
+      if (v === abs) return mid - this.viewHead + before;
       if (v < abs) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -201,12 +232,18 @@ export class MonitorModel {
         return { ...NO_CHANGE, result: { request_id: n.request_id, ok: n.ok, detail: n.detail } };
       case HostNotification.RevealAgent:
         return { ...NO_CHANGE, revealAgent: n.agent_id };
+      case HostNotification.TopicHistory:
+        return { rows: this.addOlder(n.topic, n.messages, n.limit), agents: false, hub: false };
       default:
         return NO_CHANGE;
     }
   }
 
   setFilter(f: FilterState): void {
+    if ((f.topic ?? '') !== (this.filterState.topic ?? '')) {
+      this.older = [];
+      this.olderMore = true;
+    }
     this.filterState = { ...f };
     this.predicate = compileFilter(this.filterState);
     this.rebuildView();
@@ -227,6 +264,9 @@ export class MonitorModel {
 
   /** Clears the rows on screen (not the hub's log). */
   clearView(): void {
+    this.older = [];
+    this.olderShown = [];
+    this.olderMore = true;
     this.buffer.clear();
     this.held.clear();
     this.upstreamDropped = 0;
@@ -237,6 +277,24 @@ export class MonitorModel {
   }
 
   // --- internals -----------------------------------------------------------------------------------------------
+
+  /** A page of the chosen topic's older messages: those not on screen yet go before the rows, in order. */
+  private addOlder(topic: string, messages: readonly Record<string, unknown>[], asked: number | undefined): boolean {
+    if (topic !== (this.filterState.topic ?? '')) return false;
+    if (asked !== undefined && messages.length < asked) this.olderMore = false;
+    const known = new Set<string>();
+    for (const e of this.entries()) {
+      const id = topicIdOf(e);
+      if (id) known.add(id);
+    }
+    const page = olderTopicEntries(messages, this.nextOlderSeq, known);
+    if (!page.length) return asked !== undefined;
+    this.nextOlderSeq = page[0]!.seq - 1;
+    this.older = [...page, ...this.older].slice(0, MAX_OLDER_TOPIC_MESSAGES);
+    this.olderShown = this.older.filter((e) => this.predicate(e));
+    this.revision++;
+    return true;
+  }
 
   private reset(): void {
     this.clearView();
@@ -334,6 +392,9 @@ export class MonitorModel {
   private track(e: LogEntry): void {
     this.deliveries.observe(e);
     if (this.types.size < MAX_TYPES) this.types.add(e.message_type);
+    if (this.topics.size < MAX_TOPICS) {
+      for (const t of topicsOfEntry(e, (id) => this.agents.get(id)?.namespace)) if (!t.startsWith('*:')) this.topics.add(t);
+    }
     if (e.direction === 'out' && e.message_type.endsWith('_RESPONSE') && e.message_type.startsWith('REGISTER_')) this.learnClientName(e);
     const conn = e.client_id;
     if (conn && e.role === 'agent') {
@@ -375,6 +436,7 @@ export class MonitorModel {
   }
 
   private rebuildView(): void {
+    this.olderShown = this.older.filter((e) => this.predicate(e));
     this.view = [];
     this.viewHead = 0;
     this.trimmedRows = 0;

@@ -3,6 +3,8 @@
 
 import type { LogEntry } from '../protocol/logEntry';
 import { bookkeepingPreview } from '../protocol/bookkeeping';
+import { topicPreview } from './topicRows';
+import { topicsOfEntry } from '../protocol/filter';
 
 export interface MessageRow {
   seq: number;
@@ -116,6 +118,8 @@ export function previewOf(entry: LogEntry, nameOf?: (id: string) => string): str
   const body = entry.body;
   const said = bookkeepingPreview(entry.message_type, body, nameOf);
   if (said !== undefined) return oneLine(said);
+  const topical = topicPreview(entry);
+  if (topical !== undefined) return oneLine(topical);
   const text = body.text_payload;
   if (typeof text === 'string' && text.length > 0) return oneLine(text);
   if (entry.message_type === 'AGENT_EVENT') return oneLine(`${String(body.event_type ?? '')} ${safeJson(body.data)}`);
@@ -176,6 +180,11 @@ export function toOf(entry: LogEntry): string {
   if (entry.receiver_id) return entry.receiver_id;
   // a status line goes to the front-end whose session it belongs to
   if (entry.message_type === 'STATUS' && entry.session_id) return entry.session_id;
+  // a topic message goes to its topic (namespace:topic), whoever subscribes
+  if (entry.message_type === 'TOPIC_MESSAGE' || entry.message_type === 'PUBLISH') {
+    const t = topicsOfEntry(entry)[0];
+    if (t) return t.startsWith('*:') ? t.slice(2) : t;
+  }
   if (entry.direction === 'out') return entry.client_id ?? 'subscribers';
   return 'hub';
 }

@@ -4,6 +4,7 @@
 
 import type { LogEntry } from '../protocol/logEntry';
 import { fromOf, previewOf, rowKind, toOf, type RowKind } from './rowModel';
+import { topicSequenceKey } from './topicRows';
 
 /** Threads larger than this are cut (oldest kept): a diagram of thousands of arrows helps nobody. */
 export const MAX_THREAD_MESSAGES = 400;
@@ -100,9 +101,10 @@ const LABEL_MAX = 120;
 export function buildSequence(thread: readonly LogEntry[]): SequenceModel {
   const chosen = new Map<string, LogEntry>();
   for (const e of thread) {
-    const key = messageIdOf(e) ?? `${e.message_type}|${fromOf(e)}|${toOf(e)}|${String(e.body.text_payload ?? '')}`;
+    const key = topicSequenceKey(e) ?? messageIdOf(e) ?? `${e.message_type}|${fromOf(e)}|${toOf(e)}|${String(e.body.text_payload ?? '')}`;
     const prev = chosen.get(key);
-    if (!prev || (prev.direction !== 'in' && e.direction === 'in')) chosen.set(key, e);
+    const better = prev?.message_type === 'PUBLISH' ? e.message_type === 'TOPIC_MESSAGE' : prev && prev.message_type !== 'TOPIC_MESSAGE' && prev.direction !== 'in' && e.direction === 'in';
+    if (!prev || better) chosen.set(key, e);
   }
   const ordered = [...chosen.values()].sort((a, b) => a.seq - b.seq);
   const omitted = Math.max(0, ordered.length - MAX_THREAD_MESSAGES);

@@ -13,6 +13,8 @@ import type { ObserverClient } from '../../sdk/observerClient';
 import { decideApproval } from '../../sdk/agentStreamWatcher';
 import { AGENT_STREAM_FRAME_TYPES } from '../../protocol/webviewMessages';
 import { MessageType } from '../../protocol/messageTypes';
+import type { TopicsFamily } from '../../hub/topics/topicsFamily';
+import { newMessageId } from '../../protocol/ids';
 
 export function monitorHubInfo(conn: HubConnection | undefined): MonitorHubInfo {
   if (!conn) return { hub_id: null, state: 'stopped', mode: 'local' };
@@ -127,5 +129,35 @@ export class ManagerMonitorSource implements MonitorSource {
     const client = this.streamClient(this.current('decide a tool approval'));
     if (!client) throw new SwitchboardError('shutdown', 'Cannot decide a tool approval: this window neither runs nor watches a hub.');
     await decideApproval(client, approvalId, approved, note, 10_000, true);
+  }
+
+  /** "Load older" of the Monitor's topic filter: the in-process hub's store, or HISTORY over the attached monitor socket. */
+  async topicHistory(topic: string, beforeId: string | undefined, limit: number): Promise<Record<string, unknown>[]> {
+    const local = (this.manager.hub as { topics?: TopicsFamily } | undefined)?.topics;
+    if (local) {
+      const at = topic.indexOf(':');
+      return local.history(at > 0 ? topic.slice(0, at) : 'default', topic.slice(at + 1), { beforeId, limit });
+    }
+    const client = this.streamClient(this.current('read a topic\'s history'));
+    if (!client) throw new SwitchboardError('shutdown', 'Cannot read a topic\'s history: this window neither runs nor watches a hub.');
+    // a monitor may name namespace:topic, which the SDK's TopicClient (an agent's view) refuses: ask directly
+    const request_id = `hist-${newMessageId()}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new SwitchboardError('timeout', `The hub did not answer the history of ${topic}.`)), 10_000);
+      const finish = (err: Error | undefined, messages?: Record<string, unknown>[]): void => {
+        clearTimeout(timer);
+        off();
+        if (err) reject(err);
+        else resolve(messages ?? []);
+      };
+      const off = client.onFrame((m) => {
+        if (m.request_id !== request_id) return;
+        if (m.message_type === MessageType.ERROR) finish(new Error(typeof m.text_payload === 'string' ? m.text_payload : 'The hub refused the history request.'));
+        else if (Array.isArray(m.messages)) finish(undefined, m.messages as Record<string, unknown>[]);
+      });
+      const frame: Record<string, unknown> = { message_type: 'HISTORY', topic, limit, request_id };
+      if (beforeId) frame.before_id = beforeId;
+      client.sendRaw(frame as never).catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+    });
   }
 }

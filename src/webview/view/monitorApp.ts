@@ -24,6 +24,8 @@ import { buildStatusBar, buildToolbar, FilterOptions, type StatusBar, type Toolb
 
 /** Data-driven table redraws are at least this far apart (~30 per second). */
 const ROWS_MIN_INTERVAL_MS = 33;
+/** Messages per "Load older" page of a topic. */
+const TOPIC_PAGE = 100;
 const numberFormat = new Intl.NumberFormat();
 const fmt = (n: number): string => numberFormat.format(n);
 const FOCUSABLE_INPUTS =
@@ -37,6 +39,7 @@ export class MonitorApp {
   private readonly statusBar: StatusBar = buildStatusBar(this.bar.hub, this.feedback.element);
   private readonly typeOptions = new FilterOptions(this.bar.typeSelect, 'All types');
   private readonly agentOptions = new FilterOptions(this.bar.agentSelect, 'All agents');
+  private readonly topicOptions = new FilterOptions(this.bar.topicSelect, 'All topics');
   private ui: UiState;
   private readonly table: MessageTable;
   private readonly agents: AgentList;
@@ -127,6 +130,8 @@ export class MonitorApp {
     });
     this.bar.typeSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, type: this.bar.typeSelect.value }));
     this.bar.agentSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, agent: this.bar.agentSelect.value }));
+    this.bar.topicSelect.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, topic: this.bar.topicSelect.value }));
+    this.bar.olderButton.addEventListener('click', () => this.loadOlder());
     this.bar.noise.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, showNoise: this.bar.noise.checked }));
     this.bar.raw.addEventListener('change', () => this.applyFilter({ ...this.ui.filter, raw: this.bar.raw.checked }));
     this.bar.pauseButton.addEventListener('click', () => this.setPaused(!this.ui.paused));
@@ -156,6 +161,7 @@ export class MonitorApp {
     this.renderPause();
     this.renderHub();
     this.rebuildTypeOptions(true);
+    this.rebuildTopicOptions(true);
     this.rebuildAgentOptions(true);
     this.renderCounts();
   }
@@ -170,6 +176,10 @@ export class MonitorApp {
     if (n.type === HostNotification.AgentStream && this.streams.apply(n.frame)) {
       // the agent list's badge, the Agent tab and the request rows' approval markers
       this.markDirty({ rows: true, agents: true, hub: false });
+    }
+    if (n.type === HostNotification.TopicHistory) {
+      this.feedback.result(n.request_id, true, n.messages.length ? `${n.messages.length} older message(s)` : 'no older messages');
+      this.rebuildTopicOptions(false);
     }
     if (n.type === HostNotification.Reconstruction) {
       this.reconstruction.show(n);
@@ -231,6 +241,7 @@ export class MonitorApp {
       this.table.render(true);
       this.renderCounts();
       this.rebuildTypeOptions(false);
+      this.rebuildTopicOptions(false);
       if (!d.agents) this.detail.refresh();
     }
     if (d.agents) {
@@ -300,6 +311,28 @@ export class MonitorApp {
     this.typeOptions.update(types.map((t): [string, string] => [t, t]), this.ui.filter.type, force);
   }
 
+  /** The topic picker appears with the first topic seen (or a chosen one); "Load older" with a chosen topic. */
+  private rebuildTopicOptions(force: boolean): void {
+    const cur = this.ui.filter.topic ?? '';
+    const topics = [...this.model.topics];
+    if (cur && !this.model.topics.has(cur)) topics.push(cur);
+    topics.sort();
+    this.bar.topicSelect.hidden = topics.length === 0;
+    this.bar.element.classList.toggle('has-topics', topics.length > 0);
+    this.bar.olderButton.hidden = cur === '';
+    this.bar.olderButton.toggleAttribute('disabled', !this.model.canLoadOlder);
+    this.topicOptions.update(topics.map((t): [string, string] => [t, t]), cur, force);
+  }
+
+  /** Asks the hub for the chosen topic's page before the oldest message on screen. */
+  private loadOlder(): void {
+    const topic = this.ui.filter.topic ?? '';
+    if (!topic || !this.model.canLoadOlder) return;
+    const before_id = this.model.oldestTopicId();
+    const request_id = this.feedback.request(`Older messages of ${topic}`);
+    this.source.send({ type: WebviewCommand.LoadTopicHistory, request_id, topic, limit: TOPIC_PAGE, ...(before_id ? { before_id } : {}) });
+  }
+
   private rebuildAgentOptions(force: boolean): void {
     const agents = [...this.model.agents.values()].sort((a, b) => a.agent_name.localeCompare(b.agent_name));
     const opts: [string, string][] = agents.map((a) => [a.agent_id, `${a.agent_name} (${a.agent_id})`]);
@@ -316,6 +349,7 @@ export class MonitorApp {
     if (this.bar.search.value !== f.text) this.bar.search.value = f.text;
     if (this.bar.typeSelect.value !== f.type) this.bar.typeSelect.value = f.type;
     if (this.bar.agentSelect.value !== f.agent) this.rebuildAgentOptions(true);
+    if (this.bar.topicSelect.value !== (f.topic ?? '')) this.rebuildTopicOptions(true);
     if (this.bar.noise.checked !== f.showNoise) this.bar.noise.checked = f.showNoise;
     if (this.bar.raw.checked !== f.raw) this.bar.raw.checked = f.raw;
     // keep the selected row in view if it still passes

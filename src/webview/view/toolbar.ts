@@ -17,6 +17,9 @@ export interface Toolbar {
   search: ValueElement;
   typeSelect: ValueElement;
   agentSelect: ValueElement;
+  /** Topics (seed 004), shown once a topic message was seen; "Load older" pages the chosen topic's history. */
+  topicSelect: ValueElement;
+  olderButton: HTMLElement;
   noise: CheckElement;
   raw: CheckElement;
   pauseButton: HTMLElement;
@@ -45,6 +48,17 @@ export function buildToolbar(): Toolbar {
   search.append(custom('vscode-icon', { slot: 'content-before', name: 'search' }));
   const typeSelect = custom('vscode-single-select', { 'aria-label': 'Filter by message type', class: 'type-filter' }) as ValueElement;
   const agentSelect = custom('vscode-single-select', { 'aria-label': 'Filter by agent', class: 'agent-filter' }) as ValueElement;
+  const topicSelect = custom('vscode-single-select', { 'aria-label': 'Filter by topic', class: 'topic-filter' }) as ValueElement;
+  topicSelect.hidden = true;
+  // an icon alone (the tooltip and aria-label name it): the toolbar has to stay one line at 600 px with the picker
+  const olderButton = custom('vscode-toolbar-button', {
+    class: 'older',
+    icon: 'fold-up',
+    label: 'Load older',
+    title: 'Load older: the topic’s earlier messages from the hub, 100 at a time',
+    'aria-label': 'Load older',
+  });
+  olderButton.hidden = true;
   const noise = custom('vscode-checkbox', {
     label: 'Bookkeeping',
     title: 'Also show the hub’s bookkeeping: registrations, disconnects, inactivity, presence (PING, PONG, heartbeats, status updates) and reconstruction requests',
@@ -78,6 +92,8 @@ export function buildToolbar(): Toolbar {
     search,
     typeSelect,
     agentSelect,
+    topicSelect,
+    olderButton,
     noise,
     raw,
     pauseButton,
@@ -85,7 +101,7 @@ export function buildToolbar(): Toolbar {
     reconstructionButton,
   );
   const hub = el('span', { class: 'hub' }, hubIcon, hubBadge);
-  return { element, hub, hubIcon, hubBadge, search, typeSelect, agentSelect, noise, raw, pauseButton, clearButton, reconstructionButton };
+  return { element, hub, hubIcon, hubBadge, search, typeSelect, agentSelect, topicSelect, olderButton, noise, raw, pauseButton, clearButton, reconstructionButton };
 }
 
 /** A button's text, hidden by CSS where the toolbar is narrow (the button keeps its icon and aria-label). */
