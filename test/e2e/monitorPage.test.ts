@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { BrowserContext, Page } from 'playwright-core';
 import { Hub } from '../../src/hub/hub';
 import { launchChromium, makeRunDir, repoRoot } from '../../tools/vscode/codeServer.mjs';
+import { drawnRowTexts, monitorStats, waitForCondition, type MonitorStats } from './monitorPageKit';
 
 const RESULTS = join(repoRoot, 'test-results');
 const WEBVIEW_DIR = join(repoRoot, 'dist', 'webview');
@@ -66,20 +67,11 @@ async function shot(name: string): Promise<void> {
   console.log(`screenshot: ${file}`);
 }
 
-type Stats = { visible: number; buffered: number; dropped: number; held: number; agents: number };
-const stats = (): Promise<Stats> =>
-  page.evaluate(() => (globalThis as unknown as { switchboardMonitor: { stats(): Stats } }).switchboardMonitor.stats());
+const stats = (): Promise<MonitorStats> => monitorStats(page);
 
-/** Texts of the rows currently drawn (the table is virtualised: only visible rows exist). */
-const rowTexts = (): Promise<string[]> => page.locator('.rows .row:not([hidden])').allInnerTexts();
+const rowTexts = (): Promise<string[]> => drawnRowTexts(page);
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = WAIT): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (cond: () => Promise<boolean>, what: string, ms = WAIT): Promise<void> => waitForCondition(cond, what, ms);
 
 let agentId = '';
 let frontendId = '';

@@ -15,6 +15,7 @@ import { AgentClient } from '../../src/sdk/agentClient';
 import { TopicClient, TopicFrontendClient } from '../../src/sdk/topicsClient';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
 import { launchChromium, makeRunDir, repoRoot } from '../../tools/vscode/codeServer.mjs';
+import { drawnRowTexts, monitorStats, waitForCondition, type MonitorStats } from './monitorPageKit';
 
 const RESULTS = join(repoRoot, 'test-results');
 const SCREENS = '/work/screens';
@@ -32,18 +33,10 @@ let topics: TopicClient;
 let ui: TopicFrontendClient;
 const pageErrors: string[] = [];
 
-type Stats = { visible: number; buffered: number };
-const stats = (): Promise<Stats> =>
-  page.evaluate(() => (globalThis as unknown as { switchboardMonitor: { stats(): Stats } }).switchboardMonitor.stats());
-const rowTexts = (): Promise<string[]> => page.locator('.rows .row:not([hidden])').allInnerTexts();
+const stats = (): Promise<MonitorStats> => monitorStats(page);
+const rowTexts = (): Promise<string[]> => drawnRowTexts(page);
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = WAIT): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (cond: () => Promise<boolean>, what: string, ms = WAIT): Promise<void> => waitForCondition(cond, what, ms);
 
 async function shot(name: string, also?: string): Promise<void> {
   const file = join(RESULTS, `monitor-topics-${name}.png`);
