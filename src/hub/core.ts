@@ -243,8 +243,8 @@ export class HubCore implements HubPort {
     return this.registry.connection(clientId)?.bufferedBytes;
   }
 
-  logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void {
-    this.log.append({ direction: 'internal', message_type: messageType, size: 0, body, ...(clientId ? { client_id: clientId } : {}) });
+  logInternal(record: Envelope, clientId: string = this.id): void {
+    this.log.record('internal', record, { client_id: clientId, size: 0 });
   }
 
   unloggedInbound(messageType: string): () => void {
@@ -261,10 +261,6 @@ export class HubCore implements HubPort {
     const result = this.router.route(message, { ...ctx, released: true });
     this.emit('message', result.message);
     return result;
-  }
-
-  recordInternal(record: Envelope): void {
-    this.log.record('internal', record, { client_id: this.id, size: 0 });
   }
 
   // --- shared by the parts -------------------------------------------------------------------------------------

@@ -103,8 +103,12 @@ export interface HubPort {
   sendUnlogged(clientId: string, frame: Envelope): boolean;
   /** Bytes waiting to be written to a client connected here; undefined when it is not connected. */
   bufferedBytes(clientId: string): number | undefined;
-  /** Appends an internal entry to the event log (e.g. an approval the hub cancelled or decided by timeout). */
-  logInternal(messageType: string, body: Record<string, unknown>, clientId?: string): void;
+  /**
+   * Appends a record of the hub's own (direction 'internal') to the event log: what a plugin decided — an approval
+   * cancelled or decided by timeout, a message the debugger held or edited. Its client is the one it concerns (the
+   * agent), or the hub.
+   */
+  logInternal(record: Envelope, clientId?: string): void;
   /** Frames of this type from clients are handled but not written to the event log (high-rate state reports). */
   unloggedInbound(messageType: string): () => void;
 
@@ -115,8 +119,6 @@ export interface HubPort {
   // --- the message debugger (hub/debugger) ---
   /** Routes a message a hold strategy kept, the way it was going (ctx as the hold saw it); never held again. */
   routeReleased(message: Envelope, ctx: RouteContext): RouteResult;
-  /** Appends a record of the hub's own (direction 'internal') to the event log: what a plugin decided. */
-  recordInternal(record: Envelope): void;
 
   // --- clients that are not WebSockets ---
   /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */

@@ -359,12 +359,12 @@ export class AgentStreams {
       agent_id: a.agent_id,
     };
     if (r.by.kind === 'cancelled') {
-      this.port.logInternal('TOOL_APPROVAL_CANCELLED', { approval_id: a.approval_id, agent_id: a.agent_id, tool: a.tool, reason: r.by.reason }, a.agent_id);
+      this.port.logInternal({ message_type: 'TOOL_APPROVAL_CANCELLED', approval_id: a.approval_id, agent_id: a.agent_id, tool: a.tool, reason: r.by.reason }, a.agent_id);
     } else {
       // logged as it goes out (who decided what, when); a timeout is also recorded on its own
-      if (r.by.kind === 'timeout') this.port.logInternal('TOOL_APPROVAL_TIMEOUT', { approval_id: a.approval_id, agent_id: a.agent_id, tool: a.tool, applied_default: r.approved }, a.agent_id);
+      if (r.by.kind === 'timeout') this.port.logInternal({ message_type: 'TOOL_APPROVAL_TIMEOUT', approval_id: a.approval_id, agent_id: a.agent_id, tool: a.tool, applied_default: r.approved }, a.agent_id);
       if (!this.port.sendToClient(a.agent_id, frame)) {
-        this.port.logInternal('TOOL_APPROVAL_UNDELIVERED', { approval_id: a.approval_id, agent_id: a.agent_id, approved: r.approved, decided_by: r.decidedBy }, a.agent_id);
+        this.port.logInternal({ message_type: 'TOOL_APPROVAL_UNDELIVERED', approval_id: a.approval_id, agent_id: a.agent_id, approved: r.approved, decided_by: r.decidedBy }, a.agent_id);
       }
     }
     this.emitApproval({ kind: 'resolved', resolution: r });

@@ -111,7 +111,7 @@ export class MessageDebugger {
   /** Replaces one owner's breakpoints (a debugger client's id, or an in-process session's name). */
   setBreakpoints(owner: string, specs: readonly BreakpointSpecT[]): BreakpointInfoT[] {
     const infos = this.breakpoints.set(owner, specs);
-    this.port.recordInternal({ message_type: 'DEBUG_BREAKPOINTS_SET', owner, breakpoints: infos });
+    this.port.logInternal({ message_type: 'DEBUG_BREAKPOINTS_SET', owner, breakpoints: infos });
     this.syncStrategy();
     this.events.emit('breakpoints');
     return infos;
@@ -165,7 +165,7 @@ export class MessageDebugger {
   /** Holds the next message to or from this agent. */
   pause(agentId: string): void {
     this.traps.push({ agentId, reason: 'pause' });
-    this.port.recordInternal({ message_type: 'DEBUG_PAUSE', agent_id: agentId });
+    this.port.logInternal({ message_type: 'DEBUG_PAUSE', agent_id: agentId });
     this.syncStrategy();
   }
 
@@ -192,7 +192,7 @@ export class MessageDebugger {
     if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
     e.original ??= e.message;
     e.message = edited;
-    this.port.recordInternal({ message_type: 'DEBUG_EDITED', held_id: e.id, original: stripInternal(e.original), edited: stripInternal(edited) });
+    this.port.logInternal({ message_type: 'DEBUG_EDITED', held_id: e.id, original: stripInternal(e.original), edited: stripInternal(edited) });
     return stripInternal(edited);
   }
 
@@ -289,7 +289,7 @@ export class MessageDebugger {
       }, this.limits.autoReleaseMs);
       entry.timer.unref();
     }
-    this.port.recordInternal({ message_type: 'DEBUG_HELD', held_id: entry.id, reason, breakpoint_id: breakpointId, held_message_id: message.message_id, sender_id: message.sender_id, receiver_id: message.receiver_id });
+    this.port.logInternal({ message_type: 'DEBUG_HELD', held_id: entry.id, reason, breakpoint_id: breakpointId, held_message_id: message.message_id, sender_id: message.sender_id, receiver_id: message.receiver_id });
     this.syncStrategy();
     return entry;
   }
@@ -346,7 +346,7 @@ export class MessageDebugger {
         record.delivered = e.message;
         record.routing_status = result.status;
       }
-      this.port.recordInternal(record);
+      this.port.logInternal(record);
       const ev: DebuggerEventMap['released'][0] = { held_id: e.id, outcome, held_count: this.entries.size };
       if (e.state !== 'dropped') ev.delivered = stripInternal(e.message);
       if (e.original) ev.original = stripInternal(e.original);
@@ -370,7 +370,7 @@ export class MessageDebugger {
   private log(breakpointId: string, text: string, message: Envelope): void {
     const ev: DebuggerEventMap['log'][0] = { breakpoint_id: breakpointId, text };
     if (message.message_id !== undefined) ev.held_message_id = String(message.message_id);
-    this.port.recordInternal({ message_type: D.DEBUG_LOG, ...ev });
+    this.port.logInternal({ message_type: D.DEBUG_LOG, ...ev });
     this.events.emit('log', ev);
   }
 
