@@ -213,6 +213,10 @@ export interface MonitorSource {
   decideApproval?(approvalId: string, approved: boolean, note?: string): Promise<void>;
   /** A topic's stored messages before an id (HISTORY with before_id), oldest first; absent: no Load older. */
   topicHistory?(topic: string, beforeId: string | undefined, limit: number): Promise<Record<string, unknown>[]>;
+  /** The message debugger's frames for this panel (DEBUG_STATE first); absent: the panel has no debugger (issue 20). */
+  onDebugger?(listener: (frame: Record<string, unknown>) => void): MonitorSubscription;
+  /** A DEBUG_SET_BREAKPOINTS or DEBUG_ACTION from the panel; rejects with the debugger's reason (unknown held id…). */
+  debugCommand?(frame: Record<string, unknown>): Promise<void>;
 }
 
 // --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
