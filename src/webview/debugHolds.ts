@@ -176,5 +176,5 @@ export function heldMark(entry: LogEntry, holds: DebugHolds): { text: string; ti
   if (entry.direction !== 'in') return undefined;
   const h = holds.heldFor(entry.message_id);
   if (!h) return undefined;
-  return { text: '⏸ held', title: `Held by the message debugger (${h.reason}): open the row to continue, step, edit or drop it`, state: 'debug-held' };
+  return { text: 'held', title: `Held by the message debugger (${h.reason}): open the row to continue, step, edit or drop it`, state: 'debug-held' };
 }
