@@ -15,6 +15,9 @@ export interface DebugViewCallbacks {
 const BREAKABLE = /^[A-Z_]+$/;
 
 export class DebugView {
+  /** What the Message tab's debugger part last showed: a redraw only when it changes keeps a half-typed edit. */
+  private shown = '';
+
   constructor(
     private readonly holds: DebugHolds,
     private readonly cb: DebugViewCallbacks,
@@ -22,6 +25,7 @@ export class DebugView {
 
   /** The debugger's part of the Message tab for this row (empty when there is nothing to offer). */
   forEntry(e: LogEntry): HTMLElement[] {
+    this.shown = this.keyFor(e);
     const out: HTMLElement[] = [];
     const held = this.holds.heldFor(e.message_id);
     if (held) out.push(this.heldBox(held.held_id, held.reason, held.message));
@@ -34,6 +38,16 @@ export class DebugView {
     const list = this.breakpointList();
     if (list) out.push(list);
     return out;
+  }
+
+  /** Whether the debugger's part for this row would look different now (held or released, breakpoints changed). */
+  changedFor(e: LogEntry | undefined): boolean {
+    return e !== undefined && this.keyFor(e) !== this.shown;
+  }
+
+  private keyFor(e: LogEntry): string {
+    const held = this.holds.heldFor(e.message_id);
+    return JSON.stringify([e.seq, held?.held_id, held ? this.holds.count : 0, this.holds.breakpoints()]);
   }
 
   private heldBox(heldId: string, reason: string, message: Record<string, unknown>): HTMLElement {

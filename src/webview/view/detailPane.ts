@@ -109,6 +109,11 @@ export class DetailPane {
     this.showTab('thread');
   }
 
+  /** The message debugger's picture changed: redraw the Message tab if its debugger part differs (issue 20). */
+  refreshDebug(): void {
+    if (this.tab === 'message' && this.cb.debug?.changedFor(this.entry)) this.renderMessage();
+  }
+
   /** Live data changed: redraw what depends on it (agent tab, a growing thread). */
   refresh(): void {
     if (this.tab === 'agent') this.renderAgent(false);

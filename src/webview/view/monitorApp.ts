@@ -190,7 +190,7 @@ export class MonitorApp {
       // a new connection attached afresh: the hub forgot this monitor's breakpoints with the old one
       const resend = n.frame.message_type === DebugFrame.STATE ? this.holds.resendFrame() : undefined;
       if (resend) this.debugSend('Breakpoints', resend);
-      this.detail.render();
+      this.detail.refreshDebug();
       this.markDirty({ rows: true, agents: false, hub: false });
     }
     if (n.type === HostNotification.TopicHistory) {
@@ -497,7 +497,7 @@ export class MonitorApp {
   private debugSend(label: string, frame: Record<string, unknown>): void {
     const request_id = this.feedback.request(label);
     this.source.send({ type: WebviewCommand.Debug, request_id, frame });
-    this.detail.render();
+    this.detail.refreshDebug();
   }
 
   private decide(approvalId: string, approved: boolean, note: string | undefined): void {
