@@ -84,7 +84,10 @@ test('a breakpoint set from a row holds the next such message, shown held; Conti
   assert.match(await heldRow.locator('.cell.delivery').innerText(), /held/);
   assert.equal(hub.debugger.heldCount(), 1);
   assert.ok(!received.includes('second refund request'), 'a held message is not delivered');
-  await heldRow.click();
+  // the status bar counts it and opens it
+  const status = page.locator('.statusbar .debug-status');
+  await waitForCondition(async () => /1 held · 1 breakpoint\b/.test(await status.innerText()), 'the status bar to count the held message', WAIT);
+  await status.click();
   const cont = page.locator('.panel-message .held-box .held-continue');
   await cont.waitFor({ timeout: WAIT });
   await shot('held');

@@ -10,6 +10,8 @@ export interface DebugViewCallbacks {
   onReleaseAll(): void;
   onAddBreakpoint(filter: string): void;
   onRemoveBreakpoint(filter: string): void;
+  /** The status bar's debugger item was activated: open this held message's row. */
+  onOpenHeld(messageId: string): void;
 }
 
 const BREAKABLE = /^[A-Z_]+$/;
@@ -17,11 +19,25 @@ const BREAKABLE = /^[A-Z_]+$/;
 export class DebugView {
   /** What the Message tab's debugger part last showed: a redraw only when it changes keeps a half-typed edit. */
   private shown = '';
+  /** The status bar's item: how many messages are held and how many breakpoints this monitor has; opens the first held. */
+  readonly status = el('button', { type: 'button', class: 'debug-status', hidden: '' });
 
   constructor(
     private readonly holds: DebugHolds,
     private readonly cb: DebugViewCallbacks,
-  ) {}
+  ) {
+    this.status.addEventListener('click', () => this.openFirstHeld());
+  }
+
+  /** Keeps the status bar's item true; hidden while nothing is held and no breakpoint is set. */
+  renderStatus(): void {
+    const held = this.holds.count;
+    const bps = this.holds.breakpoints().length;
+    this.status.hidden = held === 0 && bps === 0;
+    const text = `${held} held · ${bps} breakpoint${bps === 1 ? '' : 's'}`;
+    if (this.status.textContent !== text) this.status.replaceChildren(icon(held ? 'debug-pause' : 'debug-breakpoint'), ` ${text}`);
+    this.status.title = held ? 'Open the first held message' : 'Message breakpoints of this monitor (open a row to add or remove)';
+  }
 
   /** The debugger's part of the Message tab for this row (empty when there is nothing to offer). */
   forEntry(e: LogEntry): HTMLElement[] {
@@ -41,6 +57,11 @@ export class DebugView {
   }
 
   /** Whether the debugger's part for this row would look different now (held or released, breakpoints changed). */
+  openFirstHeld(): void {
+    const first = this.holds.held()[0];
+    if (first) this.cb.onOpenHeld(first.message_id);
+  }
+
   changedFor(e: LogEntry | undefined): boolean {
     return e !== undefined && this.keyFor(e) !== this.shown;
   }

@@ -37,6 +37,7 @@ export class MonitorApp {
   private readonly model = new MonitorModel();
   private readonly streams = new AgentStreamModel();
   private readonly holds = new DebugHolds();
+  private debugView!: DebugView;
   private readonly bar: Toolbar = buildToolbar();
   private readonly feedback = new Feedback();
   private readonly statusBar: StatusBar = buildStatusBar(this.bar.hub, this.feedback.element);
@@ -99,11 +100,15 @@ export class MonitorApp {
         // the person at this VS Code is "You", as in the table
         nameOf: (id) => this.model.columnName(id),
       }),
-      debug: new DebugView(this.holds, {
+      debug: this.debugView = new DebugView(this.holds, {
         onAction: (action, heldId, fields) => this.debugAction(action, heldId, fields),
         onReleaseAll: () => this.debugSend('Release all', releaseAllFrame()),
         onAddBreakpoint: (filter) => this.debugSend(`Breakpoint ${filter}`, this.holds.addBreakpoint(filter)),
         onRemoveBreakpoint: (filter) => this.debugSend(`Remove breakpoint ${filter}`, this.holds.removeBreakpoint(filter)),
+        onOpenHeld: (messageId) => {
+          const seq = this.model.leadSeqOf(messageId);
+          if (seq !== undefined) this.select(seq, true);
+        },
       }),
     });
     this.body = el('main', { class: 'body' }, this.agents.element, this.table.element, this.detail.element);
@@ -131,6 +136,7 @@ export class MonitorApp {
     });
     this.bar.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
     root.replaceChildren(this.bar.element, this.body, this.reconstruction.element, this.statusBar.element);
+    this.statusBar.element.insertBefore(this.debugView.status, this.feedback.element);
 
     // --- wiring ---
     this.bar.search.addEventListener('input', () => {
@@ -191,6 +197,7 @@ export class MonitorApp {
       const resend = n.frame.message_type === DebugFrame.STATE ? this.holds.resendFrame() : undefined;
       if (resend) this.debugSend('Breakpoints', resend);
       this.detail.refreshDebug();
+      this.debugView.renderStatus();
       this.markDirty({ rows: true, agents: false, hub: false });
     }
     if (n.type === HostNotification.TopicHistory) {
@@ -498,6 +505,7 @@ export class MonitorApp {
     const request_id = this.feedback.request(label);
     this.source.send({ type: WebviewCommand.Debug, request_id, frame });
     this.detail.refreshDebug();
+    this.debugView.renderStatus();
   }
 
   private decide(approvalId: string, approved: boolean, note: string | undefined): void {
