@@ -35,6 +35,7 @@ export class MonitorPanel extends DisposableBase {
   private pendingReveal: string | undefined;
   /** Every agent's stream while the webview is ready; renewed with each snapshot so a (re)loaded webview starts fresh. */
   private streamSub: { dispose(): void } | undefined;
+  private debugSub: { dispose(): void } | undefined;
   /** The report shown (re-sent after the webview reloads); `focus` until the webview has switched to it once. */
   private reconstruction: ReconstructionNotification | undefined;
   /** Set by the reconstruction commands (reconstructCommand.ts). */
@@ -92,6 +93,7 @@ export class MonitorPanel extends DisposableBase {
     this._register(source.onAgents((agents, full) => this.ready && this.post({ type: HostNotification.Agents, agents, full })));
     this._register(source.onHub(() => this.ready && this.postSnapshot()));
     this._register(toDisposable(() => this.streamSub?.dispose()));
+    this._register(toDisposable(() => this.debugSub?.dispose()));
     panel.webview.html = this.html();
   }
 
@@ -124,6 +126,8 @@ export class MonitorPanel extends DisposableBase {
     else {
       this.streamSub?.dispose();
       this.streamSub = undefined;
+      this.debugSub?.dispose();
+      this.debugSub = undefined;
     }
   }
 
@@ -132,6 +136,10 @@ export class MonitorPanel extends DisposableBase {
     this.streamSub?.dispose();
     this.streamSub = this.source.onAgentStream?.((frame) => {
       if (this.ready) this.post({ type: HostNotification.AgentStream, frame });
+    });
+    this.debugSub?.dispose();
+    this.debugSub = this.source.onDebugger?.((frame) => {
+      if (this.ready) this.post({ type: HostNotification.Debugger, frame });
     });
   }
 
@@ -206,6 +214,15 @@ export class MonitorPanel extends DisposableBase {
           if (!this.source.decideApproval) throw new Error('Tool approvals are not available in this window.');
           await this.source.decideApproval(cmd.approval_id, cmd.approved, cmd.note);
           this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: cmd.approved ? 'approved' : 'denied' });
+        } catch (err) {
+          this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: false, detail: errorMessage(err) });
+        }
+        return;
+      case WebviewCommand.Debug:
+        try {
+          if (!this.source.debugCommand) throw new Error('The message debugger is not available in this window.');
+          await this.source.debugCommand(cmd.frame);
+          this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: 'done' });
         } catch (err) {
           this.post({ type: HostNotification.CommandResult, request_id: cmd.request_id, ok: false, detail: errorMessage(err) });
         }

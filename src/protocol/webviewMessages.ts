@@ -56,6 +56,8 @@ export const WebviewCommand = {
   DecideApproval: 'decideApproval',
   /** A page of a topic's older messages (seed 004 HISTORY with before_id); answered by TopicHistory. */
   LoadTopicHistory: 'loadTopicHistory',
+  /** A message-debugger frame (DEBUG_SET_BREAKPOINTS or DEBUG_ACTION) for the hub (issue 20); answered by CommandResult. */
+  Debug: 'debug',
 } as const;
 
 export type ReadyCommand = { type: typeof WebviewCommand.Ready };
@@ -93,7 +95,8 @@ export type WebviewToHost =
   | ReportErrorCommand
   | ReconstructionActionCommand
   | DecideApprovalCommand
-  | LoadTopicHistoryCommand;
+  | LoadTopicHistoryCommand
+  | DebugCommand;
 
 /** `topic` is `namespace:topic` (a monitor sees every namespace); `before_id` exclusive, absent for the latest page. */
 export type LoadTopicHistoryCommand = {
@@ -125,6 +128,8 @@ export const HostNotification = {
   AgentStream: 'agentStream',
   /** A page of a topic's stored messages (HISTORY_RESPONSE), oldest first, answering LoadTopicHistory. */
   TopicHistory: 'topicHistory',
+  /** A message-debugger frame from the hub as it came (DEBUG_STATE, DEBUG_BREAKPOINTS, DEBUG_HELD, DEBUG_RELEASED, DEBUG_LOG). */
+  Debugger: 'debugger',
 } as const;
 
 export type SnapshotNotification = {
@@ -170,7 +175,8 @@ export type HostToWebview =
   | RevealAgentNotification
   | ReconstructionNotification
   | AgentStreamNotification
-  | TopicHistoryNotification;
+  | TopicHistoryNotification
+  | DebuggerNotification;
 
 /** `messages` are seed 004 stored topic messages (id, namespace, topic_published_to, sender, payload, thread…). */
 export type TopicHistoryNotification = {
@@ -207,6 +213,10 @@ export interface MonitorSource {
   decideApproval?(approvalId: string, approved: boolean, note?: string): Promise<void>;
   /** A topic's stored messages before an id (HISTORY with before_id), oldest first; absent: no Load older. */
   topicHistory?(topic: string, beforeId: string | undefined, limit: number): Promise<Record<string, unknown>[]>;
+  /** The message debugger's frames for this panel (DEBUG_STATE first); absent: the panel has no debugger (issue 20). */
+  onDebugger?(listener: (frame: Record<string, unknown>) => void): MonitorSubscription;
+  /** A DEBUG_SET_BREAKPOINTS or DEBUG_ACTION from the panel; rejects with the debugger's reason (unknown held id…). */
+  debugCommand?(frame: Record<string, unknown>): Promise<void>;
 }
 
 // --- validation at the boundary (postMessage data is `unknown` until checked) ---------------------------------
@@ -273,6 +283,12 @@ export function parseWebviewCommand(data: unknown): WebviewToHost | undefined {
       if (isStr(data.before_id)) cmd.before_id = data.before_id;
       return cmd;
     }
+    case WebviewCommand.Debug: {
+      const f = data.frame;
+      if (!isStr(data.request_id) || !isRecord(f) || !isStr(f.message_type) || !DEBUG_COMMAND_FRAME_TYPES.has(f.message_type)) return undefined;
+      if (JSON.stringify(f).length > 1_048_576) return undefined;
+      return { type: data.type, request_id: data.request_id, frame: f };
+    }
     default:
       return undefined;
   }
@@ -320,7 +336,20 @@ export function parseHostNotification(data: unknown): HostToWebview | undefined 
       return isStr(data.request_id) && isStr(data.topic) && Array.isArray(data.messages) && data.messages.every(isRecord)
         ? (data as unknown as TopicHistoryNotification)
         : undefined;
+    case HostNotification.Debugger:
+      return isRecord(data.frame) && isStr(data.frame.message_type) && DEBUG_NOTIFICATION_FRAME_TYPES.has(data.frame.message_type)
+        ? (data as unknown as DebuggerNotification)
+        : undefined;
     default:
       return undefined;
   }
 }
+
+// --- the message debugger in the monitor (issue 20) ------------------------------------------------------------
+
+/** The frames a monitor sends its hub's debugger (the browser page as they are; the panel's host through hub.debugger). */
+export const DEBUG_COMMAND_FRAME_TYPES: ReadonlySet<string> = new Set(['DEBUG_ATTACH', 'DEBUG_SET_BREAKPOINTS', 'DEBUG_ACTION']);
+/** The frames the hub's debugger announces to a monitor. */
+export const DEBUG_NOTIFICATION_FRAME_TYPES: ReadonlySet<string> = new Set(['DEBUG_STATE', 'DEBUG_BREAKPOINTS', 'DEBUG_HELD', 'DEBUG_RELEASED', 'DEBUG_LOG']);
+export type DebugCommand = { type: typeof WebviewCommand.Debug; request_id: string; frame: Record<string, unknown> };
+export type DebuggerNotification = { type: typeof HostNotification.Debugger; frame: Record<string, unknown> };

@@ -3,7 +3,7 @@
 
 import { HostNotification, WebviewCommand, type HostToWebview, type WebviewToHost } from '../protocol/webviewMessages';
 import type { DataSource } from './dataSource';
-import { HubFrameTranslator, isRegistered, registerMonitorFrame, subscribeStreamsFrame } from './hubFrames';
+import { debugAttachFrame, HubFrameTranslator, isRegistered, registerMonitorFrame, subscribeStreamsFrame } from './hubFrames';
 
 export interface BrowserConfig {
   token: string;
@@ -66,7 +66,10 @@ export class BrowserDataSource implements DataSource {
         return;
       }
       for (const n of this.translator.fromHub(frame)) this.listener(n);
-      if (isRegistered(frame)) ws.send(JSON.stringify(subscribeStreamsFrame()));
+      if (isRegistered(frame)) {
+        ws.send(JSON.stringify(subscribeStreamsFrame()));
+        ws.send(JSON.stringify(debugAttachFrame()));
+      }
     });
     ws.addEventListener('close', () => {
       if (this.ws !== ws) return;

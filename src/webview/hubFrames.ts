@@ -7,6 +7,8 @@ import { newMessageId } from '../protocol/ids';
 /** Seed 004's topic history frames (named here rather than imported: protocol/topics pulls TypeBox into the page). */
 const TopicMessageType = { HISTORY: 'HISTORY', HISTORY_RESPONSE: 'HISTORY_RESPONSE' } as const;import {
   AGENT_STREAM_FRAME_TYPES,
+  DEBUG_COMMAND_FRAME_TYPES,
+  DEBUG_NOTIFICATION_FRAME_TYPES,
   HostNotification,
   WebviewCommand,
   type HostToWebview,
@@ -23,6 +25,11 @@ export function registerMonitorFrame(name: string, backlog = MONITOR_BACKLOG): R
 }
 
 /** Sent once registered: every agent's stream (SNAPSHOTs at once, then DIFFs and events) for the Agent pane. */
+/** Sent once registered too: the hub's message debugger announces its breakpoints and held messages (issue 20). */
+export function debugAttachFrame(): Record<string, unknown> {
+  return { message_type: 'DEBUG_ATTACH' };
+}
+
 export function subscribeStreamsFrame(): Record<string, unknown> {
   return { message_type: MessageType.MONITOR_SUBSCRIBE };
 }
@@ -105,6 +112,7 @@ export class HubFrameTranslator {
         return [{ type: HostNotification.Hub, hub: { hub_id: this.hubId, state: 'stopped', mode: 'browser' } }];
       default:
         if (typeof f.message_type === 'string' && AGENT_STREAM_FRAME_TYPES.has(f.message_type)) return [{ type: HostNotification.AgentStream, frame: f }];
+        if (typeof f.message_type === 'string' && DEBUG_NOTIFICATION_FRAME_TYPES.has(f.message_type)) return [{ type: HostNotification.Debugger, frame: f }];
         return [];
     }
   }
@@ -159,6 +167,12 @@ export class HubFrameTranslator {
         const frame: Record<string, unknown> = { message_type: TopicMessageType.HISTORY, topic: cmd.topic, limit: cmd.limit, request_id: hubRequest };
         if (cmd.before_id) frame.before_id = cmd.before_id;
         return { frames: [frame] };
+      }
+      case WebviewCommand.Debug: {
+        if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
+        if (typeof cmd.frame.message_type !== 'string' || !DEBUG_COMMAND_FRAME_TYPES.has(cmd.frame.message_type)) return { frames: [] };
+        // the hub answers with DEBUG_BREAKPOINTS / DEBUG_RELEASED, or refuses with an ERROR
+        return { frames: [{ ...cmd.frame, message_id: newMessageId() }], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: 'sent' } };
       }
       case WebviewCommand.RequestSnapshot:
         return this.monitorId ? { frames: [{ message_type: MessageType.REQUEST_AGENT_STATUS }] } : { frames: [] };

@@ -150,6 +150,11 @@ export class MonitorModel {
     yield* this.buffer;
   }
 
+  /** The seq of the row that stands for a message (its first entry), while the delivery index remembers it. */
+  leadSeqOf(messageId: string): number | undefined {
+    return this.deliveries.get(messageId)?.leadSeq;
+  }
+
   /** The entry with this seq if still held (binary search: the ring is in seq order). */
   entryBySeq(seq: number): LogEntry | undefined {
     if (seq < 0) return this.older.find((e) => e.seq === seq);

@@ -15,6 +15,12 @@ import { AGENT_STREAM_FRAME_TYPES } from '../../protocol/webviewMessages';
 import { MessageType } from '../../protocol/messageTypes';
 import type { TopicsFamily } from '../../hub/topics/topicsFamily';
 import { newMessageId } from '../../protocol/ids';
+import type { MessageDebugger } from '../../hub/debugger';
+import { DEBUG_NOTIFICATION_FRAME_TYPES } from '../../protocol/webviewMessages';
+import { relayDebugCommand } from './monitorDebugRelay';
+
+/** The owner of the Monitor panel's breakpoints in the in-process hub's debugger. */
+const PANEL_OWNER = 'monitor panel';
 
 export function monitorHubInfo(conn: HubConnection | undefined): MonitorHubInfo {
   if (!conn) return { hub_id: null, state: 'stopped', mode: 'local' };
@@ -159,5 +165,52 @@ export class ManagerMonitorSource implements MonitorSource {
       if (beforeId) frame.before_id = beforeId;
       client.sendRaw(frame as never).catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
     });
+  }
+
+  // --- the message debugger (issue 20): held messages and breakpoints in the panel ---
+
+  private localDebugger(): MessageDebugger | undefined {
+    return (this.manager.hub as { debugger?: MessageDebugger } | undefined)?.debugger;
+  }
+
+  /** The in-process hub's debugger as frames (the panel owns the breakpoints it sets), or an attached hub's over the window's monitor client. */
+  onDebugger(listener: (frame: Record<string, unknown>) => void): MonitorSubscription {
+    return this.follow((conn) => {
+      const dbg = this.localDebugger();
+      if (dbg) {
+        const held = (h: unknown, count: number): void => listener({ message_type: 'DEBUG_HELD', held: h, held_count: count });
+        const released = (r: object): void => listener({ message_type: 'DEBUG_RELEASED', ...r });
+        const log = (l: object): void => listener({ message_type: 'DEBUG_LOG', ...l });
+        const bps = (): void => listener({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: dbg.breakpointInfos(PANEL_OWNER) });
+        dbg.events.on('held', held);
+        dbg.events.on('released', released);
+        dbg.events.on('log', log);
+        dbg.events.on('breakpoints', bps);
+        listener({ message_type: 'DEBUG_STATE', breakpoints: dbg.breakpointInfos(PANEL_OWNER), held: dbg.held() });
+        return () => {
+          dbg.events.off('held', held);
+          dbg.events.off('released', released);
+          dbg.events.off('log', log);
+          dbg.events.off('breakpoints', bps);
+          // like a debugger client leaving: the panel's breakpoints go with it
+          dbg.removeOwner(PANEL_OWNER);
+        };
+      }
+      const client = this.streamClient(conn);
+      if (!client) return () => undefined;
+      const off = client.onFrame((m) => {
+        if (typeof m.message_type === 'string' && DEBUG_NOTIFICATION_FRAME_TYPES.has(m.message_type)) listener(m as Record<string, unknown>);
+      });
+      void client.sendRaw({ message_type: 'DEBUG_ATTACH', sender_id: client.id ?? null } as never).catch(() => undefined);
+      return off;
+    });
+  }
+
+  async debugCommand(frame: Record<string, unknown>): Promise<void> {
+    const dbg = this.localDebugger();
+    if (dbg) return relayDebugCommand(dbg, PANEL_OWNER, frame);
+    const client = this.streamClient(this.current('use the message debugger'));
+    if (!client) throw new SwitchboardError('shutdown', 'Cannot use the message debugger: this window neither runs nor watches a hub.');
+    await client.sendRaw({ ...frame, message_id: newMessageId(), sender_id: client.id ?? null } as never);
   }
 }

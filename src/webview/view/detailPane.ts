@@ -13,6 +13,7 @@ import { renderSequenceDiagram } from './sequenceDiagram';
 import { deliverySummary } from '../deliveries';
 import { PRESENCE_ICON, presenceOf } from './agentList';
 import type { AgentStreamView } from './agentStreamView';
+import type { DebugView } from './debugView';
 
 export interface DetailCallbacks {
   onSelectSeq(seq: number): void;
@@ -24,6 +25,8 @@ export interface DetailCallbacks {
   onControl(action: ControlAction, agentId: string): void;
   /** The live stream part of the Agent tab (approvals, context), when the host streams agents. */
   stream?: AgentStreamView;
+  /** The message debugger's part of the Message tab (held actions, breakpoints), when the host has a debugger. */
+  debug?: DebugView;
 }
 
 const TAB_ORDER: DetailTab[] = ['message', 'thread', 'agent'];
@@ -106,6 +109,11 @@ export class DetailPane {
     this.showTab('thread');
   }
 
+  /** The message debugger's picture changed: redraw the Message tab if its debugger part differs (issue 20). */
+  refreshDebug(): void {
+    if (this.tab === 'message' && this.cb.debug?.changedFor(this.entry)) this.renderMessage();
+  }
+
   /** Live data changed: redraw what depends on it (agent tab, a growing thread). */
   refresh(): void {
     if (this.tab === 'agent') this.renderAgent(false);
@@ -160,6 +168,7 @@ export class DetailPane {
       actions.append(b);
     }
     p.append(meta, actions);
+    if (this.cb.debug) p.append(...this.cb.debug.forEntry(e));
     // Replying goes to whoever sent it, in the same thread, when that is an agent we can reach.
     if (this.model.agents.has(from) && e.message_id) {
       p.append(

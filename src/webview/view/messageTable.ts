@@ -200,6 +200,7 @@ export class MessageTable {
         r.delivery.title = mark ? mark.title : d && badge ? deliverySummary(d, (id) => this.nameOf(id)) : '';
         r.delivery.className = `cell delivery${mark ? ' approval-' + mark.state : d ? ' state-' + d.state : ''}`;
         r.root.classList.toggle('approval-pending', mark?.state === 'pending');
+        r.root.classList.toggle('debug-held', mark?.state === 'debug-held');
       }
       const sel = entry.seq === this.selected;
       if (sel !== r.selected) {

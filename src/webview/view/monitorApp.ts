@@ -17,6 +17,8 @@ import { ReconstructionView } from './reconstructionView';
 import { AgentStreamView } from './agentStreamView';
 import { AgentStreamModel } from '../agentStreamModel';
 import { approvalMark } from '../approvalMarks';
+import { actionFrame, DebugFrame, DebugHolds, heldMark, releaseAllFrame, type HeldAction } from '../debugHolds';
+import { DebugView } from './debugView';
 import { makeResizer } from './resizer';
 import { Feedback } from './feedback';
 import { buildStatusBar, buildToolbar, FilterOptions, type StatusBar, type Toolbar } from './toolbar';
@@ -34,6 +36,8 @@ const FOCUSABLE_INPUTS =
 export class MonitorApp {
   private readonly model = new MonitorModel();
   private readonly streams = new AgentStreamModel();
+  private readonly holds = new DebugHolds();
+  private debugView!: DebugView;
   private readonly bar: Toolbar = buildToolbar();
   private readonly feedback = new Feedback();
   private readonly statusBar: StatusBar = buildStatusBar(this.bar.hub, this.feedback.element);
@@ -71,7 +75,7 @@ export class MonitorApp {
         this.jumpButton.hidden = follow;
         this.saveSoon();
       },
-      approvalMark: (entry) => approvalMark(entry, this.streams, (id) => this.model.columnName(id)),
+      approvalMark: (entry) => heldMark(entry, this.holds) ?? approvalMark(entry, this.streams, (id) => this.model.columnName(id)),
     });
     // a strip under the rows, not a button over them: it takes its own line, so it never covers the last row
     const jump = custom('vscode-button', { icon: 'arrow-down', secondary: '', title: 'Follow the newest messages (End)' }, 'Jump to latest');
@@ -95,6 +99,16 @@ export class MonitorApp {
         onDecide: (approvalId, approved, note) => this.decide(approvalId, approved, note),
         // the person at this VS Code is "You", as in the table
         nameOf: (id) => this.model.columnName(id),
+      }),
+      debug: this.debugView = new DebugView(this.holds, {
+        onAction: (action, heldId, fields) => this.debugAction(action, heldId, fields),
+        onReleaseAll: () => this.debugSend('Release all', releaseAllFrame()),
+        onAddBreakpoint: (filter) => this.debugSend(`Breakpoint ${filter}`, this.holds.addBreakpoint(filter)),
+        onRemoveBreakpoint: (filter) => this.debugSend(`Remove breakpoint ${filter}`, this.holds.removeBreakpoint(filter)),
+        onOpenHeld: (messageId) => {
+          const seq = this.model.leadSeqOf(messageId);
+          if (seq !== undefined) this.select(seq, true);
+        },
       }),
     });
     this.body = el('main', { class: 'body' }, this.agents.element, this.table.element, this.detail.element);
@@ -122,6 +136,7 @@ export class MonitorApp {
     });
     this.bar.reconstructionButton.addEventListener('click', () => this.setReconstructionOpen(this.reconstruction.element.hidden !== false));
     root.replaceChildren(this.bar.element, this.body, this.reconstruction.element, this.statusBar.element);
+    this.statusBar.element.insertBefore(this.debugView.status, this.feedback.element);
 
     // --- wiring ---
     this.bar.search.addEventListener('input', () => {
@@ -176,6 +191,14 @@ export class MonitorApp {
     if (n.type === HostNotification.AgentStream && this.streams.apply(n.frame)) {
       // the agent list's badge, the Agent tab and the request rows' approval markers
       this.markDirty({ rows: true, agents: true, hub: false });
+    }
+    if (n.type === HostNotification.Debugger && this.holds.apply(n.frame)) {
+      // a new connection attached afresh: the hub forgot this monitor's breakpoints with the old one
+      const resend = n.frame.message_type === DebugFrame.STATE ? this.holds.resendFrame() : undefined;
+      if (resend) this.debugSend('Breakpoints', resend);
+      this.detail.refreshDebug();
+      this.debugView.renderStatus();
+      this.markDirty({ rows: true, agents: false, hub: false });
     }
     if (n.type === HostNotification.TopicHistory) {
       this.feedback.result(n.request_id, true, n.messages.length ? `${n.messages.length} older message(s)` : 'no older messages');
@@ -472,6 +495,17 @@ export class MonitorApp {
     const request_id = this.feedback.request(`Message to ${name}`);
     this.feedback.show(`Sending to ${name}…`, 'info');
     this.source.send({ type: WebviewCommand.SendMessage, request_id, message });
+  }
+
+  private debugAction(action: HeldAction, heldId: string, fields?: Record<string, unknown>): void {
+    this.debugSend(`${action[0]!.toUpperCase()}${action.slice(1)}`, actionFrame(action, heldId, fields));
+  }
+
+  private debugSend(label: string, frame: Record<string, unknown>): void {
+    const request_id = this.feedback.request(label);
+    this.source.send({ type: WebviewCommand.Debug, request_id, frame });
+    this.detail.refreshDebug();
+    this.debugView.renderStatus();
   }
 
   private decide(approvalId: string, approved: boolean, note: string | undefined): void {
