@@ -16,6 +16,12 @@ const BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
   'PROVIDE_CONTEXT',
   'RESTORE_CONTEXT',
   'REQUEST_CONTEXT_ACK',
+  // a monitor's or debugger's own subscriptions and state: the held rows, approvals and live context show the substance
+  'MONITOR_SUBSCRIBE',
+  'MONITOR_UNSUBSCRIBE',
+  'DEBUG_ATTACH',
+  'DEBUG_STATE',
+  'DEBUG_BREAKPOINTS',
 ]);
 
 type NameOf = (id: string) => string;
