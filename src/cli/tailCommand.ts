@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Logger } from '../protocol/logger';
 import { MonitorClient } from '../sdk/monitorClient';
 import { intFlag, resolveHubUrl } from './cliErrors';
-import { waitForSignal } from './hubCommand';
+import { invocation, waitForSignal } from './hubCommand';
 import { TailPrinter, type TailOptions } from './tailPrinter';
 import { cliLogger, colorWanted, palette } from './terminal';
 import { tailTopics } from './topicCommands';
@@ -76,7 +76,7 @@ export async function startTail(
   write: (line: string) => void,
   opts: TailOptions & { backlog: number; color: boolean },
 ): Promise<MonitorClient> {
-  const printer = new TailPrinter(write, palette(opts.color), { ...opts, holdPresenceForBacklog: opts.backlog > 0 });
+  const printer = new TailPrinter(write, palette(opts.color), { cli: invocation(), ...opts, holdPresenceForBacklog: opts.backlog > 0 });
   const client = new MonitorClient({ url, name: 'switchboard tail', backlog: opts.backlog, logger });
   client.onAgents((list) => printer.agents(list));
   client.onEntries((entries, dropped) => printer.entries(entries, dropped));

@@ -10,7 +10,7 @@ import type { Palette, Paint } from './terminal';
 /** Presence chatter: useful only when asked for by type or with --all. */
 const KEEPALIVE: ReadonlySet<string> = new Set([MessageType.PING, MessageType.PONG, MessageType.SERVER_HEARTBEAT]);
 /** Hub bookkeeping frames that repeat what the presence lines already say. */
-const BOOKKEEPING: ReadonlySet<string> = new Set([MessageType.AGENT_STATUS_UPDATE, MessageType.MONITOR_EVENTS, MessageType.REQUEST_AGENT_STATUS]);
+const BOOKKEEPING: ReadonlySet<string> = new Set([MessageType.AGENT_STATUS_UPDATE, MessageType.MONITOR_EVENTS, MessageType.REQUEST_AGENT_STATUS, 'MONITOR_SUBSCRIBE', 'MONITOR_UNSUBSCRIBE']);
 /** Names and presence remembered for display; a tail left running for days forgets the oldest beyond this. */
 const MAX_REMEMBERED = 20_000;
 
@@ -29,6 +29,8 @@ export interface TailOptions {
    * backlog's entries, so the first timestamps never run backwards. Released by the first entries, or by releaseHeld().
    */
   holdPresenceForBacklog?: boolean;
+  /** How this CLI is invoked (`switchboard`, `node dist/cli.js`), for the approve/deny hint under an approval request. */
+  cli?: string;
 }
 
 interface HeldLine {
@@ -96,6 +98,9 @@ export class TailPrinter {
     if (e.message_type === MessageType.REGISTER_AGENT_RESPONSE && typeof e.body.agent_id === 'string' && typeof e.body.agent_name === 'string') {
       remember(this.names, e.body.agent_id, e.body.agent_name);
     }
+    if (e.message_type === MessageType.REGISTER_MONITOR && e.direction === 'in' && e.client_id && typeof e.body.monitor_name === 'string') {
+      remember(this.names, e.client_id, e.body.monitor_name);
+    }
     if (e.message_type === MessageType.REGISTER_FRONTEND_RESPONSE && typeof e.body.frontend_id === 'string' && typeof e.body.frontend_name === 'string') {
       remember(this.names, e.body.frontend_id, e.body.frontend_name);
     }
@@ -148,6 +153,16 @@ export class TailPrinter {
       }
       case MessageType.REGISTER_AGENT:
         return typeof b.agent_id === 'string' ? p.gray(`asks for id ${b.agent_id}`) : '';
+      case 'TOOL_APPROVAL_REQUEST':
+        return this.approvalRequest(b);
+      case 'TOOL_APPROVAL_DECISION': {
+        const verdict = b.approved === true ? p.green('approved') : p.red('denied');
+        const by = typeof b.decided_by === 'string' ? ` by ${b.decided_by === 'timeout' ? 'the timeout' : this.who(b.decided_by)}` : '';
+        const note = typeof b.note === 'string' && b.note ? ` "${preview(b.note, 80)}"` : '';
+        return `${verdict} ${p.gray(String(b.approval_id ?? ''))}${by}${note}`;
+      }
+      case 'TOOL_APPROVAL_TIMEOUT':
+        return p.yellow(`${String(b.tool ?? 'tool')} ${p.gray(String(b.approval_id ?? ''))}: nobody answered, ${b.applied_default === true ? 'approved' : 'denied'} by default`);
       default: {
         // registrations, disconnects, inactivity, reconstruction: one sentence, in grey
         // (a registration's route already names who registers)
@@ -156,6 +171,16 @@ export class TailPrinter {
         return text ? preview(text, 120) : '';
       }
     }
+  }
+
+  /** What the agent asks to do, and how to answer from this terminal (the approval would otherwise just time out). */
+  private approvalRequest(b: Readonly<Record<string, unknown>>): string {
+    const p = this.pal;
+    const args = b.arguments === undefined ? '' : ' ' + preview(JSON.stringify(b.arguments) ?? '', 100);
+    const id = typeof b.approval_id === 'string' ? b.approval_id : '?';
+    const wait = typeof b.timeout_ms === 'number' ? `; in ${Math.round(b.timeout_ms / 1000)} s it is ${b.default === true ? 'approved' : 'denied'} by default` : '';
+    const cli = this.opts.cli ?? 'switchboard';
+    return `${p.bold(String(b.tool ?? '?'))}${p.gray(args)}\n${' '.repeat(14)}${p.cyan(`→ ${cli} approve ${id}`)}  or  ${p.cyan(`${cli} deny ${id}`)}${p.gray(wait)}`;
   }
 }
 

@@ -47,6 +47,9 @@ export class DemoCoder {
     private readonly opts: DemoCoderOptions = {},
   ) {}
 
+  /** Resolves when the pending approval is answered (or times out). */
+  private settled: Promise<void> = Promise.resolve();
+
   /** True while an approval is pending (a chore does not ask twice at once). */
   get waiting(): boolean {
     return this.asking;
@@ -82,8 +85,12 @@ export class DemoCoder {
 
   /** Asks before writing; resolves with whether the files were "written". */
   async writeFiles(reason: string, files: string[]): Promise<boolean> {
-    if (this.asking || !this.client.connected) return false;
+    // one approval at a time: a task that wants to write while another write waits for a person queues behind it
+    while (this.asking && this.client.connected) await this.settled;
+    if (!this.client.connected) return false;
     this.asking = true;
+    let settle!: () => void;
+    this.settled = new Promise((r) => (settle = r));
     this.ctx.approvals.asked++;
     this.report();
     try {
@@ -103,6 +110,7 @@ export class DemoCoder {
       return false;
     } finally {
       this.asking = false;
+      settle();
       this.report();
     }
   }

@@ -140,3 +140,23 @@ test('tail says what bookkeeping means: an agent that went silent, a disconnect'
   assert.ok(lines.some((l) => l.includes('planner went offline: silent 15 s')), lines.join('\n'));
   assert.ok(lines.some((l) => l.includes('coder disconnected: code 1006')), lines.join('\n'));
 });
+
+test('an approval request says what the agent asks and how to answer it here; the decision and the timeout say who decided', () => {
+  const { lines, p } = printer({ cli: 'node dist/cli.js' });
+  p.agents(agents);
+  p.entries(
+    [
+      entry('REGISTER_MONITOR', { client_id: 'mon_1' }, { monitor_name: 'switchboard approve' }),
+      entry('TOOL_APPROVAL_REQUEST', { sender_id: 'agent_bbbb0002' }, { approval_id: 'ap_1', tool: 'write_file', arguments: { files: ['a.ts'] }, timeout_ms: 30_000 }),
+      entry('TOOL_APPROVAL_DECISION', { client_id: 'mon_1', sender_id: 'mon_1' }, { approval_id: 'ap_1', approved: true, note: 'fine' }),
+      entry('TOOL_APPROVAL_TIMEOUT', { direction: 'internal', client_id: 'agent_bbbb0002' }, { approval_id: 'ap_2', tool: 'rm', applied_default: false }),
+      entry('MONITOR_UNSUBSCRIBE', { client_id: 'mon_1' }, { agent_id: 'agent_bbbb0002' }),
+    ],
+    0,
+  );
+  const body = lines.slice(2).join('\n');
+  assert.match(body, /TOOL_APPROVAL_REQUEST coder\s+write_file \{"files":\["a\.ts"\]\}\n\s+→ node dist\/cli\.js approve ap_1 {2}or {2}node dist\/cli\.js deny ap_1; in 30 s it is denied by default/);
+  assert.match(body, /TOOL_APPROVAL_DECISION switchboard approve\s+approved ap_1 "fine"/);
+  assert.match(body, /rm ap_2: nobody answered, denied by default/);
+  assert.doesNotMatch(body, /MONITOR_UNSUBSCRIBE/, 'subscription bookkeeping stays out of the default view');
+});
