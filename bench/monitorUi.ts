@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     ...(process.env.TRACE ? { traceFile: process.env.TRACE } : {}),
     ...(process.env.SCREENSHOT ? { screenshotFile: process.env.SCREENSHOT } : {}),
   });
-  const round = (x: number): number => Number(x.toFixed(1));
+  const round = (x: number): number => Number(x.toFixed(x < 10 ? 3 : 1));
   const show = (f: typeof r.ours): Record<string, unknown> =>
     Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v as number)]));
   console.log(JSON.stringify({ rate: r.rate, ours: show(r.ours), baseline: show(r.baseline) }));

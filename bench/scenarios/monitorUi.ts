@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, extname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { renderMonitorPage } from '../../src/hub/monitorPage';
 import { launchChromium, makeRunDir, repoRoot } from '../../tools/vscode/codeServer.mjs';
 import { alternate, fmt, percentile, sleep, type Row } from '../lib';
@@ -51,6 +51,9 @@ export interface PageFigures {
   ingestedPerS: number;
   /** Each round's frame p99, for the spread. */
   roundP99: number[];
+  /** CPU of the page's main thread and of its whole renderer process while measured, as a share of one core. */
+  mainCpu: number;
+  processCpu: number;
 }
 
 export interface UiResult {
@@ -213,7 +216,14 @@ async function standInHub(rate: number, agentCount: number): Promise<StandInHub>
   };
 }
 
-function figures(frames: number[], long: number[], ingested: number, seconds: number, roundP99: number[]): PageFigures {
+/** The renderer's own CPU clocks (Performance.getMetrics: ThreadTime is the main thread's, ProcessTime the process's). */
+async function cpuClock(cdp: CDPSession): Promise<{ thread: number; process: number }> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const get = (name: string): number => metrics.find((m) => m.name === name)?.value ?? NaN;
+  return { thread: get('ThreadTime'), process: get('ProcessTime') };
+}
+
+function figures(frames: number[], long: number[], ingested: number, seconds: number, roundP99: number[], cpu: { thread: number; process: number }): PageFigures {
   const f = [...frames].sort((a, b) => a - b);
   const total = f.reduce((a, b) => a + b, 0) / 1000;
   return {
@@ -227,6 +237,8 @@ function figures(frames: number[], long: number[], ingested: number, seconds: nu
     longestTask: long.length ? Math.max(...long) : 0,
     ingestedPerS: ingested / seconds,
     roundP99,
+    mainCpu: cpu.thread / seconds,
+    processCpu: cpu.process / seconds,
   };
 }
 
@@ -237,12 +249,19 @@ class Side {
   ingested = 0;
   seconds = 0;
   roundP99: number[] = [];
+  cpu = { thread: 0, process: 0 };
+  private cdp: CDPSession | undefined;
   constructor(
     readonly page: Page,
     readonly token: 'bench' | 'baseline',
   ) {}
 
   async round(hub: StandInHub, ms: number, after?: (page: Page) => Promise<void>): Promise<void> {
+    if (!this.cdp) {
+      this.cdp = await this.page.context().newCDPSession(this.page);
+      await this.cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+    }
+    const cpu0 = await cpuClock(this.cdp);
     const before = (await this.page.evaluate(RESET_PROBE)) as number;
     const t0 = performance.now();
     hub.stream(this.token);
@@ -250,6 +269,9 @@ class Side {
     hub.stop();
     const r = (await this.page.evaluate(READ_PROBE)) as { frames: number[]; long: number[]; ingested: number };
     this.seconds += (performance.now() - t0) / 1000;
+    const cpu1 = await cpuClock(this.cdp);
+    this.cpu.thread += cpu1.thread - cpu0.thread;
+    this.cpu.process += cpu1.process - cpu0.process;
     // the first interval spans the evaluate call that reset the probe
     const frames = r.frames.slice(1);
     this.frames.push(...frames);
@@ -262,7 +284,7 @@ class Side {
   }
 
   result(): PageFigures {
-    return figures(this.frames, this.long, this.ingested, this.seconds, this.roundP99);
+    return figures(this.frames, this.long, this.ingested, this.seconds, this.roundP99, this.cpu);
   }
 }
 
@@ -377,8 +399,8 @@ export async function monitorUiRows(quick: boolean): Promise<Row[]> {
       met,
       notes:
         `ours: ${o.fps.toFixed(1)} fps, frame p50 ${ms1(o.p50)}, p95 ${ms1(o.p95)}, max ${ms1(o.max)}, ${o.longTasks} long task(s)${o.longTasks ? ` (longest ${ms1(o.longestTask)})` : ''}, ` +
-        `took in ${fmt.rate(o.ingestedPerS)}; round p99 ${spread(o.roundP99)}. ` +
-        `Baseline: ${b.fps.toFixed(1)} fps, p50 ${ms1(b.p50)}, ${b.longTasks} long task(s); round p99 ${spread(b.roundP99)}. ` +
+        `took in ${fmt.rate(o.ingestedPerS)}, page main thread ${fmt.pct(o.mainCpu)} of a core (renderer ${fmt.pct(o.processCpu)}); round p99 ${spread(o.roundP99)}. ` +
+        `Baseline: ${b.fps.toFixed(1)} fps, p50 ${ms1(b.p50)}, ${b.longTasks} long task(s), main thread ${fmt.pct(b.mainCpu)}; round p99 ${spread(b.roundP99)}. ` +
         `${r.ours.frames} and ${b.frames} frames in alternating rounds of ${quick ? 3 : 5} s`,
     },
   ];
