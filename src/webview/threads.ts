@@ -130,17 +130,38 @@ export function buildSequence(thread: readonly LogEntry[]): SequenceModel {
 export interface SequenceLayout {
   width: number;
   height: number;
+  /** Width of a lane's name box: narrower when the lanes close up to fit. */
+  headWidth: number;
   lanes: { id: string; x: number }[];
   arrows: { seq: number; x1: number; x2: number; y: number; self: boolean; label: string; type: string; kind: RowKind }[];
 }
 
-export const LAYOUT = { laneGap: 200, margin: 110, header: 48, rowGap: 44, footer: 24 } as const;
+export const LAYOUT = { laneGap: 200, minLaneGap: 130, margin: 110, headWidth: 160, header: 48, rowGap: 44, footer: 24 } as const;
+/** Space between a lane's name box and the next one, or the drawing's edge. */
+const HEAD_SPACE = 6;
 
-/** Coordinates for the SVG: lanes left to right in order of first appearance, one row per message. */
-export function layoutSequence(model: SequenceModel): SequenceLayout {
+/**
+ * Coordinates for the SVG: lanes left to right in order of first appearance, one row per message. Given the width of
+ * the box it is drawn in, the lanes close up (to LAYOUT.minLaneGap apart, with narrower name boxes) so that a thread
+ * of three or four participants fits the detail pane; only beyond that does the box scroll.
+ */
+export function layoutSequence(model: SequenceModel, fitWidth = Infinity): SequenceLayout {
+  const n = Math.max(1, model.participants.length);
+  let gap: number = LAYOUT.laneGap;
+  let headWidth: number = LAYOUT.headWidth;
+  let margin: number = LAYOUT.margin;
+  if (n > 1 && (n - 1) * gap + 2 * margin > fitWidth) {
+    // the outer lanes keep their whole name box inside: a margin of half a box and a little
+    const outer = LAYOUT.headWidth + 2 * HEAD_SPACE;
+    const full = Math.floor((fitWidth - outer) / (n - 1));
+    // below a full box's gap the boxes narrow with it (gap - 2·space), and so do the margins: n gaps in all
+    gap = Math.max(LAYOUT.minLaneGap, Math.min(LAYOUT.laneGap, full >= outer ? full : Math.floor(fitWidth / n)));
+    headWidth = Math.min(LAYOUT.headWidth, gap - 2 * HEAD_SPACE);
+    margin = headWidth / 2 + HEAD_SPACE;
+  }
   const laneX = new Map<string, number>();
   const lanes = model.participants.map((id, i) => {
-    const x = LAYOUT.margin + i * LAYOUT.laneGap;
+    const x = margin + i * gap;
     laneX.set(id, x);
     return { id, x };
   });
@@ -149,7 +170,7 @@ export function layoutSequence(model: SequenceModel): SequenceLayout {
     const x2 = laneX.get(m.to)!;
     return { seq: m.seq, x1, x2, y: LAYOUT.header + LAYOUT.rowGap * (i + 1), self: m.from === m.to, label: m.label, type: m.type, kind: m.kind };
   });
-  const width = Math.max(1, lanes.length) * LAYOUT.laneGap - LAYOUT.laneGap + 2 * LAYOUT.margin;
+  const width = (n - 1) * gap + 2 * margin;
   const height = LAYOUT.header + LAYOUT.rowGap * (arrows.length + 1) + LAYOUT.footer;
-  return { width, height, lanes, arrows };
+  return { width, height, headWidth, lanes, arrows };
 }

@@ -8,7 +8,7 @@ import { RingBuffer } from '../../src/webview/ringBuffer';
 import { MonitorModel, ACTIVITY_PER_AGENT } from '../../src/webview/monitorModel';
 import { compileFilter, EMPTY_FILTER, parseFilter, searchTerms } from '../../src/protocol/filter';
 import { formatAgo, previewOf, toRow } from '../../src/webview/rowModel';
-import { deliveryBadge, deliverySummary } from '../../src/webview/deliveries';
+import { DeliveryIndex, deliveryBadge, deliverySummary } from '../../src/webview/deliveries';
 
 let seq = 0;
 function entry(p: Partial<LogEntry> & { text?: string } = {}): LogEntry {
@@ -293,6 +293,23 @@ test('a TEXT with its delivery and front-end copies is one row that says what ha
   assert.deepEqual(visibleSeqs(m), [inn.seq, out.seq, copy1.seq, copy2.seq, status.seq]);
   m.setFilter({ ...m.filter, raw: false });
   assert.deepEqual(visibleSeqs(m), [inn.seq, status.seq]);
+});
+
+test('the delivery index remembers the newest messages up to its bound, forgetting the oldest first, also after a clear', () => {
+  const d = new DeliveryIndex(3);
+  const observe = (i: number, direction: 'in' | 'out' = 'in'): void =>
+    d.observe(entry({ message_id: `msg_${i}`, direction, client_id: 'agent_r', receiver_id: 'agent_r' }));
+  for (let i = 1; i <= 5; i++) observe(i);
+  assert.deepEqual([1, 2, 3, 4, 5].map((i) => d.get(`msg_${i}`) !== undefined), [false, false, true, true, true]);
+  observe(4, 'out');
+  assert.equal(d.get('msg_4')!.state, 'delivered', 'an out-frame of a remembered message counts on its row');
+  observe(6);
+  assert.equal(d.get('msg_3'), undefined, 'a later out-frame does not make a message younger: the oldest goes');
+  assert.ok(d.get('msg_4') && d.get('msg_6'));
+  d.clear();
+  assert.equal(d.get('msg_6'), undefined);
+  for (let i = 7; i <= 11; i++) observe(i);
+  assert.deepEqual([7, 8, 9, 10, 11].map((i) => d.get(`msg_${i}`) !== undefined), [false, false, true, true, true]);
 });
 
 test('a message held for a paused agent, or refused by the hub, says so in its row', () => {

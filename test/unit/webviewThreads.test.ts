@@ -76,6 +76,25 @@ test('layout: a lane per participant left to right, rows top to bottom, self-mes
   assert.ok(lay.height > lay.arrows[2]!.y);
 });
 
+test('the lanes close up to fit the box they are drawn in, down to a minimum gap beyond which the box scrolls', () => {
+  const three = buildSequence([msg('TEXT', 'a', 'b', { message_id: '1' }), msg('REPLY', 'b', 'c', { message_id: '2' }), msg('TEXT', 'c', 'c', { message_id: '3' })]);
+  const wide = layoutSequence(three);
+  assert.equal(wide.lanes[1]!.x - wide.lanes[0]!.x, LAYOUT.laneGap, 'no box: the full gap');
+  assert.equal(wide.headWidth, LAYOUT.headWidth);
+  for (const box of [505, 400]) {
+    const lay = layoutSequence(three, box);
+    assert.ok(lay.width <= box, `three lanes fit ${box} px: ${lay.width}`);
+    const last = lay.lanes[2]!.x;
+    assert.ok(last + lay.headWidth / 2 < lay.width, 'the last lane\'s name box is inside the drawing');
+    assert.ok(lay.headWidth < lay.lanes[1]!.x - lay.lanes[0]!.x, 'name boxes do not touch');
+  }
+  assert.deepEqual(layoutSequence(three, 2000), wide, 'a wide box changes nothing');
+  const many = buildSequence(['b', 'c', 'd', 'e', 'f'].map((to, i) => msg('TEXT', 'a', to, { message_id: `m${i}` })));
+  const narrow = layoutSequence(many, 400);
+  assert.equal(narrow.lanes[1]!.x - narrow.lanes[0]!.x, LAYOUT.minLaneGap, 'six lanes stay legible; the box scrolls');
+  assert.ok(narrow.width > 400);
+});
+
 test('a very long thread is cut to a bound and says how many were left out', () => {
   const list = Array.from({ length: MAX_THREAD_MESSAGES + 7 }, (_, i) => msg('TEXT', 'a', 'b', { message_id: `m${i}`, thread: 'big' }));
   const model = buildSequence(extractThread(list, list[3]!));

@@ -15,6 +15,9 @@ import { PRESENCE_ICON, presenceOf } from './agentList';
 import type { AgentStreamView } from './agentStreamView';
 import type { DebugView } from './debugView';
 
+/** The thread diagram is laid out again when its box's width changes by more than this. */
+const DIAGRAM_REFIT_PX = 8;
+
 export interface DetailCallbacks {
   onSelectSeq(seq: number): void;
   onTab(tab: DetailTab): void;
@@ -49,6 +52,8 @@ export class DetailPane {
   private readonly agentComposer = el('div', { class: 'agent-composer' });
   private readonly agentActivityList = el('div', { class: 'agent-activity' });
   private composerFor: string | null = null;
+  /** Watches the thread diagram's box, to fit its lanes to the width it gets. */
+  private diagramSize: ResizeObserver | undefined;
 
   constructor(
     private readonly model: MonitorModel,
@@ -196,12 +201,28 @@ export class DetailPane {
     p.append(el('div', { class: 'thread-head' }, el('span', {}, summary), refresh));
     if (seq.omitted) p.append(el('p', { class: 'hint' }, `${seq.omitted} later messages are not drawn.`));
     const nameOf = (id: string): string => this.model.displayName(id);
-    const diagram = renderSequenceDiagram(seq, {
-      selectedSeq: this.entry?.seq ?? null,
-      nameOf,
-      onSelect: (s) => this.cb.onSelectSeq(s),
+    const box = el('div', { class: 'diagram' });
+    p.append(box);
+    // The lanes close up to the box's width: drawn again when the box gets one (the tab is shown, the pane resized).
+    let drawnFor = -1;
+    const draw = (fit: number): void => {
+      drawnFor = fit;
+      box.replaceChildren(
+        renderSequenceDiagram(seq, {
+          selectedSeq: this.entry?.seq ?? null,
+          nameOf,
+          onSelect: (s) => this.cb.onSelectSeq(s),
+          ...(fit > 0 ? { fitWidth: fit } : {}),
+        }),
+      );
+    };
+    draw(0);
+    this.diagramSize?.disconnect();
+    this.diagramSize = new ResizeObserver(() => {
+      const fit = box.clientWidth;
+      if (fit > 0 && Math.abs(fit - drawnFor) > DIAGRAM_REFIT_PX) draw(fit);
     });
-    p.append(el('div', { class: 'diagram' }, diagram));
+    this.diagramSize.observe(box);
   }
 
   private renderAgent(force: boolean): void {

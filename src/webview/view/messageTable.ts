@@ -47,6 +47,7 @@ export class MessageTable {
   private lastRevision = -1;
   private lastFirst = -1;
   private lastCount = -1;
+  private shownRows = 1;
 
   constructor(
     private readonly model: MonitorModel,
@@ -105,6 +106,11 @@ export class MessageTable {
     return Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT));
   }
 
+  /** Rows that fit on screen as of the last render (no layout read). */
+  get screenRows(): number {
+    return this.shownRows;
+  }
+
   private nameOf(id: string): string {
     return this.model.displayName(id);
   }
@@ -130,6 +136,10 @@ export class MessageTable {
   render(force = true): void {
     const count = this.model.visibleCount;
     const s = this.scroller;
+    // read before this frame writes anything, so reading costs no layout of its own
+    const height = s.clientHeight;
+    let top = s.scrollTop;
+    this.shownRows = Math.max(1, Math.floor(height / ROW_HEIGHT));
     if (count !== this.lastCount) {
       this.spacer.style.height = `${count * ROW_HEIGHT}px`;
       this.element.setAttribute('aria-rowcount', String(count + 1));
@@ -138,13 +148,22 @@ export class MessageTable {
     }
     // While someone reads older rows, rows leaving the ring at the top must not slide the ones they read.
     const trimmed = this.model.takeTrimmedRows();
-    if (!this.following && trimmed > 0) s.scrollTop = Math.max(0, s.scrollTop - trimmed * ROW_HEIGHT);
-    if (this.following && count > 0) {
-      const bottom = count * ROW_HEIGHT - s.clientHeight;
-      if (bottom > 0 && Math.abs(s.scrollTop - bottom) > 1) s.scrollTop = bottom;
+    if (!this.following && trimmed > 0) {
+      s.scrollTop = Math.max(0, top - trimmed * ROW_HEIGHT);
+      top = s.scrollTop;
     }
-    const first = Math.max(0, Math.floor(s.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const n = Math.min(count - first, Math.ceil(s.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN);
+    if (this.following && count > 0) {
+      const bottom = count * ROW_HEIGHT - height;
+      if (bottom > 0 && Math.abs(top - bottom) > 1) {
+        s.scrollTop = bottom;
+        top = bottom;
+      }
+    }
+    // Rows beyond the screen only help a scroll; while following, every redraw replaces them unseen (a quarter of a
+    // redraw's layout at 20,000 entries/s), and the first scroll away draws at once with them.
+    const over = this.following ? 0 : OVERSCAN;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - over);
+    const n = Math.min(count - first, Math.ceil(height / ROW_HEIGHT) + 2 * over);
     if (!force && first === this.lastFirst && this.lastRevision === this.model.revision) return;
     this.lastFirst = first;
     this.lastRevision = this.model.revision;

@@ -14,14 +14,15 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return e;
 }
 
-const LANE_LABEL_MAX = 22;
+/** Average width of a character of the lane labels (12 px, bold): 160 px holds 22. */
+const LANE_LABEL_CHAR_PX = 7.2;
 const shorten = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 
 export function renderSequenceDiagram(
   model: SequenceModel,
-  opts: { selectedSeq: number | null; nameOf: (id: string) => string; onSelect: (seq: number) => void },
+  opts: { selectedSeq: number | null; nameOf: (id: string) => string; onSelect: (seq: number) => void; fitWidth?: number },
 ): SVGSVGElement {
-  const lay = layoutSequence(model);
+  const lay = layoutSequence(model, opts.fitWidth);
   const root = svg('svg', {
     class: 'sequence',
     width: lay.width,
@@ -39,9 +40,9 @@ export function renderSequenceDiagram(
   for (const lane of lay.lanes) {
     const g = svg('g', { class: 'lane' });
     g.append(svg('line', { class: 'lifeline', x1: lane.x, y1: 34, x2: lane.x, y2: lay.height - 8 }));
-    g.append(svg('rect', { class: 'lane-head', x: lane.x - 80, y: 6, width: 160, height: 28, rx: 4 }));
+    g.append(svg('rect', { class: 'lane-head', x: lane.x - lay.headWidth / 2, y: 6, width: lay.headWidth, height: 28, rx: 4 }));
     const name = opts.nameOf(lane.id);
-    const label = svg('text', { class: 'lane-label', x: lane.x, y: 24, 'text-anchor': 'middle' }, shorten(name, LANE_LABEL_MAX));
+    const label = svg('text', { class: 'lane-label', x: lane.x, y: 24, 'text-anchor': 'middle' }, shorten(name, Math.floor(lay.headWidth / LANE_LABEL_CHAR_PX)));
     label.append(svg('title', {}, name === lane.id ? lane.id : `${name} (${lane.id})`));
     g.append(label);
     root.append(g);
@@ -64,7 +65,8 @@ export function renderSequenceDiagram(
     // Labels start just right of the leftmost end and are cut to the arrow's span, so they never cross a lane
     // label or the time column; the full text is in the tooltip.
     const left = a.self ? a.x1 + 46 : Math.min(a.x1, a.x2) + 8;
-    const span = a.self ? 220 : Math.abs(a.x2 - a.x1) - 16;
+    // a self-message's label runs right of its loop, up to the drawing's edge
+    const span = a.self ? Math.min(220, lay.width - left - 4) : Math.abs(a.x2 - a.x1) - 16;
     const text = a.label ? `${a.type}: ${a.label}` : a.type;
     g.append(svg('text', { class: 'msg-type', x: left, y: a.y - 6 }, shorten(text, Math.max(6, Math.floor(span / 6.2)))));
     g.append(svg('text', { class: 'msg-time', x: 6, y: a.y + 4 }, formatTime(times.get(a.seq) ?? 0).slice(0, 8)));
