@@ -14,6 +14,7 @@ import { agentStreamRows } from './scenarios/agentStreams';
 import { seedClientRows } from './scenarios/seedClients';
 import { topicRows } from './scenarios/topics';
 import { debuggerRows } from './scenarios/debugger';
+import { seedRegistrationRows } from './scenarios/seedRegistrations';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -36,6 +37,7 @@ addScenario({ name: 'streams', run: () => agentStreamRows(quick) });
 addScenario({ name: 'seedclients', run: () => seedClientRows(quick) });
 addScenario({ name: 'topics', run: () => topicRows(quick) });
 addScenario({ name: 'debugger', run: () => debuggerRows(quick) });
+addScenario({ name: 'seedreg', run: () => seedRegistrationRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   await broker.start();
   await broker.registered(15_000);
   serveIpc(
-    { counters: () => broker.counters, brokerId: () => broker.brokerId },
+    { counters: () => broker.counters, brokerId: () => broker.brokerId, knownOnline: () => broker.knownAgents().filter((a) => a.online).length },
     async () => {
       await broker.stop();
       if (profile) {

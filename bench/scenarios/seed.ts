@@ -19,12 +19,20 @@ interface RoundTrips {
   p99: number;
   sequentialPerSec: number;
   inFlightPerSec: number;
+  /** CPU (µs, user + system) per round trip in the in-flight phase: the hub's, and the routing broker's (RabbitMQ only). */
+  hubCpuUs: number;
+  brokerCpuUs?: number;
+}
+
+async function cpuUs(p: BenchProc): Promise<number> {
+  const s = await p.stats();
+  return s.cpuUserUs + s.cpuSystemUs;
 }
 
 /** Hub options both sides share: no keepalive traffic or rate limit in the way of a short run. */
-const HUB_COMMON = { pingIntervalMs: 60_000, inactivityTimeoutMs: 120_000, heartbeatIntervalMs: 60_000, rateLimitPerSecond: 1_000_000 };
+export const HUB_COMMON = { pingIntervalMs: 60_000, inactivityTimeoutMs: 120_000, heartbeatIntervalMs: 60_000, rateLimitPerSecond: 1_000_000 };
 
-function hubUrl(p: BenchProc): string {
+export function hubUrl(p: BenchProc): string {
   return `ws://127.0.0.1:${p.port}/ws?token=${p.token}`;
 }
 
@@ -107,7 +115,8 @@ async function replyingAgent(url: string): Promise<{ ws: WebSocket; id: string }
 }
 
 /** Round trips on a running hub: warm-up (until the route works), sequential, then IN_FLIGHT at once. */
-async function measure(url: string, sequential: number, concurrent: number): Promise<RoundTrips> {
+async function measure(hub: BenchProc, sequential: number, concurrent: number, broker?: BenchProc): Promise<RoundTrips> {
+  const url = hubUrl(hub);
   const agent = await replyingAgent(url);
   const fe = await frontEnd(url, agent.id);
   try {
@@ -131,6 +140,7 @@ async function measure(url: string, sequential: number, concurrent: number): Pro
     const sequentialPerSec = (lat.length / (performance.now() - t0)) * 1000;
     lat.sort((a, b) => a - b);
 
+    const cpu0 = await Promise.all([cpuUs(hub), broker ? cpuUs(broker) : 0]);
     const t1 = performance.now();
     let started = 0;
     let done = 0;
@@ -144,7 +154,16 @@ async function measure(url: string, sequential: number, concurrent: number): Pro
       }),
     );
     const inFlightPerSec = (done / (performance.now() - t1)) * 1000;
-    return { p50: percentile(lat, 50), p99: percentile(lat, 99), sequentialPerSec, inFlightPerSec };
+    const cpu1 = await Promise.all([cpuUs(hub), broker ? cpuUs(broker) : 0]);
+    const perTrip = (i: number): number => (cpu1[i]! - cpu0[i]!) / done;
+    return {
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      sequentialPerSec,
+      inFlightPerSec,
+      hubCpuUs: perTrip(0),
+      ...(broker ? { brokerCpuUs: perTrip(1) } : {}),
+    };
   } finally {
     fe.ws.terminate();
     agent.ws.terminate();
@@ -159,7 +178,7 @@ export async function seedViaRabbit(sequential: number, concurrent: number): Pro
   try {
     hub = await startProc('hubProc', { ...HUB_COMMON, bus: 'rabbitmq', rabbitmqUrl: RABBIT_URL, busPrefix: prefix });
     broker = await startProc('routingBroker', { rabbitmqUrl: RABBIT_URL, queuePrefix: prefix, hubUrl: hubUrl(hub) });
-    return await measure(hubUrl(hub), sequential, concurrent);
+    return await measure(hub, sequential, concurrent, broker);
   } finally {
     await broker?.stop();
     await hub?.stop();
@@ -171,7 +190,7 @@ export async function seedViaRabbit(sequential: number, concurrent: number): Pro
 export async function seedViaMemory(sequential: number, concurrent: number): Promise<RoundTrips> {
   const hub = await startProc('hubProc', { ...HUB_COMMON, bus: 'memory' });
   try {
-    return await measure(hubUrl(hub), sequential, concurrent);
+    return await measure(hub, sequential, concurrent);
   } finally {
     await hub.stop();
   }
@@ -196,8 +215,9 @@ export async function seedRows(quick: boolean): Promise<Row[]> {
       ours: fmt.rate(rmq.inFlightPerSec),
       baseline: `${fmt.rate(mem.inFlightPerSec)} memory bus; seed ${SEED.inFlightPerSec}`,
       ratio: fmt.ratio(rmq.inFlightPerSec / mem.inFlightPerSec),
-      goal: '≥ 2,000/s',
-      met: rmq.inFlightPerSec >= 2000,
+      goal: '≥ 4,000/s',
+      met: rmq.inFlightPerSec >= 4000,
+      notes: `CPU per round trip: hub ${rmq.hubCpuUs.toFixed(0)} µs (memory bus ${mem.hubCpuUs.toFixed(0)} µs), routing broker ${(rmq.brokerCpuUs ?? NaN).toFixed(0)} µs`,
     },
   ];
 }
