@@ -29,7 +29,7 @@ interface RoundTrips {
 }
 
 /** The RabbitMQ server's beam.smp (`-s rabbit`), if it runs on this machine and /proc can be read. */
-function rabbitPid(): number | undefined {
+export function rabbitPid(): number | undefined {
   try {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
@@ -47,7 +47,7 @@ function rabbitPid(): number | undefined {
 }
 
 /** A process's CPU (user + system, µs) from /proc (clock ticks of 10 ms); 0 when it cannot be read. */
-function procCpuUs(pid: number | undefined): number {
+export function procCpuUs(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
