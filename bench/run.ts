@@ -15,6 +15,7 @@ import { seedClientRows } from './scenarios/seedClients';
 import { topicRows } from './scenarios/topics';
 import { debuggerRows } from './scenarios/debugger';
 import { monitorUiRows } from './scenarios/monitorUi';
+import { seedRegistrationRows } from './scenarios/seedRegistrations';
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -38,6 +39,7 @@ addScenario({ name: 'seedclients', run: () => seedClientRows(quick) });
 addScenario({ name: 'topics', run: () => topicRows(quick) });
 addScenario({ name: 'debugger', run: () => debuggerRows(quick) });
 addScenario({ name: 'monitorui', run: () => monitorUiRows(quick) });
+addScenario({ name: 'seedreg', run: () => seedRegistrationRows(quick) });
 
 async function main(): Promise<void> {
   const rows: Row[] = [];

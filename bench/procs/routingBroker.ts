@@ -17,7 +17,15 @@ async function main(): Promise<void> {
   await broker.start();
   await broker.registered(15_000);
   serveIpc(
-    { counters: () => broker.counters, brokerId: () => broker.brokerId },
+    {
+      counters: () => broker.counters,
+      brokerId: () => broker.brokerId,
+      // online agents, or only those whose name matches (a bench's timed agents, not its warm-up's leaving ones)
+      knownOnline: (namePattern) => {
+        const re = typeof namePattern === 'string' ? new RegExp(namePattern) : undefined;
+        return broker.knownAgents().filter((a) => a.online && (!re || re.test(a.name))).length;
+      },
+    },
     async () => {
       await broker.stop();
       if (profile) {

@@ -456,3 +456,35 @@ test('a broker that keeps the socket but stops answering: requests fail by their
     await cleanupRabbit(b.url, { prefix });
   }
 });
+
+test('a burst of queue declarations (one per registering agent): every queue is made, one refused (other arguments) is used as it is and the rest still are', async (t) => {
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('declburst');
+  const names = Array.from({ length: 60 }, (_, i) => `${prefix}agent_queue_${i}`);
+  const odd = names[25]!;
+  const admin = await connect(b.url);
+  const bus = new RabbitMqBus({ url: b.url, prefix, logger: testLogger('bus') });
+  try {
+    // Someone made this one with other arguments: the broker refuses our durable declaration of it (406).
+    const pre = await admin.createChannel();
+    await pre.assertQueue(odd, { durable: false, autoDelete: false });
+    await pre.close();
+    await bus.ready();
+    // As registrations ask: one call each, all at once (they share declarations behind the first).
+    await Promise.all(names.map((q) => bus.declareQueues([q])));
+    const check = await admin.createChannel();
+    for (const q of names) assert.equal((await check.checkQueue(q)).queue, q, `${q} exists`);
+    await check.close();
+    assert.equal(bus.state, 'up', 'the refusal did not take the traffic channels down');
+    // The queues behind the refused one work: a message published to the last arrives.
+    const got: string[] = [];
+    await bus.subscribe(queueChannel(names[59]!), (m) => void got.push(String(m.text_payload)));
+    await bus.publish(queueChannel(names[59]!), text(1, { text_payload: 'after the burst' }));
+    await waitFor(() => got.includes('after the burst'), 'the last queue of the burst to carry a message');
+  } finally {
+    await bus.close();
+    await admin.close();
+    await cleanupRabbit(b.url, { prefix, queues: names });
+  }
+});

@@ -20,6 +20,9 @@ export class RabbitAdmin {
   private readonly declaredExchanges = new Set<string>();
   /** Queues to declare after every reconnect (declareQueues()). */
   private readonly knownQueues = new Set<string>();
+  /** The declareQueues() batch on the wire (settled when there is none) and the one gathering behind it. */
+  private declaring: Promise<void> = Promise.resolve();
+  private nextDeclare: { names: string[]; done: Promise<void> } | undefined;
 
   constructor(
     private readonly link: BrokerLink,
@@ -38,13 +41,39 @@ export class RabbitAdmin {
   async redeclare(): Promise<void> {
     this.declaredQueues.clear();
     this.declaredExchanges.clear();
-    for (const q of this.knownQueues) await this.declareQueueOn(q);
+    await this.declareQueuesOn([...this.knownQueues]);
   }
 
   /** Declares a `queue:` channel's queue exactly as seed 001 does (durable, no arguments), or a context reply queue. */
   async declareQueueOn(queue: string, options: Options.AssertQueue = { durable: true }): Promise<void> {
-    await this.declareAside(`queue ${queue}`, (ch) => ch.assertQueue(queue, options));
-    remember(this.declaredQueues, queue);
+    await this.declareQueuesOn([queue], options);
+  }
+
+  /**
+   * Declares these queues on one channel aside (opening and closing a channel costs the broker two round trips and a
+   * process, more than the declaration itself: one per queue made a burst of seed agents' registrations wait on it).
+   * A queue that exists with other arguments makes the broker close that channel: it is used as it is, and the rest
+   * are declared on a fresh channel.
+   */
+  async declareQueuesOn(queues: string[], options: Options.AssertQueue = { durable: true }): Promise<void> {
+    let i = 0;
+    while (i < queues.length) {
+      await this.connection.withChannel(async (ch) => {
+        for (; i < queues.length; i++) {
+          const queue = queues[i]!;
+          try {
+            await ch.assertQueue(queue, options);
+          } catch (err) {
+            if ((err as { code?: unknown }).code !== 406) throw err;
+            this.link.log.warn(`queue ${queue} exists with other arguments; using it as it is (${errorMessage(err)})`);
+            remember(this.declaredQueues, queue);
+            i++;
+            return; // the broker closed this channel: the rest on a new one
+          }
+          remember(this.declaredQueues, queue);
+        }
+      });
+    }
   }
 
   /** A context request channel's fanout exchange, as the seed declares it. */
@@ -77,9 +106,27 @@ export class RabbitAdmin {
     }
     while (this.knownQueues.size > MAX_KNOWN_QUEUES) this.knownQueues.delete(this.knownQueues.values().next().value as string);
     if (!this.connection.pub || this.link.state !== 'up') return; // declared on (re)connect
-    await this.connection.bounded(async () => {
-      for (const q of queueNames) await this.declareQueueOn(q);
-    }, 'queue.declare');
+    return this.coalescedDeclare(queueNames);
+  }
+
+  /**
+   * Declarations asked for while another batch is on the wire (a burst of registrations, each asking for its agent's
+   * queue) wait for it and go together, on one channel, in one batch after it.
+   */
+  private coalescedDeclare(queueNames: string[]): Promise<void> {
+    let next = this.nextDeclare;
+    if (!next) {
+      const batch: { names: string[]; done: Promise<void> } = { names: [], done: Promise.resolve() };
+      batch.done = this.declaring.then(() => {
+        if (this.nextDeclare === batch) this.nextDeclare = undefined;
+        if (!this.connection.pub || this.link.state !== 'up') return; // declared on (re)connect: they are known
+        return this.connection.bounded(() => this.declareQueuesOn(batch.names), 'queue.declare');
+      });
+      this.declaring = batch.done.catch(() => undefined);
+      this.nextDeclare = next = batch;
+    }
+    next.names.push(...queueNames);
+    return next.done;
   }
 
   /** Deletes queues; resolves with how many messages they held. (The caller ends its consumers of them first.) */
