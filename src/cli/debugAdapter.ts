@@ -19,6 +19,7 @@ import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import { matchesMessage, parseMessageFilter } from '../protocol/filter';
 import { errorMessage } from '../protocol/errors';
+import { HUB_USER_ID } from '../protocol/messageTypes';
 
 type Msg = Readonly<Record<string, unknown>>;
 
@@ -201,7 +202,9 @@ export class AgentDebugAdapter extends DebugSession {
   private onHeld(held: HeldInfoT): void {
     this.refFor(held.held_id);
     const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, this.threadOfMessage(held.message)) as DebugProtocol.StoppedEvent;
-    e.body.description = `Held: ${describe(held.message, this.names())}`;
+    // no `description`: VS Code would show it instead of "Paused on breakpoint" beside the thread, crowding out the
+    // agent's name in a narrow Call Stack; the held message is the top frame (and the text, for hovers)
+    e.body.text = `Held: ${describe(held.message, this.names())}`;
     e.body.allThreadsStopped = false;
     if (held.breakpoint_id) e.body.hitBreakpointIds = [idNumber(held.breakpoint_id)];
     this.sendEvent(e);
@@ -232,11 +235,15 @@ export class AgentDebugAdapter extends DebugSession {
     const frames: StackFrame[] = [];
     const held = this.heldOnThread(args.threadId)[0];
     if (held) {
-      frames.push(new StackFrame(this.refFor(held.held_id), `⏸ ${describe(held.message, names)}`));
+      // a word, not the pause glyph: some fonts (code-server's in Chromium) draw it as a missing-glyph box
+      frames.push(new StackFrame(this.refFor(held.held_id), `held: ${describe(held.message, names)}`));
       let i = 0;
       for (const m of this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
     }
-    response.body = { stackFrames: frames, totalFrames: frames.length };
+    // VS Code asks for the top frame first, then the rest (startFrame 1): answer the slice asked for
+    const start = args.startFrame ?? 0;
+    const end = args.levels ? start + args.levels : frames.length;
+    response.body = { stackFrames: frames.slice(start, end), totalFrames: frames.length };
     this.sendResponse(response);
   }
 
@@ -373,7 +380,8 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private names(): Map<string, string> {
-    return new Map(this.hub.agents().map((a) => [a.agent_id, a.agent_name]));
+    // the person at the UI is "You", as in the monitor (not its session id, web_switchboard)
+    return new Map([[HUB_USER_ID, 'You'], ...this.hub.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
   }
 }
 
