@@ -8,7 +8,7 @@
 //   Variables              → the held message's fields; setVariable edits it (validated by the codec)
 //   Continue / Step Over   → continue / step;  Pause → hold the next message of that agent;  Disconnect → release all
 //   function breakpoints   → filters ("type:TEXT to:planner text:refund"; "FILTER => log line" is a logpoint),
-//                            with condition (a second filter) and hit count; exception filter "every ERROR"
+//                            with condition (a second filter) and hit count; exception filters "every ERROR" (reported) and "every tool approval" (held)
 //   Debug Console          → a filter evaluated against the held message, or `send <agent> <text>`
 
 import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, StackFrame } from '@vscode/debugadapter';
@@ -31,12 +31,18 @@ const CONVERSATION_FRAMES = 20;
 const HELD_REF_BASE = 1000;
 
 /**
- * "every ERROR": ERROR frames are not chat (the router never sees them, so they cannot be held); each one the hub logs
- * is reported in the Debug Console with who sent it to whom.
+ * "every ERROR": ERROR frames are not chat (the router never sees them, and an ERROR is the hub's or a client's answer
+ * written straight to its socket, past any hold), so they cannot be held: each one the hub logs is reported in the Debug
+ * Console with who sent it to whom. "every tool approval" holds: a TOOL_APPROVAL_REQUEST is kept before any person sees
+ * it (the agent's thread stops; edit its arguments, drop it, or continue to put it before the people who decide).
  */
 export const EXCEPTION_FILTERS: readonly DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs are not held)', default: false },
+  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs cannot be held: they never pass the router)', default: false },
+  { filter: 'tool_approval', label: 'every tool approval', description: "Hold every tool approval request before a person sees it: the agent's thread stops", default: false },
 ];
+
+/** The breakpoint "every tool approval" sets in the hub. */
+const TOOL_APPROVAL_SPEC: BreakpointSpecT = { filter: 'type:TOOL_APPROVAL_REQUEST' };
 
 export interface DebugAdapterOptions {
   /** Owner name of this session's breakpoints in the hub. */
@@ -53,6 +59,8 @@ export class AgentDebugAdapter extends DebugSession {
   private readonly refOf = new Map<string, number>();
   private nextRef = HELD_REF_BASE;
   private functionSpecs: BreakpointSpecT[] = [];
+  /** The exception filters' hub breakpoints (after the function breakpoints, in the same owner's list). */
+  private exceptionSpecs: BreakpointSpecT[] = [];
   private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
 
@@ -146,6 +154,11 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const approvals = args.filters.includes('tool_approval');
+    if (approvals !== (this.exceptionSpecs.length > 0)) {
+      this.exceptionSpecs = approvals ? [TOOL_APPROVAL_SPEC] : [];
+      this.applyBreakpoints();
+    }
     const wanted = args.filters.includes('error');
     if (wanted && !this.stopErrors) {
       const onLog = (e: LogEntry): void => {
@@ -170,7 +183,7 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private applyBreakpoints() {
-    return this.hub.debugger.setBreakpoints(this.owner, this.functionSpecs);
+    return this.hub.debugger.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------
@@ -402,6 +415,6 @@ function idNumber(breakpointId: string): number {
 
 function describe(m: Msg, names: Map<string, string>): string {
   const who = (v: unknown): string => (typeof v === 'string' && v ? (names.get(v) ?? v) : '?');
-  const text = typeof m.text_payload === 'string' ? m.text_payload : '';
+  const text = typeof m.text_payload === 'string' ? m.text_payload : typeof m.tool === 'string' ? `${m.tool} ${JSON.stringify(m.arguments ?? null)}` : '';
   return `${String(m.message_type)} ${who(m.sender_id)} → ${who(m.receiver_id)}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
 }

@@ -160,6 +160,12 @@ export class AgentStreams {
 
   onApprovalRequest(m: Envelope, client: ClientContext): void {
     if (!this.requireRole(client, m, new Set(['agent']), 'agents')) return;
+    // the message debugger may hold it first ("every tool approval"): released (maybe edited), it is requested then
+    if (this.port.gateFrame(m, client.id, (frame) => this.requestApproval(frame, client))) return;
+    this.requestApproval(m, client);
+  }
+
+  private requestApproval(m: Envelope, client: ClientContext): void {
     const r = this.approvals.request(client.id, m as unknown as ApprovalRequestInput);
     if (!r.ok) {
       this.error(client, r.code, r.text, m);
