@@ -11,7 +11,7 @@
 //                            with condition (a second filter) and hit count; exception filters "every ERROR" (reported) and "every tool approval" (held)
 //   Debug Console          → a filter evaluated against the held message, or `send <agent> <text>`
 
-import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, StackFrame } from '@vscode/debugadapter';
+import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
 import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
@@ -249,7 +249,13 @@ export class AgentDebugAdapter extends DebugSession {
     const held = this.heldOnThread(args.threadId)[0];
     if (held) {
       // a word, not the pause glyph: some fonts (code-server's in Chromium) draw it as a missing-glyph box
-      frames.push(new StackFrame(this.refFor(held.held_id), `held: ${describe(held.message, names)}`));
+      // The held frame has a source (the message as JSON, answered by sourceRequest): VS Code focuses only a frame whose
+      // source is available, so with one the stopped thread opens, its top frame is picked and Variables fill at once.
+      // The editor keeps the message as it was held; Variables show (and edit) what will be delivered.
+      const ref = this.refFor(held.held_id);
+      const source = new Source(`${held.held_id} (as held).json`);
+      source.sourceReference = ref;
+      frames.push(new StackFrame(ref, `held: ${describe(held.message, names)}`, source, 1, 1));
       let i = 0;
       for (const m of this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
     }
@@ -284,6 +290,14 @@ export class AgentDebugAdapter extends DebugSession {
       }
     }
     return out;
+  }
+
+  /** The held message as JSON, for the editor VS Code opens on the held frame. */
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const held = this.heldByRef(args.source?.sourceReference ?? args.sourceReference);
+    if (!held) return this.sendErrorResponse(response, 3009, 'That message is no longer held.');
+    response.body = { content: `${JSON.stringify(held.message, null, 2)}\n`, mimeType: 'application/json' };
+    this.sendResponse(response);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {

@@ -118,15 +118,11 @@ step('a message to the coder that matches stops the coder’s thread, the messag
     .filter({ hasText: /paused on breakpoint/i })
     .first()
     .waitFor({ state: 'visible', timeout: WAIT });
-  // the held message is the top frame of the coder's thread: VS Code marks the thread paused but leaves it closed (no
-  // frame has a source to reveal), so it is opened as a developer would, then its top frame picked for the Variables
+  // the held message is the top frame of the coder's thread, opened and picked by VS Code (its source is the message
+  // as JSON, shown in an editor), so the Variables view has its fields without a click
   const frame = callStack.locator('.monaco-list-row', { hasText: `held: TEXT You → coder: ${original}` }).first();
-  if (!(await frame.isVisible())) {
-    await callStack.locator('.monaco-list-row', { hasText: 'coder' }).first().click();
-    await page.keyboard.press('ArrowRight');
-  }
   await frame.waitFor({ state: 'visible', timeout: WAIT });
-  await frame.click();
+  await page.locator('.tab', { hasText: '(as held).json' }).first().waitFor({ state: 'visible', timeout: WAIT });
   await shot('04-paused');
 });
 

@@ -71,6 +71,9 @@ test('threads, a stopped event on a function breakpoint, stack, variables, setVa
     const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
     const top = stack.body.stackFrames[0]!;
     assert.match(top.name, /TEXT .* → planner: a refund of 10 EUR/);
+    // its source is the message as JSON (VS Code focuses only a frame with an available source, and opens it)
+    const src = await dap.request<DebugProtocol.SourceResponse>('source', { source: top.source, sourceReference: top.source!.sourceReference! });
+    assert.equal(JSON.parse(src.body.content).text_payload, 'a refund of 10 EUR');
     const scopes = await dap.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
     const ref = scopes.body.scopes[0]!.variablesReference;
     const vars = await dap.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: ref });
