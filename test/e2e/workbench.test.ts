@@ -57,6 +57,7 @@ before(async () => {
   page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
   await page.goto(
     workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }),
+    { timeout: 120_000 }, // the default 30 s was hit on a loaded machine
   );
 });
 

@@ -60,7 +60,8 @@ before(async () => {
   context = await launchChromium(join(runDir, 'chromium'));
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
-  await page.goto(workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }));
+  // generous: the workbench page's load took over the default 30 s on a loaded machine
+  await page.goto(workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }), { timeout: 120_000 });
 });
 
 after(async () => {
