@@ -181,6 +181,17 @@ test('"every tool approval" holds an approval request before a person sees it: e
     assert.match(String(err.text_payload ?? err.error_message ?? JSON.stringify(err)), /dropped by the developer/);
     assert.deepEqual(hub.agentStreams.pendingApprovals().map((a) => a.approval_id), ['ap_held1']);
 
+    // an agent that leaves while its request is held: released, nothing is put before a person
+    const leaver = await agent(hub, 'leaver');
+    const mark3 = dap.messages.length;
+    leaver.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_gone', tool: 'deploy' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark3);
+    const gone = hub.debugger.held().find((h) => h.message.approval_id === 'ap_gone')!;
+    await leaver.c.close();
+    await waitUntil(() => hub.agents().some((a) => a.agent_id === leaver.id && !a.is_online), 5000, 'the agent gone');
+    hub.debugger.continue(gone.held_id);
+    assert.deepEqual(hub.agentStreams.pendingApprovals().map((a) => a.approval_id), ['ap_held1'], 'no approval for an agent that left');
+
     // without the filter, requests go straight to the people who decide
     await dap.request('setExceptionBreakpoints', { filters: [] });
     coder.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_free', tool: 'read_file' });
