@@ -163,5 +163,7 @@ step('F5 continues: the coder’s thread runs again and the coder answers the ed
   await frame.locator('vscode-textfield[aria-label="Filter text"] input').fill(token);
   await table.locator('.row', { hasText: `Done: "${edited}"` }).first().waitFor({ state: 'visible', timeout: WAIT });
   assert.equal(await table.locator('.row', { hasText: `Done: "${original}"` }).count(), 0, 'the coder never saw the original text');
+  // starting the configuration while the window's hub was still starting once failed "Start Demo Agents" (an error toast stays)
+  assert.equal(await page.locator('.notification-toast', { hasText: 'Start Demo Agents failed' }).count(), 0, 'no failed start of the demo fleet');
   await shot('06-answer');
 });
