@@ -8,10 +8,10 @@
 //   Variables              → the held message's fields; setVariable edits it (validated by the codec)
 //   Continue / Step Over   → continue / step;  Pause → hold the next message of that agent;  Disconnect → release all
 //   function breakpoints   → filters ("type:TEXT to:planner text:refund"; "FILTER => log line" is a logpoint),
-//                            with condition (a second filter) and hit count; exception filter "every ERROR"
+//                            with condition (a second filter) and hit count; exception filters "every ERROR" (reported) and "every tool approval" (held)
 //   Debug Console          → a filter evaluated against the held message, or `send <agent> <text>`
 
-import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, StackFrame } from '@vscode/debugadapter';
+import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
 import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
@@ -19,6 +19,7 @@ import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import { matchesMessage, parseMessageFilter } from '../protocol/filter';
 import { errorMessage } from '../protocol/errors';
+import { HUB_USER_ID } from '../protocol/messageTypes';
 
 type Msg = Readonly<Record<string, unknown>>;
 
@@ -30,12 +31,18 @@ const CONVERSATION_FRAMES = 20;
 const HELD_REF_BASE = 1000;
 
 /**
- * "every ERROR": ERROR frames are not chat (the router never sees them, so they cannot be held); each one the hub logs
- * is reported in the Debug Console with who sent it to whom.
+ * "every ERROR": ERROR frames are not chat (the router never sees them, and an ERROR is the hub's or a client's answer
+ * written straight to its socket, past any hold), so they cannot be held: each one the hub logs is reported in the Debug
+ * Console with who sent it to whom. "every tool approval" holds: a TOOL_APPROVAL_REQUEST is kept before any person sees
+ * it (the agent's thread stops; edit its arguments, drop it, or continue to put it before the people who decide).
  */
 export const EXCEPTION_FILTERS: readonly DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs are not held)', default: false },
+  { filter: 'error', label: 'every ERROR', description: 'Report every ERROR in the Debug Console (ERRORs cannot be held: they never pass the router)', default: false },
+  { filter: 'tool_approval', label: 'every tool approval', description: "Hold every tool approval request before a person sees it: the agent's thread stops", default: false },
 ];
+
+/** The breakpoint "every tool approval" sets in the hub. */
+const TOOL_APPROVAL_SPEC: BreakpointSpecT = { filter: 'type:TOOL_APPROVAL_REQUEST' };
 
 export interface DebugAdapterOptions {
   /** Owner name of this session's breakpoints in the hub. */
@@ -52,6 +59,8 @@ export class AgentDebugAdapter extends DebugSession {
   private readonly refOf = new Map<string, number>();
   private nextRef = HELD_REF_BASE;
   private functionSpecs: BreakpointSpecT[] = [];
+  /** The exception filters' hub breakpoints (after the function breakpoints, in the same owner's list). */
+  private exceptionSpecs: BreakpointSpecT[] = [];
   private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
 
@@ -145,6 +154,11 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const approvals = args.filters.includes('tool_approval');
+    if (approvals !== (this.exceptionSpecs.length > 0)) {
+      this.exceptionSpecs = approvals ? [TOOL_APPROVAL_SPEC] : [];
+      this.applyBreakpoints();
+    }
     const wanted = args.filters.includes('error');
     if (wanted && !this.stopErrors) {
       const onLog = (e: LogEntry): void => {
@@ -169,7 +183,7 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private applyBreakpoints() {
-    return this.hub.debugger.setBreakpoints(this.owner, this.functionSpecs);
+    return this.hub.debugger.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------
@@ -201,7 +215,9 @@ export class AgentDebugAdapter extends DebugSession {
   private onHeld(held: HeldInfoT): void {
     this.refFor(held.held_id);
     const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, this.threadOfMessage(held.message)) as DebugProtocol.StoppedEvent;
-    e.body.description = `Held: ${describe(held.message, this.names())}`;
+    // no `description`: VS Code would show it instead of "Paused on breakpoint" beside the thread, crowding out the
+    // agent's name in a narrow Call Stack; the held message is the top frame (and the text, for hovers)
+    e.body.text = `Held: ${describe(held.message, this.names())}`;
     e.body.allThreadsStopped = false;
     if (held.breakpoint_id) e.body.hitBreakpointIds = [idNumber(held.breakpoint_id)];
     this.sendEvent(e);
@@ -232,11 +248,21 @@ export class AgentDebugAdapter extends DebugSession {
     const frames: StackFrame[] = [];
     const held = this.heldOnThread(args.threadId)[0];
     if (held) {
-      frames.push(new StackFrame(this.refFor(held.held_id), `⏸ ${describe(held.message, names)}`));
+      // a word, not the pause glyph: some fonts (code-server's in Chromium) draw it as a missing-glyph box
+      // The held frame has a source (the message as JSON, answered by sourceRequest): VS Code focuses only a frame whose
+      // source is available, so with one the stopped thread opens, its top frame is picked and Variables fill at once.
+      // The editor keeps the message as it was held; Variables show (and edit) what will be delivered.
+      const ref = this.refFor(held.held_id);
+      const source = new Source(`${held.held_id} (as held).json`);
+      source.sourceReference = ref;
+      frames.push(new StackFrame(ref, `held: ${describe(held.message, names)}`, source, 1, 1));
       let i = 0;
       for (const m of this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
     }
-    response.body = { stackFrames: frames, totalFrames: frames.length };
+    // VS Code asks for the top frame first, then the rest (startFrame 1): answer the slice asked for
+    const start = args.startFrame ?? 0;
+    const end = args.levels ? start + args.levels : frames.length;
+    response.body = { stackFrames: frames.slice(start, end), totalFrames: frames.length };
     this.sendResponse(response);
   }
 
@@ -264,6 +290,14 @@ export class AgentDebugAdapter extends DebugSession {
       }
     }
     return out;
+  }
+
+  /** The held message as JSON, for the editor VS Code opens on the held frame. */
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const held = this.heldByRef(args.source?.sourceReference ?? args.sourceReference);
+    if (!held) return this.sendErrorResponse(response, 3009, 'That message is no longer held.');
+    response.body = { content: `${JSON.stringify(held.message, null, 2)}\n`, mimeType: 'application/json' };
+    this.sendResponse(response);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
@@ -373,7 +407,8 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private names(): Map<string, string> {
-    return new Map(this.hub.agents().map((a) => [a.agent_id, a.agent_name]));
+    // the person at the UI is "You", as in the monitor (not its session id, web_switchboard)
+    return new Map([[HUB_USER_ID, 'You'], ...this.hub.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
   }
 }
 
@@ -394,6 +429,6 @@ function idNumber(breakpointId: string): number {
 
 function describe(m: Msg, names: Map<string, string>): string {
   const who = (v: unknown): string => (typeof v === 'string' && v ? (names.get(v) ?? v) : '?');
-  const text = typeof m.text_payload === 'string' ? m.text_payload : '';
+  const text = typeof m.text_payload === 'string' ? m.text_payload : typeof m.tool === 'string' ? `${m.tool} ${JSON.stringify(m.arguments ?? null)}` : '';
   return `${String(m.message_type)} ${who(m.sender_id)} → ${who(m.receiver_id)}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
 }

@@ -13,7 +13,7 @@ import { errorMessage } from '../protocol/errors';
 import { HUB_USER_ID } from '../protocol/messageTypes';
 import type { HubOptions } from './options';
 import type { HubEventMap, HubState } from './hubEvents';
-import type { ArrivedFrom, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource, VirtualSocket } from './port';
+import type { ArrivedFrom, FrameGate, HubLifecycleListener, HubPort, MessageHandler, PortBus, RemoteAgentSource, VirtualSocket } from './port';
 import type { RouteContext, RouteResult, RouteStrategy } from './router';
 import { EventLog } from './eventLog';
 import { CloseCode, type Connection } from './connection';
@@ -53,6 +53,8 @@ export class HubCore implements HubPort {
   rawBus: Bus | undefined;
   bus: PortBus | undefined;
   private remoteAgents: RemoteAgentSource | undefined;
+  /** Gates offered plugin-handled frames (the debugger holding tool approval requests). */
+  private readonly frameGates: FrameGate[] = [];
   private sessionsTimer: NodeJS.Timeout | undefined;
   private readonly unsubLog: () => void;
 
@@ -255,6 +257,19 @@ export class HubCore implements HubPort {
     // The registration reads the peer address from the request only; a virtual socket has no TCP socket to cork.
     const req = { socket: { remoteAddress } } as unknown as IncomingMessage;
     this.registration.accept(socket as unknown as WebSocket, req, null);
+  }
+
+  gateFrame(frame: Envelope, clientId: string, resume: (frame: Envelope) => void): boolean {
+    for (const gate of this.frameGates) if (gate(frame, clientId, resume)) return true;
+    return false;
+  }
+
+  addFrameGate(gate: FrameGate): () => void {
+    this.frameGates.push(gate);
+    return () => {
+      const i = this.frameGates.indexOf(gate);
+      if (i >= 0) this.frameGates.splice(i, 1);
+    };
   }
 
   routeReleased(message: Envelope, ctx: RouteContext): RouteResult {

@@ -119,6 +119,12 @@ export interface HubPort {
   // --- the message debugger (hub/debugger) ---
   /** Routes a message a hold strategy kept, the way it was going (ctx as the hold saw it); never held again. */
   routeReleased(message: Envelope, ctx: RouteContext): RouteResult;
+  /**
+   * A frame a plugin handles itself (a tool approval request) offered to the gates (the debugger) before the plugin acts
+   * on it: true when a gate kept it — it calls resume with the frame (maybe edited) when it lets it go, never if dropped.
+   */
+  gateFrame(frame: Envelope, clientId: string, resume: (frame: Envelope) => void): boolean;
+  addFrameGate(gate: FrameGate): () => void;
 
   // --- clients that are not WebSockets ---
   /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */
@@ -144,3 +150,6 @@ export interface VirtualSocket {
 export interface HubPlugin {
   stop(): Promise<void>;
 }
+
+/** Keeps a plugin-handled frame (see HubPort.gateFrame): true when it took it and will call resume (or drop it). */
+export type FrameGate = (frame: Envelope, clientId: string, resume: (frame: Envelope) => void) => boolean;

@@ -3,7 +3,7 @@
 // view, send one a message from the command palette, read its reply and status lines in the monitor panel, stop the
 // agents and watch them go offline. Screenshots go to test-results/workbench-*.png. Needs `npm run build` first (npm test and npm run test:e2e do it).
 
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import {
   freePort, launchChromium, makeRunDir, pruneOldRunDirs, repoRoot, sampleMemory, startCodeServer, workbenchUrl,
   type CodeServer,
 } from '../../tools/vscode/codeServer.mjs';
+import { monitorFrame as monitorFrameOf, runCommand as runCommandOn, stepper } from './workbenchKit';
 
 const RESULTS = join(repoRoot, 'test-results');
 const STEP_TIMEOUT = 90_000;
@@ -20,7 +21,8 @@ let server: CodeServer | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
 let runDir = '';
-let failed = false;
+/** Steps that stop at the first failure (which leaves a screenshot); later steps say they were not reached. */
+const { step, failed } = stepper(STEP_TIMEOUT);
 let memory: { stop(): number } | undefined;
 const started = Date.now();
 
@@ -30,42 +32,10 @@ async function shot(name: string): Promise<void> {
   console.log(`screenshot: ${file}`);
 }
 
-/** Runs a command from the palette: F1, type its title, click its row — retried, a late editor can steal focus. */
-async function runCommand(title: string): Promise<void> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      // Escape only to dismiss a leftover quick input or menu: pressed while the monitor has the focus it would be the
-      // monitor's own Escape (e.g. closing the Reconstruction pane)
-      if (await page.locator('.quick-input-widget:visible, .monaco-menu:visible').count()) await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 5_000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 5_000 });
-      // a click, not Enter: Enter sometimes lands while the palette re-sorts ("similar commands") and runs nothing
-      await row.click();
-      // The palette took the command once it is gone: hidden, or replaced by the command's own quick input (an agent
-      // picker reuses the same widget at once, so on a busy machine the widget was never seen hidden and the step
-      // timed out with the picker on screen). `>` is the palette's prefix; a command's picker starts empty.
-      await page.waitForFunction(
-        `(() => { const w = document.querySelector('.quick-input-widget'); return !w || !w.checkVisibility() || !w.querySelector('input')?.value.startsWith('>'); })()`,
-        undefined,
-        { timeout: 5_000 },
-      );
-      return;
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw new Error(`could not run "${title}" from the command palette: ${String(lastError)}`);
-}
-
-/** The monitor panel's document: the webview element, then its active frame, two iframes deep. */
-function monitorFrame(): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
+/** Runs a command from the palette (the shared kit, on this file's page). */
+const runCommand = (title: string): Promise<void> => runCommandOn(page, title);
+/** The monitor panel's document. */
+const monitorFrame = (): FrameLocator => monitorFrameOf(page);
 
 before(async () => {
   pruneOldRunDirs();
@@ -87,30 +57,18 @@ before(async () => {
   page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
   await page.goto(
     workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }),
+    { timeout: 120_000 }, // the default 30 s was hit on a loaded machine
   );
 });
 
 after(async () => {
-  if (failed && context) await shot('failure').catch(() => {});
+  if (failed() && context) await shot('failure').catch(() => {});
   await context?.close().catch(() => {});
   await server?.stop().catch(() => {});
   const peak = memory?.stop();
   console.log(`workbench e2e: ${((Date.now() - started) / 1000).toFixed(1)} s; peak memory of code-server + Chromium ${peak} MiB (sum of PSS)`);
-  if (runDir && !failed) rmSync(runDir, { recursive: true, force: true });
+  if (runDir && !failed()) rmSync(runDir, { recursive: true, force: true });
 });
-
-/** Wraps a step so the first failure leaves a screenshot and the later steps say they were not reached. */
-function step(name: string, body: () => Promise<void>): void {
-  test(name, { timeout: STEP_TIMEOUT }, async () => {
-    assert.ok(!failed, 'an earlier step failed');
-    try {
-      await body();
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
 
 step('the Switchboard container opens from the activity bar and its welcome view offers demo agents', async () => {
   const container = page.locator('.activitybar .action-item a[aria-label^="Switchboard"]');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { AgentDebugAdapter } from '../../src/cli/debugAdapter';
-import { agent, closeAll, frontend, startHub } from './hubHarness';
+import { agent, closeAll, frontend, startHub, waitUntil } from './hubHarness';
 
 class DapClient {
   private seq = 1;
@@ -71,6 +71,9 @@ test('threads, a stopped event on a function breakpoint, stack, variables, setVa
     const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
     const top = stack.body.stackFrames[0]!;
     assert.match(top.name, /TEXT .* → planner: a refund of 10 EUR/);
+    // its source is the message as JSON (VS Code focuses only a frame with an available source, and opens it)
+    const src = await dap.request<DebugProtocol.SourceResponse>('source', { source: top.source, sourceReference: top.source!.sourceReference! });
+    assert.equal(JSON.parse(src.body.content).text_payload, 'a refund of 10 EUR');
     const scopes = await dap.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
     const ref = scopes.body.scopes[0]!.variablesReference;
     const vars = await dap.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: ref });
@@ -126,5 +129,76 @@ test('threads, a stopped event on a function breakpoint, stack, variables, setVa
     assert.equal(hub.debugger.breakpointInfos().length, 0);
   } finally {
     await closeAll(hub, planner, ui);
+  }
+});
+
+test('"every tool approval" holds an approval request before a person sees it: edit its arguments, continue, or drop it', async () => {
+  const hub = await startHub();
+  const coder = await agent(hub, 'coder');
+  const ui = await frontend(hub, 'ui');
+  const dap = new DapClient(new AgentDebugAdapter(hub));
+  try {
+    const init = await dap.request<DebugProtocol.InitializeResponse>('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+    assert.ok(init.body?.exceptionBreakpointFilters?.some((f) => f.filter === 'tool_approval' && f.label === 'every tool approval'), JSON.stringify(init));
+    await dap.request('attach', {});
+    await dap.event('initialized');
+    await dap.request('setExceptionBreakpoints', { filters: ['tool_approval'] });
+    await dap.request('configurationDone');
+    const threads = await dap.request<DebugProtocol.ThreadsResponse>('threads');
+    const coderThread = threads.body.threads.find((t) => t.name.startsWith('coder'))!;
+
+    const mark = dap.messages.length;
+    coder.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_held1', tool: 'write_file', arguments: { files: ['a.ts'] } });
+    const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    assert.equal(stopped.body.reason, 'breakpoint');
+    assert.equal(stopped.body.threadId, coderThread.id, "the asking agent's thread stops");
+    assert.equal(hub.agentStreams.pendingApprovals().length, 0, 'held: no person has it to decide yet');
+
+    const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: coderThread.id });
+    const top = stack.body.stackFrames[0]!;
+    assert.match(top.name, /^held: TOOL_APPROVAL_REQUEST coder → \?: write_file \{"files":\["a.ts"\]\}/);
+    const scopes = await dap.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
+    const ref = scopes.body.scopes[0]!.variablesReference;
+    const retype = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'message_type', value: 'TEXT' });
+    assert.equal(retype.success, false, 'an approval request stays one');
+    assert.match(retype.message ?? '', /stays TOOL_APPROVAL_REQUEST/);
+    const set = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'arguments', value: '{"files":["b.ts"]}' });
+    assert.equal(set.success, true, set.message);
+
+    await dap.request('continue', { threadId: coderThread.id });
+    await waitUntil(() => hub.agentStreams.pendingApprovals().length === 1, 5000, 'the released approval pending');
+    const pending = hub.agentStreams.pendingApprovals()[0]!;
+    assert.equal(pending.approval_id, 'ap_held1');
+    assert.deepEqual(pending.arguments, { files: ['b.ts'] }, 'the person decides on the edited arguments');
+
+    // a dropped request never reaches a person; the agent hears why
+    const mark2 = dap.messages.length;
+    coder.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_held2', tool: 'rm_rf', arguments: { path: '/' } });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark2);
+    const held = hub.debugger.held().find((h) => h.message.approval_id === 'ap_held2')!;
+    hub.debugger.drop(held.held_id, 'dropped by the developer');
+    const err = await coder.c.waitType('ERROR');
+    assert.match(String(err.text_payload ?? err.error_message ?? JSON.stringify(err)), /dropped by the developer/);
+    assert.deepEqual(hub.agentStreams.pendingApprovals().map((a) => a.approval_id), ['ap_held1']);
+
+    // an agent that leaves while its request is held: released, nothing is put before a person
+    const leaver = await agent(hub, 'leaver');
+    const mark3 = dap.messages.length;
+    leaver.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_gone', tool: 'deploy' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark3);
+    const gone = hub.debugger.held().find((h) => h.message.approval_id === 'ap_gone')!;
+    await leaver.c.close();
+    await waitUntil(() => hub.agents().some((a) => a.agent_id === leaver.id && !a.is_online), 5000, 'the agent gone');
+    hub.debugger.continue(gone.held_id);
+    assert.deepEqual(hub.agentStreams.pendingApprovals().map((a) => a.approval_id), ['ap_held1'], 'no approval for an agent that left');
+
+    // without the filter, requests go straight to the people who decide
+    await dap.request('setExceptionBreakpoints', { filters: [] });
+    coder.c.send({ message_type: 'TOOL_APPROVAL_REQUEST', approval_id: 'ap_free', tool: 'read_file' });
+    await waitUntil(() => hub.agentStreams.pendingApprovals().length === 2, 5000, 'the unheld approval pending');
+    assert.equal(hub.debugger.held().length, 0);
+    await dap.request('disconnect', {});
+  } finally {
+    await closeAll(hub, coder, ui);
   }
 });

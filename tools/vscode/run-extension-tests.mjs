@@ -106,7 +106,7 @@ try {
       extensionTestsPath: testsPath,
       env: suiteEnv,
     });
-    await page.goto(url);
+    await page.goto(url, { timeout: 120_000 }); // a loaded machine loads the workbench slowly (30 s, the default, was hit at load 20)
     return exited;
   })();
   exitCode = await Promise.race([run, timedOut]);

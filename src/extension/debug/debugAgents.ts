@@ -18,6 +18,8 @@ export interface DebugAgentsDeps {
   demoRunning(): boolean;
   /** The agent URL of the hub this window uses (for a replay). */
   agentUrl(): string | undefined;
+  /** Settles when the window's startup attach-or-start attempt has (a launch pressed during it waits for it). */
+  ready?(): Promise<void>;
 }
 
 interface DebugAgentsConfiguration extends vscode.DebugConfiguration {
@@ -40,6 +42,8 @@ export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] 
   const provider: vscode.DebugConfigurationProvider = {
     provideDebugConfigurations: () => [DEFAULT_DEBUG_CONFIGURATION, { ...DEFAULT_DEBUG_CONFIGURATION, request: 'launch', name: 'Debug Agents (demo fleet)', demo: true }],
     async resolveDebugConfiguration(_folder, config: DebugAgentsConfiguration) {
+      // pressed while the window's hub was still starting, "Start Demo Agents" failed with "no hub is running"
+      await deps.ready?.();
       const resolved: DebugAgentsConfiguration = config.type ? config : { ...DEFAULT_DEBUG_CONFIGURATION };
       if (!deps.hub()) await vscode.commands.executeCommand(Commands.startHub);
       if (resolved.demo === true && !deps.demoRunning()) await vscode.commands.executeCommand(Commands.startDemo);

@@ -160,6 +160,16 @@ export class AgentStreams {
 
   onApprovalRequest(m: Envelope, client: ClientContext): void {
     if (!this.requireRole(client, m, new Set(['agent']), 'agents')) return;
+    // the message debugger may hold it first ("every tool approval"): released (maybe edited), it is requested then
+    const resume = (frame: Envelope): void => {
+      // an agent that left while its request was held is not waiting any more: nothing to put before a person
+      if (this.port.connectedAgents().includes(client.id)) this.requestApproval(frame, client);
+    };
+    if (this.port.gateFrame(m, client.id, resume)) return;
+    this.requestApproval(m, client);
+  }
+
+  private requestApproval(m: Envelope, client: ClientContext): void {
     const r = this.approvals.request(client.id, m as unknown as ApprovalRequestInput);
     if (!r.ok) {
       this.error(client, r.code, r.text, m);

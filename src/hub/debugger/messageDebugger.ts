@@ -44,7 +44,10 @@ interface Entry {
   readonly lane: string;
   readonly reason: HoldReasonT;
   readonly breakpointId: string | undefined;
-  readonly ctx: RouteContext;
+  /** How a routed message was going (undefined for a gated frame). */
+  readonly ctx: RouteContext | undefined;
+  /** A gated frame (a tool approval request) goes back to its plugin through this, not through routing. */
+  readonly resume: ((frame: Envelope) => void) | undefined;
   readonly heldAt: string;
   readonly bytes: number;
   message: Envelope;
@@ -95,8 +98,11 @@ export class MessageDebugger {
       if (state === 'stopping' && this.entries.size + this.traps.length > 0) this.releaseAll();
     };
     port.events.on('state', onState);
+    // tool approval requests (handled by agent streams, never routed) are held by the same breakpoints and traps
+    const unsubGate = port.addFrameGate((frame, clientId, resume) => this.holdFrame(frame, clientId, resume));
     this.unsubLifecycle = () => {
       unsubLifecycle();
+      unsubGate();
       port.events.off('state', onState);
     };
   }
@@ -187,7 +193,10 @@ export class MessageDebugger {
     }
     const edited: Envelope = { ...e.message, ...fields };
     for (const [k, v] of Object.entries(fields)) if ((v === undefined || v === null) && k !== 'in_reply_to_message_id') delete edited[k];
-    if (!CHAT_TYPES.has(String(edited.message_type))) throw new SwitchboardError('invalid_message', `An edited message stays chat (TEXT, REPLY or SYSTEM), not "${String(edited.message_type)}".`);
+    if (e.resume ? edited.message_type !== e.message.message_type : !CHAT_TYPES.has(String(edited.message_type))) {
+      const stays = e.resume ? String(e.message.message_type) : 'chat (TEXT, REPLY or SYSTEM)';
+      throw new SwitchboardError('invalid_message', `An edited message stays ${stays}, not "${String(edited.message_type)}".`);
+    }
     const checked = validateMessage(stripInternal(edited));
     if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
     e.original ??= e.message;
@@ -222,10 +231,21 @@ export class MessageDebugger {
   // --- the hold hook ---------------------------------------------------------------------------------------------
 
   private hold(message: Envelope, ctx: RouteContext): boolean {
+    return this.holdEntry(message, ctx, undefined);
+  }
+
+  /** A frame a plugin handles (a tool approval request from this client): held like chat, given back through resume. */
+  private holdFrame(frame: Envelope, clientId: string, resume: (frame: Envelope) => void): boolean {
+    if (this.breakpoints.size === 0 && this.traps.length === 0 && this.lanes.size === 0) return false;
+    const message: Envelope = frame.sender_id === undefined ? { ...frame, sender_id: clientId } : frame;
+    return this.holdEntry(message, undefined, resume);
+  }
+
+  private holdEntry(message: Envelope, ctx: RouteContext | undefined, resume: ((frame: Envelope) => void) | undefined): boolean {
     const lane = this.lanes.size === 0 && this.traps.length === 0 ? '' : laneOf(message);
     const waiting = lane === '' ? undefined : this.lanes.get(lane);
     // a message released here that went to a routing broker comes back through routing once more: not held twice
-    if (ctx.via === 'broker' && message.message_id !== undefined && this.releasedIds.delete(String(message.message_id)) && !waiting?.length) return false;
+    if (ctx?.via === 'broker' && message.message_id !== undefined && this.releasedIds.delete(String(message.message_id)) && !waiting?.length) return false;
     const verdict = this.breakpoints.check(message, this.nameOf);
     for (const l of verdict.logs) this.log(l.breakpointId, l.text, message);
     let reason: HoldReasonT | undefined;
@@ -238,7 +258,7 @@ export class MessageDebugger {
       if (trap) reason = trap.reason;
     }
     if (reason === undefined && !waiting?.length) return false;
-    const entry = this.add(message, ctx, lane === '' ? laneOf(message) : lane, reason ?? 'order', breakpointId);
+    const entry = this.add(message, ctx, resume, lane === '' ? laneOf(message) : lane, reason ?? 'order', breakpointId);
     if (entry.state === 'stopped') this.announce(entry);
     this.enforceBounds();
     return true;
@@ -255,7 +275,7 @@ export class MessageDebugger {
     return this.traps.splice(i, 1)[0];
   }
 
-  private add(message: Envelope, ctx: RouteContext, lane: string, reason: HoldReasonT, breakpointId: string | undefined): Entry {
+  private add(message: Envelope, ctx: RouteContext | undefined, resume: ((frame: Envelope) => void) | undefined, lane: string, reason: HoldReasonT, breakpointId: string | undefined): Entry {
     let bytes = 0;
     try {
       bytes = Buffer.byteLength(JSON.stringify(message));
@@ -270,6 +290,7 @@ export class MessageDebugger {
       reason,
       breakpointId,
       ctx,
+      resume,
       heldAt: isoNow(),
       bytes,
       message,
@@ -340,7 +361,11 @@ export class MessageDebugger {
       const outcome = e.outcome ?? 'in_order';
       const record: Envelope = { message_type: 'DEBUG_RELEASED', held_id: e.id, outcome, held_message_id: e.message.message_id };
       if (e.original) record.original = e.original;
-      if (e.state !== 'dropped') {
+      if (e.state !== 'dropped' && e.resume) {
+        // a gated frame goes back to its plugin (an approval request then reaches the people who decide it)
+        record.delivered = e.message;
+        e.resume(e.message);
+      } else if (e.state !== 'dropped' && e.ctx) {
         this.rememberReleased(e.message.message_id);
         const result = this.port.routeReleased(e.message, e.ctx);
         record.delivered = e.message;
@@ -410,6 +435,6 @@ function stripInternal(m: Envelope): Envelope {
 function heldInfo(e: Entry): HeldInfoT {
   const i: HeldInfoT = { held_id: e.id, reason: e.reason, held_at: e.heldAt, bytes: e.bytes, message: stripInternal(e.message) };
   if (e.breakpointId !== undefined) i.breakpoint_id = e.breakpointId;
-  if (e.ctx.via !== undefined) i.via = e.ctx.via;
+  if (e.ctx?.via !== undefined) i.via = e.ctx.via;
   return i;
 }
