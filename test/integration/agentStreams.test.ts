@@ -89,6 +89,19 @@ test('an over-cap AGENT_CONTEXT gets an ERROR naming the cap and is not kept; th
   await closeAll(hub, a);
 });
 
+test('an AGENT_CONTEXT with a "__proto__" key gets an ERROR and is not kept (a DIFF could not carry it); a string mentioning it is fine', async () => {
+  const hub = await startHub();
+  const a = await agent(hub, 'proto');
+  a.c.sendRaw('{"message_type":"AGENT_CONTEXT","context":{"tools":[{"__proto__":{"polluted":1}}]}}');
+  const err = await a.c.waitType('ERROR');
+  assert.equal(err.code, 'invalid_message');
+  assert.match(String(err.text_payload), /__proto__/);
+  assert.equal(hub.agentStreams.snapshot(a.id).context, null);
+  a.c.send({ message_type: 'AGENT_CONTEXT', context: { note: '"__proto__": is just text here' } });
+  await waitUntil(() => typeof (hub.agentStreams.snapshot(a.id).context as { note?: string } | null)?.note === 'string', 5000, 'the context kept');
+  await closeAll(hub, a);
+});
+
 test('role checks: an agent may not subscribe or decide, a front-end may not report context or ask for approval', async () => {
   const hub = await startHub();
   const a = await agent(hub, 'asker');

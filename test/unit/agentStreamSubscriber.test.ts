@@ -70,12 +70,14 @@ test('frames go out in order with a per-agent seq, and what a busy sink left wai
 test('property: the first SNAPSHOT with every DIFF applied equals the final snapshot, and no DIFF comes without a change', async () => {
   const hub = new Hub({ port: 0, streamDiffIntervalMs: 3_600_000 });
   const streams = hub.agentStreams;
+  // no "__proto__" keys: the hub refuses them at its boundary (an AGENT_CONTEXT with one gets an ERROR, tested in
+  // integration/agentStreams.test.ts) because no JSON Patch applier accepts the path
   const context = fc.oneof(
     fc.constant(null),
     fc.record({ model: fc.constantFrom('m1', 'm2', 'm3'), tools: fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 }), extra: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: ['model'] }),
     fc.jsonValue({ maxDepth: 3 }),
   );
-  const steps = fc.array(fc.record({ context, flush: fc.boolean() }), { minLength: 1, maxLength: 30 });
+  const steps = fc.array(fc.record({ context: context.filter((v) => !JSON.stringify(v ?? null).includes('"__proto__":')), flush: fc.boolean() }), { minLength: 1, maxLength: 30 });
   let run = 0;
   await fc.assert(
     fc.asyncProperty(steps, async (changes) => {

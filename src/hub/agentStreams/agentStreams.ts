@@ -132,6 +132,13 @@ export class AgentStreams {
       this.error(client, 'frame_too_large', `AGENT_CONTEXT of ${bytes} bytes exceeds the agent context cap maxAgentContextBytes (${this.opts.maxAgentContextBytes} bytes); it was not kept. Send less (recent messages only, shorter tool lists).`, m);
       return;
     }
+    // A key named __proto__ cannot travel in a DIFF: JSON Patch appliers (fast-json-patch in the monitor) refuse the
+    // path as prototype pollution, and every subscriber would lose the agent's state until its next SNAPSHOT. In
+    // JSON.stringify's output the text "__proto__": (unescaped quotes) is only ever a key.
+    if (json.includes('"__proto__":')) {
+      this.error(client, 'invalid_message', 'AGENT_CONTEXT has a key named "__proto__" (at some depth); it was not kept. Rename that key: monitors apply context changes as JSON Patches, which refuse it.', m);
+      return;
+    }
     // kept as its own parse: the stored value is never shared with the frame (which the log keeps)
     this.setContext(client.id, JSON.parse(json) as unknown);
   }
