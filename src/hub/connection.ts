@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Envelope } from '../protocol/schemas';
 import type { ClientRole } from '../protocol/messageTypes';
+import type { PresenceMarks } from './presence';
 
 export interface ConnectionLimits {
   /** Bytes waiting to be written to this client before it counts as a slow consumer. */
@@ -71,6 +72,8 @@ export class Connection {
   namespace = 'default';
   readonly connectedAt = Date.now();
   lastSeen = Date.now();
+  /** Presence's marks: when this agent was last PINGed, and since when nothing has been sent to it (presence.ts). */
+  readonly presence: PresenceMarks = { pingedAt: 0, outMark: 0, quietOutSince: this.connectedAt };
   /**
    * The socket's other registration: a seed client may register a front-end and then an agent on one socket. The
    * second role gets a Connection of its own (its id, role, records) writing to the same socket; frames from the
