@@ -5,7 +5,6 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Envelope } from '../protocol/schemas';
 import type { ClientRole } from '../protocol/messageTypes';
-import type { PresenceMarks } from './presence';
 
 export interface ConnectionLimits {
   /** Bytes waiting to be written to this client before it counts as a slow consumer. */
@@ -46,6 +45,16 @@ export type RateVerdict = 'ok' | 'limited' | 'abuse';
 const AS_TEXT = { binary: false } as const;
 
 let serialCounter = 0;
+
+/** Presence's own marks on a connection (presence.ts reads and writes them). */
+export interface PresenceMarks {
+  /** When the hub last sent this agent a PING (0: never). */
+  pingedAt: number;
+  /** framesOut when the sweep last looked: a different count means something was sent since. */
+  outMark: number;
+  /** Since when (at the latest) nothing has been sent to this client. */
+  quietOutSince: number;
+}
 
 /**
  * Write batching: the first frame sent to a connection in an event-loop turn corks its socket, and one setImmediate

@@ -29,16 +29,6 @@ export interface PresenceDeps<C extends PresenceConn = Connection> {
   onInactive(conn: C, silentMs: number): void;
 }
 
-/** Presence's own marks on a connection. */
-export interface PresenceMarks {
-  /** When the hub last sent this agent a PING (0: never). */
-  pingedAt: number;
-  /** framesOut when the sweep last looked: a different count means something was sent since. */
-  outMark: number;
-  /** Since when (at the latest) nothing has been sent to this client. */
-  quietOutSince: number;
-}
-
 export class Presence<C extends PresenceConn = Connection> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private lastTick = 0;
