@@ -331,11 +331,11 @@ interface Swarm {
   /** Connects (and registers) the n, timed from the moment every swarm starts. */
   go(): Promise<{ elapsedMs: number; registered: number }>;
 }
-async function swarmReady(url: string, n: number, register: boolean): Promise<Swarm> {
+async function swarmReady(url: string, n: number, register: boolean, warmup = WARMUP_PER_SWARM): Promise<Swarm> {
   const k = n >= SWARMS ? SWARMS : 1;
   const procs = await Promise.all(
     Array.from({ length: k }, (_, i) =>
-      startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true, warmup: WARMUP_PER_SWARM }),
+      startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true, warmup }),
     ),
   );
   await Promise.all(procs.map((p) => p.call('warm')));
@@ -369,9 +369,11 @@ export async function scale(n: number, cpuWindowMs = 20_000): Promise<ScalePoint
   const base: Swarm[] = [];
   const echoed: Swarm[] = [];
   for (let r = 0; r < rounds; r++) {
-    ours.push(await swarmReady(hubUrl(hub), share(r), true));
-    base.push(await swarmReady(rawUrl(raw), share(r), false));
-    echoed.push(await swarmReady(rawUrl(echo), share(r), true));
+    // one warm-up per server, as before the rounds: more would leave the heap grown and hide the agents' memory
+    const warm = r === 0 ? WARMUP_PER_SWARM : 0;
+    ours.push(await swarmReady(hubUrl(hub), share(r), true, warm));
+    base.push(await swarmReady(rawUrl(raw), share(r), false, warm));
+    echoed.push(await swarmReady(rawUrl(echo), share(r), true, warm));
   }
   const before = await hub.stats(true);
   const rb = await raw.stats(true);
