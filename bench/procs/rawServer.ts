@@ -3,10 +3,11 @@
 //   relay     — a frame {"to": i, …} goes to the connection that said {"hello": i}
 //   broadcast — every frame from a sender to every other connection, serialised once (a pre-built buffer)
 //   idle      — accepts sockets and keeps them (the scale baseline)
+//   heartbeat — idle, plus the ws FAQ heartbeat: a ping to every client each 10 s, the silent ones terminated
 import { WebSocketServer, WebSocket } from 'ws';
 import { serveIpc } from '../lib';
 
-const { mode } = JSON.parse(process.argv[2] ?? '{}') as { mode: 'echo' | 'relay' | 'broadcast' | 'idle' };
+const { mode } = JSON.parse(process.argv[2] ?? '{}') as { mode: 'echo' | 'relay' | 'broadcast' | 'idle' | 'heartbeat' };
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 1024 * 1024 });
 const byName = new Map<string, WebSocket>();
 wss.on('connection', (ws) => {
@@ -25,6 +26,24 @@ wss.on('connection', (ws) => {
     }
   });
 });
+const alive = new WeakSet<WebSocket>();
+if (mode === 'heartbeat') {
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+  });
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, 10_000);
+  wss.on('close', () => clearInterval(timer));
+}
 wss.on('listening', () => {
   const addr = wss.address() as { port: number };
   serveIpc({}, () => new Promise<void>((r) => wss.close(() => r())));

@@ -299,8 +299,14 @@ export interface ScalePoint {
   baseBytesPerAgent: number;
   oursCpu: number;
   baseCpu: number;
+  /** CPU of bare ws running the ws FAQ heartbeat (a WebSocket ping to each client every 10 s): any presence's floor. */
+  floorCpu: number | undefined;
   registrationsPerSec: number;
   connectsPerSec: number;
+  /** Bare ws connects that each send one frame and wait for it back (echo): any registration's round trip, no logic. */
+  echoConnectsPerSec: number;
+  /** The lowest and highest registrations/connects ratio of the alternating rounds. */
+  ratioSpread: [number, number];
 }
 
 async function idleCpu(p: BenchProc, windowMs: number): Promise<number> {
@@ -325,11 +331,11 @@ interface Swarm {
   /** Connects (and registers) the n, timed from the moment every swarm starts. */
   go(): Promise<{ elapsedMs: number; registered: number }>;
 }
-async function swarmReady(url: string, n: number, register: boolean): Promise<Swarm> {
+async function swarmReady(url: string, n: number, register: boolean, warmup = WARMUP_PER_SWARM): Promise<Swarm> {
   const k = n >= SWARMS ? SWARMS : 1;
   const procs = await Promise.all(
     Array.from({ length: k }, (_, i) =>
-      startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true, warmup: WARMUP_PER_SWARM }),
+      startProc('swarm', { url, count: Math.floor(n / k) + (i < n % k ? 1 : 0), register, concurrency: Math.ceil(100 / k), onCommand: true, warmup }),
     ),
   );
   await Promise.all(procs.map((p) => p.call('warm')));
@@ -346,38 +352,92 @@ async function swarmReady(url: string, n: number, register: boolean): Promise<Sw
 /**
  * Memory per connected agent and presence CPU at n agents (default intervals: PING and heartbeat every 10 s), hub vs
  * bare ws. CPU is averaged over whole presence periods (cpuWindowMs a multiple of 10 s): a window that is not catches
- * one round or two by chance.
+ * one round or two by chance. Both servers are up at once and the registrations and the bare connects alternate in
+ * rounds (a share of n each), so both sides meet the same load from the rest of the machine. From 1,000 agents on, a
+ * third server, bare ws with the ws FAQ heartbeat (a WebSocket ping to every client each 10 s), measures what any
+ * presence at that interval costs: one write and one read per client per interval. A third side in the rounds,
+ * bare ws echoing the client's REGISTER_AGENT back, is the floor of any registration: a connect plus one round trip.
  */
 export async function scale(n: number, cpuWindowMs = 20_000): Promise<ScalePoint> {
   const hub = await startProc('hubProc', {});
+  const raw = await startProc('rawServer', { mode: 'idle' });
+  const echo = await startProc('rawServer', { mode: 'echo' });
   await sleep(300);
-  const oursSwarm = await swarmReady(hubUrl(hub), n, true);
+  const rounds = n >= 1000 ? 3 : 1;
+  const share = (r: number): number => Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
+  const ours: Swarm[] = [];
+  const base: Swarm[] = [];
+  const echoed: Swarm[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // one warm-up per server, as before the rounds: more would leave the heap grown and hide the agents' memory
+    const warm = r === 0 ? WARMUP_PER_SWARM : 0;
+    ours.push(await swarmReady(hubUrl(hub), share(r), true, warm));
+    base.push(await swarmReady(rawUrl(raw), share(r), false, warm));
+    echoed.push(await swarmReady(rawUrl(echo), share(r), true, warm));
+  }
   const before = await hub.stats(true);
-  const ours = { ...(await oursSwarm.go()), procs: oursSwarm.procs };
+  const rb = await raw.stats(true);
+  let oursMs = 0;
+  let baseMs = 0;
+  let echoMs = 0;
+  let registered = 0;
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // which side goes first alternates
+    const goOurs = async (): Promise<number> => {
+      const o = await ours[r]!.go();
+      registered += o.registered;
+      oursMs += o.elapsedMs;
+      return o.registered / o.elapsedMs;
+    };
+    const goBase = async (): Promise<number> => {
+      const b = await base[r]!.go();
+      baseMs += b.elapsedMs;
+      return share(r) / b.elapsedMs;
+    };
+    let o: number;
+    let b: number;
+    if (r % 2 === 0) {
+      o = await goOurs();
+      b = await goBase();
+    } else {
+      b = await goBase();
+      o = await goOurs();
+    }
+    ratios.push(o / b);
+    echoMs += (await echoed[r]!.go()).elapsedMs;
+  }
   await sleep(500);
   const after = await hub.stats(true);
-  const oursCpu = await idleCpu(hub, cpuWindowMs);
-  for (const p of ours.procs) await p.stop();
-  await hub.stop();
-
-  const raw = await startProc('rawServer', { mode: 'idle' });
-  await sleep(300);
-  const baseSwarm = await swarmReady(rawUrl(raw), n, false);
-  const rb = await raw.stats(true);
-  const base = { ...(await baseSwarm.go()), procs: baseSwarm.procs };
-  await sleep(500);
   const ra = await raw.stats(true);
+  const oursCpu = await idleCpu(hub, cpuWindowMs);
   const baseCpu = await idleCpu(raw, cpuWindowMs);
-  for (const p of base.procs) await p.stop();
+  for (const sw of [...ours, ...base, ...echoed]) for (const p of sw.procs) await p.stop();
+  await hub.stop();
   await raw.stop();
+  await echo.stop();
+  let floorCpu: number | undefined;
+  if (n >= 1000) {
+    const faq = await startProc('rawServer', { mode: 'heartbeat' });
+    await sleep(300);
+    const sw = await swarmReady(rawUrl(faq), n, false);
+    await sw.go();
+    await sleep(500);
+    floorCpu = await idleCpu(faq, cpuWindowMs);
+    for (const p of sw.procs) await p.stop();
+    await faq.stop();
+  }
   return {
     n,
     oursBytesPerAgent: Math.max(0, after.rss - before.rss) / n,
     baseBytesPerAgent: Math.max(0, ra.rss - rb.rss) / n,
     oursCpu,
     baseCpu,
-    registrationsPerSec: (ours.registered / ours.elapsedMs) * 1000,
-    connectsPerSec: (n / base.elapsedMs) * 1000,
+    floorCpu,
+    registrationsPerSec: (registered / oursMs) * 1000,
+    connectsPerSec: (n / baseMs) * 1000,
+    echoConnectsPerSec: (n / echoMs) * 1000,
+    ratioSpread: [Math.min(...ratios), Math.max(...ratios)],
   };
 }
 

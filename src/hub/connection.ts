@@ -46,6 +46,16 @@ const AS_TEXT = { binary: false } as const;
 
 let serialCounter = 0;
 
+/** Presence's own marks on a connection (presence.ts reads and writes them). */
+export interface PresenceMarks {
+  /** When the hub last sent this agent a PING (0: never). */
+  pingedAt: number;
+  /** framesOut when the sweep last looked: a different count means something was sent since. */
+  outMark: number;
+  /** Since when (at the latest) nothing has been sent to this client. */
+  quietOutSince: number;
+}
+
 /**
  * Write batching: the first frame sent to a connection in an event-loop turn corks its socket, and one setImmediate
  * uncorks every corked socket after the poll phase. The frames sent meanwhile (replies to a burst of inbound frames,
@@ -71,6 +81,8 @@ export class Connection {
   namespace = 'default';
   readonly connectedAt = Date.now();
   lastSeen = Date.now();
+  /** Presence's marks: when this agent was last PINGed, and since when nothing has been sent to it (presence.ts). */
+  readonly presence: PresenceMarks = { pingedAt: 0, outMark: 0, quietOutSince: this.connectedAt };
   /**
    * The socket's other registration: a seed client may register a front-end and then an agent on one socket. The
    * second role gets a Connection of its own (its id, role, records) writing to the same socket; frames from the

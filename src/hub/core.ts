@@ -153,9 +153,9 @@ export class HubCore implements HubPort {
     });
     this.presence = new Presence(opts, {
       agentConnections: () => this.registry.byRole.agent,
-      registeredConnections: () => this.registeredConnections(),
-      pingRound: (targets) => outbox.fanOut([...targets], pingFrame()),
-      heartbeatRound: (targets) => outbox.fanOut([...targets], heartbeatFrame(id)),
+      clients: () => this.registration.conns,
+      pingRound: (targets) => outbox.fanOut(targets, pingFrame()),
+      heartbeatRound: (targets) => outbox.fanOut(targets, heartbeatFrame(id)),
       onInactive: (conn, silentMs) => {
         this.log.append({ direction: 'internal', message_type: 'AGENT_INACTIVE', client_id: conn.id, role: 'agent', size: 0, body: { agent_id: conn.id, silent_ms: silentMs } });
         conn.close(CloseCode.serverError, 'Server detected disconnection');
@@ -365,10 +365,5 @@ export class HubCore implements HubPort {
     const out: Connection[] = [];
     for (const role of ['frontend', 'broker', 'monitor'] as const) for (const c of this.registry.byRole[role]) out.push(c);
     return out;
-  }
-
-  private *registeredConnections(): Iterable<Connection> {
-    // (the seed's early UI gets no SERVER_HEARTBEAT under seed compatibility: it would show each as an empty bubble)
-    for (const c of this.registration.conns) if (c.registered && c.isOpen && !c.earlySeedUi) yield c;
   }
 }

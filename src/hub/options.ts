@@ -15,11 +15,11 @@ export interface HubOptions {
   token: string;
   /** Browser Origins allowed to connect (exact match). Connections without an Origin header (non-browser clients) are allowed. */
   allowedOrigins: string[];
-  /** PING to agents every pingIntervalMs. */
+  /** PING to an agent silent (nothing received from it) this long; an agent that talks is not PINGed. */
   pingIntervalMs: number;
   /** An agent silent (no PONG, no frame) this long goes offline and its socket is closed. */
   inactivityTimeoutMs: number;
-  /** SERVER_HEARTBEAT to every client this often. */
+  /** SERVER_HEARTBEAT to a client that has been sent nothing (a PING counts) this long. */
   heartbeatIntervalMs: number;
   /** A full AGENT_STATUS_UPDATE to front-ends and brokers this often. */
   fullStatusIntervalMs: number;

@@ -1,4 +1,4 @@
-// Presence: PING rounds, PONG attributed to its connection, inactivity → offline + close 1011, heartbeats,
+// Presence: PINGs to silent agents only, PONG attributed to its connection, inactivity → offline + close 1011, heartbeats,
 // coalesced and periodic AGENT_STATUS_UPDATE, REQUEST_AGENT_STATUS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +58,26 @@ test('a PONG naming another agent keeps only the sender alive (attributed to the
   assert.equal(hub.agent(victim.id)?.status, 'offline');
   assert.equal(hub.agent(liar.id)?.status, 'online');
   await closeAll(hub, victim, liar);
+});
+
+test('an agent that keeps talking gets neither PING nor SERVER_HEARTBEAT; a silent one still gets PINGs', async () => {
+  const hub = await startHub({ pingIntervalMs: 300, heartbeatIntervalMs: 300, inactivityTimeoutMs: 60_000, rateLimitPerSecond: 0 });
+  const chatty = await agent(hub, 'chatty');
+  const silent = await agent(hub, 'silent');
+  // the chatty agent sends its next PING as soon as the hub's PONG arrives: it is never silent and always sent to
+  let talking = true;
+  chatty.c.ws.on('message', (d) => {
+    if (talking && (JSON.parse(d.toString()) as { message_type: string }).message_type === 'PONG') chatty.c.send({ message_type: 'PING' });
+  });
+  chatty.c.send({ message_type: 'PING' });
+  await waitUntil(() => silent.c.ofType('PING').length >= 3, 20_000, '3 PINGs to the silent agent');
+  talking = false;
+  assert.ok(chatty.c.ofType('PONG').length >= 3, 'the chatty agent was talking all along');
+  assert.equal(chatty.c.ofType('PING').length, 0, 'no PING to an agent that talks');
+  assert.equal(chatty.c.ofType('SERVER_HEARTBEAT').length, 0, 'no heartbeat to a client that is being sent frames');
+  // once it stops talking it is PINGed like any silent agent
+  await chatty.c.waitType('PING');
+  await closeAll(hub, chatty, silent);
 });
 
 test('SERVER_HEARTBEAT reaches every registered client (agents, front-ends, brokers)', async () => {

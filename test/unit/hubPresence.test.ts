@@ -1,5 +1,6 @@
-// Presence and connection bookkeeping in isolation: the sweep finds only silent agents, a late tick (hub stall) is
-// skipped once but never twice, and the token bucket allows a 2× burst, refills, and reports persistent flooding.
+// Presence and connection bookkeeping in isolation: the sweep finds only silent agents, PINGs only the silent ones and
+// heartbeats only the quiet ones, a late tick (hub stall) is skipped once but never twice, and the token bucket
+// allows a 2× burst, refills, and reports persistent flooding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Presence } from '../../src/hub/presence';
@@ -13,7 +14,7 @@ function presence(conns: Fake[], inactive: string[], timeoutMs = 1000): Presence
     { pingIntervalMs: 0, inactivityTimeoutMs: timeoutMs, heartbeatIntervalMs: 0 },
     {
       agentConnections: () => conns as unknown as Connection[],
-      registeredConnections: () => [],
+      clients: () => [],
       pingRound: () => undefined,
       heartbeatRound: () => undefined,
       onInactive: (c) => inactive.push(c.id),
@@ -38,34 +39,79 @@ test('one sweep timer serves every agent, at a fraction of the timeout', () => {
   assert.equal(presence([], [], 500).sweepIntervalMs, 100);
 });
 
-test('equal PING and heartbeat intervals run both rounds in one turn (one write per agent); unequal ones run apart', async (t) => {
-  t.mock.timers.enable({ apis: ['setInterval'] });
-  const rounds = (ping: number, heartbeat: number, ms: number): string[] => {
-    const seen: string[] = [];
-    let turn = 0;
-    const p = new Presence(
-      { pingIntervalMs: ping, inactivityTimeoutMs: 0, heartbeatIntervalMs: heartbeat },
-      {
-        agentConnections: () => [],
-        registeredConnections: () => [],
-        pingRound: () => void seen.push(`ping@${turn}`),
-        heartbeatRound: () => void seen.push(`heartbeat@${turn}`),
-        onInactive: () => undefined,
-      },
-    );
-    p.start();
-    for (let i = 1; i <= ms / 10; i++) {
-      turn = i * 10;
-      t.mock.timers.tick(10);
+type Agent = Fake & { closed: boolean; earlySeedUi: boolean; framesOut: number; role: 'agent' | 'frontend'; presence: { pingedAt: number; outMark: number; quietOutSince: number } };
+
+function client(id: string, t0: number, role: 'agent' | 'frontend' = 'agent'): Agent {
+  return { id, role, lastSeen: t0, closing: false, closed: false, earlySeedUi: false, framesOut: 0, presence: { pingedAt: 0, outMark: 0, quietOutSince: t0 } };
+}
+
+/** A Presence at the default intervals over `conns`, with what it sent in `sent` ("PING a", "HEARTBEAT f"). */
+function defaults(conns: Agent[], sent: string[], inactive: string[] = []): Presence<Agent> {
+  return new Presence<Agent>(
+    { pingIntervalMs: 10_000, inactivityTimeoutMs: 15_000, heartbeatIntervalMs: 10_000 },
+    {
+      agentConnections: () => conns.filter((c) => c.role === 'agent'),
+      clients: () => conns,
+      pingRound: (targets) => targets.forEach((c) => (c.framesOut++, sent.push(`PING ${c.id}`))),
+      heartbeatRound: (targets) => targets.forEach((c) => (c.framesOut++, sent.push(`HEARTBEAT ${c.id}`))),
+      onInactive: (c) => inactive.push(c.id),
+    },
+  );
+}
+
+test('an agent that keeps talking is never PINGed; a silent one is PINGed each interval and closed after the timeout as before', () => {
+  const t0 = 1_000_000_000; // synthetic: every time here is passed in
+  const chatty = client('chatty', t0);
+  const silent = client('silent', t0);
+  const sent: string[] = [];
+  const inactive: string[] = [];
+  const p = defaults([chatty, silent], sent, inactive);
+  for (let s = 1; s <= 30; s++) {
+    const now = t0 + s * 1000;
+    if (s % 3 === 0) chatty.lastSeen = now; // a frame every 3 s
+    p.sweep(now, now - 1000);
+    if (inactive.length) {
+      // the silent agent: PINGed once its silence reached the interval, judged once it passed the timeout
+      assert.equal(s, 16, 'judged at the first sweep past 15 s of silence, as before');
+      break;
     }
-    p.stop();
-    return seen;
-  };
-  // the same callback: PING first, then the heartbeat, in the same turn
-  assert.deepEqual(rounds(100, 100, 200), ['ping@100', 'heartbeat@100', 'ping@200', 'heartbeat@200']);
-  assert.deepEqual(rounds(100, 50, 100), ['heartbeat@50', 'ping@100', 'heartbeat@100']);
-  assert.deepEqual(rounds(0, 50, 100), ['heartbeat@50', 'heartbeat@100']);
-  assert.deepEqual(rounds(50, 0, 100), ['ping@50', 'ping@100']);
+  }
+  assert.deepEqual(inactive, ['silent']);
+  assert.deepEqual(sent.filter((x) => x.startsWith('PING')), ['PING silent']);
+  assert.ok(!sent.includes('PING chatty'));
+});
+
+test('an agent that answers each PING is PINGed once per interval, and the PING is its heartbeat', () => {
+  const t0 = 1_000_000_000; // synthetic: every time here is passed in
+  const idle = client('idle', t0);
+  const sent: string[] = [];
+  const inactive: string[] = [];
+  const p = defaults([idle], sent, inactive);
+  for (let s = 1; s <= 60; s++) {
+    const now = t0 + s * 1000;
+    const before = sent.length;
+    p.sweep(now, now - 1000);
+    if (sent.length > before) idle.lastSeen = now + 5; // its PONG
+  }
+  assert.deepEqual(inactive, []);
+  assert.equal(sent.filter((x) => x === 'PING idle').length, 6, 'one PING each 10 s over 60 s');
+  assert.ok(!sent.includes('HEARTBEAT idle'), 'no SERVER_HEARTBEAT besides the PINGs');
+});
+
+test('a client sent something within the heartbeat interval gets no SERVER_HEARTBEAT; a quiet one gets one each interval', () => {
+  const t0 = 1_000_000_000; // synthetic: every time here is passed in
+  const busy = client('busy', t0, 'frontend');
+  const quiet = client('quiet', t0, 'frontend');
+  const sent: string[] = [];
+  const p = defaults([busy, quiet], sent);
+  for (let s = 1; s <= 40; s++) {
+    const now = t0 + s * 1000;
+    if (s % 4 === 0) busy.framesOut++; // a status update every 4 s
+    p.sweep(now, now - 1000);
+  }
+  assert.ok(!sent.includes('HEARTBEAT busy'));
+  assert.equal(sent.filter((x) => x === 'HEARTBEAT quiet').length, 4, 'one each 10 s over 40 s');
+  assert.ok(!sent.some((x) => x.startsWith('PING')), 'front-ends are never PINGed');
 });
 
 test('a tick that fires late (the hub stalled) is skipped once, the next one judges', async () => {
