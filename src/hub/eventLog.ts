@@ -53,6 +53,9 @@ const TEXT_PREVIEW_CHARS = 4096;
 export const LOG_FILE_BASENAME = 'switchboard-events';
 /** Default byte budget of the in-memory ring: 10,000 typical chat entries take a few MiB; large frames are capped. */
 export const DEFAULT_LOG_RING_MAX_BYTES = 32 * 1024 * 1024;
+/** The event log keeps its entries' JSON in chunks of this size (reused as the ring turns over). */
+const CHUNK_BYTES = 1024 * 1024;
+const EMPTY_CHUNK = Buffer.alloc(0);
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -68,7 +71,25 @@ function toMs(v: number | string | undefined): number | undefined {
 }
 
 export class EventLog {
-  private readonly ring: (LogEntry | undefined)[];
+  /**
+   * The entries held, off the JS heap: each entry's JSON (what monitors, the file and exports carry) as UTF-8 bytes in
+   * reused 1 MiB chunks, and per ring slot its chunk, offset, length, seq, time and wire size in typed arrays. Entries
+   * leave the log (recent, query) parsed back into objects. A routed message's two entries outlive many
+   * young-generation collections: kept as objects (the entry, its body's copy, the body's strings) every scavenge
+   * copied them, which was most of the hub's GC pause time under load; bytes in a chunk are never copied by the GC.
+   */
+  private readonly slotChunk: Int32Array;
+  private readonly slotOff: Int32Array;
+  private readonly slotLen: Int32Array;
+  private readonly slotSeq: Float64Array;
+  private readonly slotTime: Float64Array;
+  private readonly slotSize: Float64Array;
+  private readonly chunks: Buffer[] = [];
+  /** Entries held in each chunk; a chunk with none (and not being written) goes back to `freeChunks`. */
+  private readonly chunkUse: number[] = [];
+  private readonly freeChunks: number[] = [];
+  private chunk = -1;
+  private chunkUsed = 0;
   private head = 0;
   private count = 0;
   private seq = 0;
@@ -78,15 +99,18 @@ export class EventLog {
   private readonly listeners = new Set<(e: LogEntry) => void>();
   private readonly logger: Logger;
   private readonly writer: NdjsonWriter | undefined;
-  /**
-   * The entry being appended and its body's JSON (the frame's text), while the file writer and listeners see it: they
-   * serialise it then, and the text is not kept beyond (holding it would double what each entry keeps alive).
-   */
+  /** The entry being appended and its ring slot, while the file writer and listeners see it. */
   private current: LogEntry | undefined;
-  private currentBody: string | undefined;
+  private currentSlot = -1;
 
   constructor(private readonly opts: EventLogOptions) {
-    this.ring = new Array<LogEntry | undefined>(Math.max(1, opts.ringSize));
+    const n = Math.max(1, opts.ringSize);
+    this.slotChunk = new Int32Array(n);
+    this.slotOff = new Int32Array(n);
+    this.slotLen = new Int32Array(n);
+    this.slotSeq = new Float64Array(n);
+    this.slotTime = new Float64Array(n);
+    this.slotSize = new Float64Array(n);
     this.logger = opts.logger ?? silentLogger;
     this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_RING_MAX_BYTES;
     if (opts.dir) this.writer = new NdjsonWriter(opts, this.logger);
@@ -103,7 +127,7 @@ export class EventLog {
   }
 
   get capacity(): number {
-    return this.ring.length;
+    return this.slotSeq.length;
   }
 
   /** Lines the file writer had to drop because the disk could not keep up. */
@@ -165,61 +189,123 @@ export class EventLog {
 
   /**
    * The entry serialised as JSON (what monitors and the NDJSON file carry): the same text as JSON.stringify(entry).
-   * For a recent entry recorded with its frame's text, the body is not serialised again but spliced in.
+   * For the entry being appended it is the text the log keeps (built around its frame's text, not serialised again).
    */
   json(entry: LogEntry): string {
-    if (entry !== this.current || this.currentBody === undefined) return JSON.stringify(entry);
-    return recordedHead(entry) + this.currentBody + '}';
+    const slot = this.slotOf(entry);
+    return slot < 0 ? JSON.stringify(entry) : this.textAt(slot);
   }
 
-  /**
-   * The same JSON as json(entry), written as UTF-8 into `w` (monitor frames). For the entry being appended, its head
-   * and its body's JSON (the frame's text) are written one after the other: the entry's JSON is never built as one
-   * string (which would copy the body once more, and then be copied into the buffer).
-   */
+  /** The same JSON as json(entry), written as UTF-8 into `w` (monitor frames): the kept bytes are copied. */
   writeJson(entry: LogEntry, w: JsonWriter): void {
-    const body = entry === this.current ? this.currentBody : undefined;
-    if (body === undefined) return w.text(JSON.stringify(entry));
-    w.text(recordedHead(entry));
-    w.text(body);
-    w.text('}');
+    const slot = this.slotOf(entry);
+    if (slot < 0) return w.text(JSON.stringify(entry));
+    const off = this.slotOff[slot]!;
+    w.bytes(this.chunks[this.slotChunk[slot]!]!, off, off + this.slotLen[slot]!);
+  }
+
+  /** The ring slot of the entry being appended (-1 for any other entry, or when it is no longer held). */
+  private slotOf(entry: LogEntry): number {
+    const slot = this.currentSlot;
+    return entry === this.current && slot >= 0 && this.slotSeq[slot] === entry.seq ? slot : -1;
   }
 
   private insert(entry: LogEntry, bodyJson: string | undefined): void {
-    const len = this.ring.length;
-    if (this.count === len) this.bytes -= this.ring[this.head]!.size; // overwriting the oldest
-    this.ring[this.head] = entry;
-    this.head = this.head + 1 === len ? 0 : this.head + 1;
+    const len = this.slotSeq.length;
+    const slot = this.head;
+    if (this.count === len) this.evict(slot); // overwriting the oldest
+    this.store(slot, bodyJson !== undefined ? recordedHead(entry) : JSON.stringify(entry), bodyJson);
+    this.slotSeq[slot] = entry.seq;
+    this.slotTime[slot] = entry.time;
+    this.slotSize[slot] = entry.size;
+    this.head = slot + 1 === len ? 0 : slot + 1;
     if (this.count < len) this.count++;
     this.bytes += entry.size;
     // The byte budget: a stream of large frames must not pin ringSize × 64 KiB of bodies. Oldest go first.
     while (this.bytes > this.maxBytes && this.count > 1) {
-      const oldest = (this.head - this.count + len) % len;
-      this.bytes -= this.ring[oldest]!.size;
-      this.ring[oldest] = undefined;
+      this.evict((this.head - this.count + len) % len);
       this.count--;
     }
+    const outer = this.current;
+    const outerSlot = this.currentSlot;
     this.current = entry;
-    this.currentBody = bodyJson;
-    this.writer?.push(this.json(entry));
+    this.currentSlot = slot;
+    if (this.writer) this.writer.push(this.textAt(slot));
     for (const l of this.listeners) {
-      // a listener that appends (nested insert) moves `current`; json() then serialises, which is only slower
       try {
         l(entry);
       } catch (err) {
         this.logger.warn(`event-log listener failed: ${(err as Error).message}`);
       }
     }
-    this.current = this.currentBody = undefined;
+    // a listener that appended (nested insert) gives the outer entry back its place
+    this.current = outer;
+    this.currentSlot = outerSlot;
+  }
+
+  /** Writes `head` (and `body` and '}' when there is a body) as UTF-8 into a chunk, as the slot's JSON. */
+  private store(slot: number, head: string, body: string | undefined): void {
+    const most = 3 * (head.length + (body === undefined ? 0 : body.length + 1)); // UTF-8: ≤ 3 bytes per UTF-16 unit
+    if (this.chunk < 0 || this.chunkUsed + most > this.chunks[this.chunk]!.length) this.nextChunk(most);
+    const buf = this.chunks[this.chunk]!;
+    const start = this.chunkUsed;
+    let at = start + buf.write(head, start);
+    if (body !== undefined) {
+      at += buf.write(body, at);
+      buf[at++] = 0x7d; // '}'
+    }
+    this.chunkUsed = at;
+    this.chunkUse[this.chunk]!++;
+    this.slotChunk[slot] = this.chunk;
+    this.slotOff[slot] = start;
+    this.slotLen[slot] = at - start;
+  }
+
+  /** A chunk with room for `most` bytes: a free one, or a new one (an entry larger than a chunk gets its own). */
+  private nextChunk(most: number): void {
+    const old = this.chunk;
+    if (old >= 0 && this.chunkUse[old] === 0) this.release(old);
+    if (most <= CHUNK_BYTES && this.freeChunks.length > 0) {
+      this.chunk = this.freeChunks.pop()!;
+    } else {
+      this.chunk = this.chunks.length;
+      this.chunks.push(Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most)));
+      this.chunkUse.push(0);
+    }
+    this.chunkUsed = 0;
+  }
+
+  /** Forgets the entry in `slot` (its bytes stay until its chunk is reused). */
+  private evict(slot: number): void {
+    this.bytes -= this.slotSize[slot]!;
+    this.slotSeq[slot] = 0;
+    const c = this.slotChunk[slot]!;
+    if (--this.chunkUse[c]! === 0 && c !== this.chunk) this.release(c);
+  }
+
+  /** A chunk nothing is held in: reused when it has the standard size, else given back. */
+  private release(c: number): void {
+    if (this.chunks[c]!.length === CHUNK_BYTES) this.freeChunks.push(c);
+    else this.chunks[c] = EMPTY_CHUNK;
+  }
+
+  private textAt(slot: number): string {
+    const off = this.slotOff[slot]!;
+    return this.chunks[this.slotChunk[slot]!]!.toString('utf8', off, off + this.slotLen[slot]!);
+  }
+
+  /** The held entry at ring slot i, as an object of its own. */
+  private entryAt(slot: number): LogEntry {
+    return JSON.parse(this.textAt(slot)) as LogEntry;
   }
 
   /** The newest n entries, oldest first. */
   recent(n: number = this.count): LogEntry[] {
     const take = Math.max(0, Math.min(n, this.count));
     const out: LogEntry[] = new Array<LogEntry>(take);
-    const len = this.ring.length;
+    const len = this.slotSeq.length;
     const start = (this.head - take + len) % len;
-    for (let i = 0; i < take; i++) out[i] = this.ring[(start + i) % len]!;
+    for (let i = 0; i < take; i++) out[i] = this.entryAt((start + i) % len);
     return out;
   }
 
@@ -229,12 +315,14 @@ export class EventLog {
     const until = toMs(q.until);
     const limit = q.limit ?? Number.POSITIVE_INFINITY;
     const matches: LogEntry[] = [];
-    // newest first so `limit` keeps the newest, then reversed
-    const all = this.recent();
-    for (let i = all.length - 1; i >= 0 && matches.length < limit; i--) {
-      const e = all[i]!;
-      if (since !== undefined && e.time < since) break;
-      if (until !== undefined && e.time > until) continue;
+    // newest first so `limit` keeps the newest, then reversed; times are checked before an entry is parsed
+    const len = this.slotSeq.length;
+    for (let k = 1; k <= this.count && matches.length < limit; k++) {
+      const i = (this.head - k + len) % len;
+      const time = this.slotTime[i]!;
+      if (since !== undefined && time < since) break;
+      if (until !== undefined && time > until) continue;
+      const e = this.entryAt(i);
       if (types && !types.has(e.message_type)) continue;
       if (q.agent_id !== undefined && e.client_id !== q.agent_id && e.sender_id !== q.agent_id && e.receiver_id !== q.agent_id) continue;
       if (q.thread !== undefined && e.thread !== q.thread && e.message_id !== q.thread && e.in_reply_to_message_id !== q.thread) continue;
@@ -244,7 +332,7 @@ export class EventLog {
   }
 
   export(format: 'ndjson' | 'csv', entries: LogEntry[] = this.recent()): string {
-    if (format === 'ndjson') return entries.map((e) => this.json(e)).join('\n') + (entries.length ? '\n' : '');
+    if (format === 'ndjson') return entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '');
     const cols = [
       'seq', 'time', 'direction', 'message_type', 'client_id', 'role', 'message_id', 'sender_id', 'receiver_id',
       'in_reply_to_message_id', 'thread', 'session_id', 'size', 'text_payload',
@@ -264,7 +352,11 @@ export class EventLog {
 
   /** Empties the ring (files on disk are kept: they are the durable record). */
   clear(): void {
-    this.ring.fill(undefined);
+    this.slotSeq.fill(0);
+    this.chunkUse.fill(0);
+    this.freeChunks.length = 0;
+    for (let c = 0; c < this.chunks.length; c++) if (c !== this.chunk) this.release(c);
+    this.chunkUsed = 0;
     this.head = 0;
     this.count = 0;
     this.bytes = 0;

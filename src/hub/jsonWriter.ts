@@ -43,7 +43,8 @@ export class JsonWriter {
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.reserve(n);
-    this.buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.used);
+    if (Buffer.isBuffer(src)) src.copy(this.buf, this.used, start, end); // no view object made per copy
+    else this.buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.used);
     this.used += n;
   }
 

@@ -134,3 +134,28 @@ test('the ring also keeps to a byte budget: large frames push out the oldest ent
   assert.equal(small.size, 50);
   assert.equal(small.heldBytes, 500);
 });
+
+test('entries kept as bytes survive the ring turning over many chunks, an entry larger than a chunk, and clear()', () => {
+  const log = memLog(40);
+  const text = (i: number): string => `é${i}:` + 'x'.repeat(3000 + (i % 7) * 500); // ~3.5 KB, non-ASCII first char
+  for (let i = 0; i < 3000; i++) {
+    const msg = { message_type: 'TEXT', message_id: `m${i}`, sender_id: 'a', receiver_id: 'b', text_payload: text(i) };
+    log.record('in', msg, { client_id: 'a', role: 'agent', size: 100 }, JSON.stringify(msg));
+  }
+  // ~10 MB written through 1 MiB chunks: the last 40 read back exactly, as JSON.stringify would give them
+  const r = log.recent();
+  assert.equal(r.length, 40);
+  assert.deepEqual(r.map((e) => e.body.text_payload), Array.from({ length: 40 }, (_, k) => text(2960 + k)));
+  assert.deepEqual(r.map((e) => e.message_id), Array.from({ length: 40 }, (_, k) => `m${2960 + k}`));
+  // an entry bigger than a chunk (append() takes a built entry as it is), then ordinary ones after it
+  const big = 'y'.repeat(1_500_000);
+  log.append({ direction: 'internal', message_type: 'NOTE', size: 10, body: { big } });
+  for (let i = 0; i < 5; i++) log.record('out', { message_type: 'PING', n: i });
+  assert.equal(log.recent(6)[0]!.body.big, big);
+  assert.deepEqual(log.recent(5).map((e) => e.body.n), [0, 1, 2, 3, 4]);
+  assert.equal(log.query({ message_type: 'NOTE' }).length, 1);
+  log.clear();
+  assert.equal(log.size, 0);
+  log.record('in', { message_type: 'TEXT', text_payload: 'after clear' });
+  assert.deepEqual(log.recent().map((e) => e.body.text_payload), ['after clear']);
+});
