@@ -1,15 +1,18 @@
 // The Redis topic store (seed 004's production backend): a sorted set per topic scored by time in ms (Redis scores are
-// doubles, so not by the 64-bit id), a key per message id for lookup by id with the message's ttl as the key's TTL,
-// pipelined writes, and a set of known topics. Several hubs on one Redis see the same history; it survives restarts.
-// A history page is one round trip (a script). Profiled on the bench's HISTORY row (1,000 of 100,000, through the
-// hub): per query about 3 ms parsing bodies, 2–3 ms decoding Redis replies to strings, 2 ms serialising the answer in
-// the hub, 5 ms of garbage collection for those 400 KB, the rest waiting on Redis — the bodies' size, not the
-// commands, is what costs.
-
-import { Redis } from 'ioredis';
+// doubles, so not by the 64-bit id), a key per message id holding the message's JSON once (a message published to
+// several topics is listed in each topic's set), the message's ttl as the key's TTL, and a set of known topics.
+// Several hubs on one Redis see the same history; it survives restarts.
+//
+// Writes: every message put in one turn of the event loop goes out in ONE pipeline (SET + ZADD per message, nothing
+// read first), and the hub delivers once that pipeline is written — history never lacks a delivered message. The
+// JSON stored is the hub's own serialisation of the message, the same bytes it sends to subscribers.
+// Reads: a history page is one round trip (a script: ZRANGEBYSCORE with LIMIT, then MGET), and the bodies come back
+// as Redis gave them — never parsed — for the hub to splice into its HISTORY_RESPONSE; an expired message's key is
+// gone (Redis judges the TTL), so nothing is parsed to filter either.
+import { Redis, type ChainableCommander } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
-import { expiresAt, isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
+import { expiresAt, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
@@ -20,7 +23,10 @@ const TRIM_EVERY = 256;
  * One page of a topic's history in one round trip: the ids of a score range (forward or backward, LIMIT page), every
  * id of the page's last score too when the page is full (so a page never ends inside a millisecond), and the message
  * keys of all of them (MGET in chunks: Lua's unpack has a stack limit). Returns {full, lastScore, ids, values}.
- * The message keys are read by name, not passed as KEYS: fine on one Redis, not on a cluster.
+ * The message keys are read by name, not passed as KEYS: which keys is known only once the sorted set is read, so
+ * declaring them would cost a second round trip per page (ZRANGEBYSCORE, then MGET). That is fine on one Redis (the
+ * deployment this store is for) and not on a Redis Cluster, where the keys would also need one hash slot per
+ * namespace (a `{namespace}` hash tag) for MGET alone to work; neither is done.
  */
 const HISTORY_PAGE_LUA = `
 local raw
@@ -55,10 +61,18 @@ end
 return {full, last, ids, values}
 `;
 
-type HistoryPage = [full: number, lastScore: string, ids: string[], values: (string | null)[]];
+type HistoryPage = [full: number, lastScore: Buffer, ids: Buffer[], values: (Buffer | null)[]];
 type ScriptedRedis = Redis & {
-  topicHistoryPage(z: string, from: string, to: string, page: number, forward: '1' | '0', keyPrefix: string): Promise<HistoryPage>;
+  /** The script's reply as Buffers (ioredis's Buffer variant of a defined command): bodies are not decoded. */
+  topicHistoryPageBuffer(z: string, from: string, to: string, page: number, forward: '1' | '0', keyPrefix: string): Promise<HistoryPage>;
 };
+
+interface WriteBatch {
+  p: ChainableCommander;
+  /** Sorted sets (→ namespace) due a check of the per-topic bound once the batch is written. */
+  trims: Map<string, string>;
+  done: Promise<void>;
+}
 
 export interface RedisTopicStoreOptions {
   /** Every key this store makes starts with it (tests use their own). */
@@ -77,6 +91,10 @@ export class RedisTopicStore implements TopicStore {
   /** The pub/sub connection (a subscribed Redis connection takes no other commands), made on first use. */
   private sub: Redis | undefined;
   private readonly channelHandlers = new Map<string, Set<(json: string) => void>>();
+  /** The pipeline of this turn's writes, until it is executed. */
+  private pending: WriteBatch | undefined;
+  /** Per-topic bounds being kept (after writes, one after another); close() waits for them. */
+  private trimming: Promise<void> = Promise.resolve();
 
   /** Redis pub/sub under this store's prefix: hubs on one Redis without a shared bus still deliver to each other. */
   readonly notifier: TopicNotifier = {
@@ -116,56 +134,63 @@ export class RedisTopicStore implements TopicStore {
     return `${this.prefix}m:${topicKey(namespace, id)}`;
   }
 
-  async append(m: StoredTopicMessageT): Promise<void> {
-    const z = this.zkey(m.namespace, m.topic_published_to);
-    const json = JSON.stringify(m);
+  append(m: StoredTopicMessageT): Promise<void> {
+    return this.put(m, JSON.stringify(m), [m.topic_published_to]);
+  }
+
+  /** Queues the message's writes into this turn's pipeline; resolves when that pipeline has been executed. */
+  put(m: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
+    const b = this.batch();
+    const key = this.mkey(m.namespace, m.id);
     const at = expiresAt(m);
-    // single commands, not a pipeline object: auto-pipelining sends every write issued in one tick (many publishers,
-    // many messages) in one batch, where a pipeline per message would be a batch per message
-    const writes: Promise<unknown>[] = [
-      at !== undefined ? this.redis.set(this.mkey(m.namespace, m.id), json, 'PXAT', at) : this.redis.set(this.mkey(m.namespace, m.id), json),
-      this.redis.zadd(z, Math.round(m.timestamp * 1000), m.id),
-    ];
-    const tk = topicKey(m.namespace, m.topic_published_to);
-    if (!this.knownTopics.has(tk)) {
-      writes.push(this.redis.sadd(`${this.prefix}topics`, tk));
-      this.knownTopics.add(tk);
+    if (at !== undefined) b.p.set(key, json, 'PXAT', at);
+    else b.p.set(key, json);
+    const score = Math.round(m.timestamp * 1000);
+    for (const topic of topics) {
+      const z = this.zkey(m.namespace, topic);
+      b.p.zadd(z, score, m.id);
+      const tk = topicKey(m.namespace, topic);
+      if (!this.knownTopics.has(tk)) {
+        b.p.sadd(`${this.prefix}topics`, tk);
+        this.knownTopics.add(tk);
+      }
+      const n = (this.appendsSinceTrim.get(z) ?? 0) + 1;
+      this.appendsSinceTrim.set(z, n % TRIM_EVERY);
+      if (n >= TRIM_EVERY) b.trims.set(z, m.namespace);
     }
-    await Promise.all(writes);
-    const n = (this.appendsSinceTrim.get(z) ?? 0) + 1;
-    this.appendsSinceTrim.set(z, n % TRIM_EVERY);
-    if (n >= TRIM_EVERY) await this.trim(m.namespace, z);
+    return b.done;
   }
 
   /**
-   * Many messages in one explicit pipeline (one round trip): imports and the bench's large topics. The same keys as
-   * append(); the per-topic bound is checked once per topic of the batch.
+   * Many messages at once (imports, the bench's large topics): put in one turn, so one pipeline. The same keys as
+   * append().
    */
   async appendBatch(messages: readonly StoredTopicMessageT[]): Promise<void> {
-    if (messages.length === 0) return;
-    const p = this.redis.pipeline();
-    const topics = new Map<string, string>();
-    for (const m of messages) {
-      const json = JSON.stringify(m);
-      const at = expiresAt(m);
-      if (at !== undefined) p.set(this.mkey(m.namespace, m.id), json, 'PXAT', at);
-      else p.set(this.mkey(m.namespace, m.id), json);
-      const z = this.zkey(m.namespace, m.topic_published_to);
-      p.zadd(z, Math.round(m.timestamp * 1000), m.id);
-      topics.set(z, m.namespace);
-      const tk = topicKey(m.namespace, m.topic_published_to);
-      if (!this.knownTopics.has(tk)) {
-        p.sadd(`${this.prefix}topics`, tk);
-        this.knownTopics.add(tk);
-      }
-    }
-    const res = (await p.exec()) ?? [];
-    const failed = res.find(([err]) => err);
-    if (failed) throw failed[0]!;
-    for (const [z, namespace] of topics) await this.trim(namespace, z);
+    await Promise.all(messages.map((m) => this.append(m)));
+  }
+
+  /** This turn's pipeline: made by the first put of the turn, executed once the turn's I/O callbacks have run. */
+  private batch(): WriteBatch {
+    if (this.pending) return this.pending;
+    const b: WriteBatch = { p: this.redis.pipeline(), trims: new Map(), done: Promise.resolve() };
+    b.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (this.pending === b) this.pending = undefined;
+      const res = (await b.p.exec()) ?? [];
+      const failed = res.find(([err]) => err);
+      // the per-topic bound is kept after the write, not before delivery (a trim is not something a publisher waits for)
+      for (const [z, namespace] of b.trims) this.trimming = this.trimming.then(() => this.trim(namespace, z)).catch(() => undefined);
+      if (failed) throw failed[0]!;
+    });
+    this.pending = b;
+    return b;
   }
 
   async history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
+    const now = Date.now();
+    return (await this.historyJson(namespace, topic, q)).map((j) => JSON.parse(j.toString()) as StoredTopicMessageT).filter((m) => !isExpired(m, now));
+  }
+
+  async historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]> {
     const z = this.zkey(namespace, topic);
     const forward = q.sinceId !== undefined;
     const page = Math.max(q.limit + 16, 64);
@@ -176,17 +201,17 @@ export class RedisTopicStore implements TopicStore {
     // inside a millisecond
     let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
     /** Pages in the order read (forward: oldest first; backward: newest first), each oldest first. */
-    const pages: StoredTopicMessageT[][] = [];
+    const pages: JsonText[][] = [];
     const mprefix = this.mkey(namespace, '');
-    const now = Date.now();
     let count = 0;
     while (count < q.limit) {
       // ids, the last score's ties and the message bodies in one round trip (a script): see HISTORY_PAGE_LUA
-      const [fullFlag, lastScore, ids, values] = await (this.redis as ScriptedRedis).topicHistoryPage(z, bound, forward ? '+inf' : '-inf', page, forward ? '1' : '0', mprefix);
-      if (ids.length === 0) break;
-      bound = '(' + lastScore;
-      // ids decide what is kept (after since_id, before before_id, the nearest `limit`): only those are parsed
-      let keyed: { id: string; key: bigint; value: string | null }[] = [];
+      const [fullFlag, lastScoreBytes, idBytes, values] = await (this.redis as ScriptedRedis).topicHistoryPageBuffer(z, bound, forward ? '+inf' : '-inf', page, forward ? '1' : '0', mprefix);
+      if (idBytes.length === 0) break;
+      bound = '(' + lastScoreBytes.toString('latin1');
+      const ids = idBytes.map((b) => b.toString('latin1'));
+      // ids decide what is kept (after since_id, before before_id, the nearest `limit`); bodies are not parsed
+      let keyed: { id: string; key: bigint; value: Buffer | null }[] = [];
       for (let i = 0; i < ids.length; i++) {
         const key = topicIdTimeKey(ids[i]!);
         if (sinceKey !== undefined && key <= sinceKey) continue;
@@ -196,14 +221,11 @@ export class RedisTopicStore implements TopicStore {
       keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const want = q.limit - count;
       if (keyed.length > want) keyed = forward ? keyed.slice(0, want) : keyed.slice(keyed.length - want);
-      const loaded: StoredTopicMessageT[] = [];
+      const loaded: JsonText[] = [];
       const gone: string[] = [];
       for (const k of keyed) {
         if (k.value === null) gone.push(k.id);
-        else {
-          const m = JSON.parse(k.value) as StoredTopicMessageT;
-          if (!isExpired(m, now)) loaded.push(m);
-        }
+        else loaded.push(withTopic(k.value, topic));
       }
       if (gone.length) await this.redis.zrem(z, ...gone); // expired keys: their ids leave the topic's set
       if (loaded.length) {
@@ -212,9 +234,7 @@ export class RedisTopicStore implements TopicStore {
       }
       if (fullFlag !== 1) break;
     }
-    const out = forward ? pages.flat() : pages.reverse().flat();
-    // one key per id: a message published to several topics holds the last one's name
-    return out.map((m) => (m.topic_published_to === topic ? m : { ...m, topic_published_to: topic }));
+    return forward ? pages.flat() : pages.reverse().flat();
   }
 
   async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {
@@ -235,6 +255,8 @@ export class RedisTopicStore implements TopicStore {
   }
 
   async close(): Promise<void> {
+    await this.pending?.done.catch(() => undefined);
+    await this.trimming;
     this.channelHandlers.clear();
     const sub = this.sub;
     this.sub = undefined;
