@@ -3,13 +3,13 @@
 // several topics is listed in each topic's set), the message's ttl as the key's TTL, and a set of known topics.
 // Several hubs on one Redis see the same history; it survives restarts.
 //
-// Writes: every message put in one turn of the event loop goes out in ONE pipeline (SET + ZADD per message, nothing
-// read first), and the hub delivers once that pipeline is written — history never lacks a delivered message. The
+// Writes: every message put in one turn of the event loop goes out in ONE pipeline of a few commands (an MSET of the
+// bodies, a ZADD per topic; nothing read first), and the hub delivers once that pipeline is written — history never lacks a delivered message. The
 // JSON stored is the hub's own serialisation of the message, the same bytes it sends to subscribers.
 // Reads: a history page is one round trip (a script: ZRANGEBYSCORE with LIMIT, then MGET), and the bodies come back
 // as Redis gave them — never parsed — for the hub to splice into its HISTORY_RESPONSE; an expired message's key is
 // gone (Redis judges the TTL), so nothing is parsed to filter either.
-import { Redis, type ChainableCommander } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
 import { expiresAt, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
@@ -68,7 +68,13 @@ type ScriptedRedis = Redis & {
 };
 
 interface WriteBatch {
-  p: ChainableCommander;
+  /** key, json, key, json… of the bodies without a ttl (one MSET). */
+  plain: string[];
+  expiring: [key: string, json: string, at: number][];
+  /** sorted set → score, id, score, id… (one ZADD each). */
+  zadds: Map<string, (string | number)[]>;
+  /** `namespace:topic`s this process has not added to the set of known topics yet. */
+  newTopics: string[];
   /** Sorted sets (→ namespace) due a check of the per-topic bound once the batch is written. */
   trims: Map<string, string>;
   done: Promise<void>;
@@ -138,20 +144,22 @@ export class RedisTopicStore implements TopicStore {
     return this.put(m, JSON.stringify(m), [m.topic_published_to]);
   }
 
-  /** Queues the message's writes into this turn's pipeline; resolves when that pipeline has been executed. */
+  /** Queues the message's writes into this turn's batch; resolves when that batch has been written. */
   put(m: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
     const b = this.batch();
     const key = this.mkey(m.namespace, m.id);
     const at = expiresAt(m);
-    if (at !== undefined) b.p.set(key, json, 'PXAT', at);
-    else b.p.set(key, json);
+    if (at !== undefined) b.expiring.push([key, json, at]);
+    else b.plain.push(key, json);
     const score = Math.round(m.timestamp * 1000);
     for (const topic of topics) {
       const z = this.zkey(m.namespace, topic);
-      b.p.zadd(z, score, m.id);
+      let members = b.zadds.get(z);
+      if (!members) b.zadds.set(z, (members = []));
+      members.push(score, m.id);
       const tk = topicKey(m.namespace, topic);
       if (!this.knownTopics.has(tk)) {
-        b.p.sadd(`${this.prefix}topics`, tk);
+        b.newTopics.push(tk);
         this.knownTopics.add(tk);
       }
       const n = (this.appendsSinceTrim.get(z) ?? 0) + 1;
@@ -169,13 +177,22 @@ export class RedisTopicStore implements TopicStore {
     await Promise.all(messages.map((m) => this.append(m)));
   }
 
-  /** This turn's pipeline: made by the first put of the turn, executed once the turn's I/O callbacks have run. */
+  /**
+   * This turn's batch: made by the first put of the turn, written once the turn's I/O callbacks have run, in one
+   * pipeline of a few commands whatever the number of messages — one MSET for the bodies without a ttl, one ZADD per
+   * topic with every new member, SET … PXAT per body with a ttl — so the cost per message is its bytes, not commands.
+   */
   private batch(): WriteBatch {
     if (this.pending) return this.pending;
-    const b: WriteBatch = { p: this.redis.pipeline(), trims: new Map(), done: Promise.resolve() };
+    const b: WriteBatch = { plain: [], expiring: [], zadds: new Map(), newTopics: [], trims: new Map(), done: Promise.resolve() };
     b.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       if (this.pending === b) this.pending = undefined;
-      const res = (await b.p.exec()) ?? [];
+      const p = this.redis.pipeline();
+      if (b.plain.length) p.mset(...b.plain);
+      for (const [key, json, at] of b.expiring) p.set(key, json, 'PXAT', at);
+      for (const [z, members] of b.zadds) p.zadd(z, ...members);
+      if (b.newTopics.length) p.sadd(`${this.prefix}topics`, ...b.newTopics);
+      const res = (await p.exec()) ?? [];
       const failed = res.find(([err]) => err);
       // the per-topic bound is kept after the write, not before delivery (a trim is not something a publisher waits for)
       for (const [z, namespace] of b.trims) this.trimming = this.trimming.then(() => this.trim(namespace, z)).catch(() => undefined);

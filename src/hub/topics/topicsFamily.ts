@@ -314,7 +314,7 @@ export class TopicsFamily {
     for (const { s, json } of out) {
       this.countPublish(topicKey(s.namespace, s.topic_published_to));
       const data = await this.deliver(s, json);
-      this.toBus(s, data);
+      this.toBus(s, json, data);
     }
     return out.map((o) => o.s);
   }
@@ -411,15 +411,18 @@ export class TopicsFamily {
     };
   }
 
-  /** `data`: the TOPIC_MESSAGE's JSON when deliver made it (Redis pub/sub carries it as it is; a bus serialises its own). */
-  private toBus(s: StoredTopicMessageT, data: string | undefined): void {
+  /**
+   * `json`: the stored message's JSON; `data`: the TOPIC_MESSAGE's when deliver made it. Redis pub/sub carries that
+   * text as it is; a bus takes the frame and serialises it itself (the bus's publish takes an object).
+   */
+  private toBus(s: StoredTopicMessageT, json: string, data: string | undefined): void {
     const link = this.link();
     if (!link) return;
     const channel = this.channel(s.namespace);
     const notifier = this.port.bus ? undefined : this.store?.notifier;
     const sent =
-      notifier && data !== undefined
-        ? notifier.publish(channel, data.slice(0, -1) + ',"origin_hub":' + JSON.stringify(this.port.id) + '}')
+      notifier
+        ? notifier.publish(channel, (data ?? topicFrameJson(this.frame(s, undefined), json)).slice(0, -1) + ',"origin_hub":' + JSON.stringify(this.port.id) + '}')
         : link.publish(channel, { ...this.frame(s, undefined), origin_hub: this.port.id });
     sent.catch((err: unknown) => {
       this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
