@@ -190,7 +190,7 @@ export class TopicsFamily {
     if (m.topic === undefined) throw new TopicInputError('invalid_message', 'HISTORY needs "topic" (or "client": true for every topic you subscribe to).');
     const r = this.resolve(client, m.topic);
     const bodies = await store.historyJson(r.namespace, r.topic, { sinceId, beforeId, limit });
-    this.sendHistory(client, m.topic as string, bodies, request_id);
+    this.sendHistory(client, m.topic as string, r.namespace, bodies, request_id);
   }
 
   async onGetMessages(m: Envelope, client: ClientContext): Promise<void> {
@@ -359,7 +359,7 @@ export class TopicsFamily {
    * A HISTORY_RESPONSE built around the stored bodies as the store returned them (nothing parsed or serialised again),
    * logged as a summary — how many messages, the first and last id — not as a copy of every body.
    */
-  private sendHistory(client: ClientContext, topic: string, bodies: readonly JsonText[], request_id: string | undefined): void {
+  private sendHistory(client: ClientContext, topic: string, namespace: string, bodies: readonly JsonText[], request_id: string | undefined): void {
     const summary = this.response({ topic, messages: [], request_id, receiver_id: client.id });
     let head = '{"message_type":"HISTORY_RESPONSE","sender_id":"server","receiver_id":' + JSON.stringify(client.id) + ',"send_timestamp":' + JSON.stringify(summary.send_timestamp);
     head += ',"topic":' + JSON.stringify(topic);
@@ -373,6 +373,7 @@ export class TopicsFamily {
     parts.push(CLOSE_MESSAGES);
     const data = Buffer.concat(parts);
     delete summary.messages;
+    summary.namespace = namespace; // with topic: the monitor's topic filter places the row
     summary.message_count = bodies.length;
     if (bodies.length > 0) {
       summary.first_id = idOfJson(bodies[0]!);
