@@ -272,6 +272,21 @@ export class HubCore implements HubPort {
     };
   }
 
+  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string): number {
+    let n = 0;
+    let only: Connection | undefined;
+    for (const id of clientIds) {
+      const conn = this.registry.connection(id);
+      if (conn?.sendRaw(data)) {
+        n++;
+        only = conn;
+      }
+    }
+    if (n === 1) this.log.record('out', logAs, { client_id: only!.id, role: only!.role, size: data.length }, logJson);
+    else if (n > 1) this.log.record('out', logAs, { size: data.length, recipients: n }, logJson);
+    return n;
+  }
+
   routeReleased(message: Envelope, ctx: RouteContext): RouteResult {
     const result = this.router.route(message, { ...ctx, released: true });
     this.emit('message', result.message);

@@ -129,6 +129,14 @@ export interface HubPort {
   // --- clients that are not WebSockets ---
   /** A socket-like client (a gRPC session) accepted as a WebSocket client is: registration, codec, presence, control. */
   acceptVirtualSocket(socket: VirtualSocket, remoteAddress: string): void;
+
+  // --- prebuilt frames (topics) ---
+  /**
+   * Writes a frame already serialised (`data`: UTF-8 JSON text, a string or a Buffer) to every listed client connected
+   * here, and appends `logAs` to the event log once in its place: the frame itself (then `logJson`, its JSON, is reused)
+   * or a summary of a large one (a HISTORY_RESPONSE of 1,000 bodies logs its count and ids range, not the bodies).
+   */
+  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string): number;
 }
 
 /**

@@ -61,7 +61,8 @@ function topicsOfMessage(type: unknown, b: Readonly<Record<string, unknown>>, na
       return t ? [t] : [];
     }
     case 'HISTORY_RESPONSE':
-      if (!Array.isArray(b.messages)) return [];
+      // the hub logs a topic's HISTORY_RESPONSE as a summary (message_count, namespace, topic), not its bodies
+      if (!Array.isArray(b.messages)) return typeof b.namespace === 'string' && typeof b.topic === 'string' ? [b.topic.includes(':') ? b.topic : `${b.namespace}:${b.topic}`] : [];
       return [...new Set(b.messages.map(named).filter((t): t is string => t !== undefined))];
     case 'PUBLISH':
     case 'SUBSCRIBE':

@@ -40,7 +40,8 @@ export function topicPreview(e: LogEntry): string | undefined {
     case 'PUBLISH':
       return `publish on ${where}: ${compact(e.body.payload)}`;
     case 'HISTORY_RESPONSE':
-      return `${Array.isArray(e.body.messages) ? e.body.messages.length : 0} message(s) of ${where}`;
+      // the hub logs a HISTORY_RESPONSE as a summary (message_count, first_id, last_id), not a copy of its bodies
+      return `${typeof e.body.message_count === 'number' ? e.body.message_count : Array.isArray(e.body.messages) ? e.body.messages.length : 0} message(s) of ${where}`;
     default:
       return `${e.message_type.toLowerCase()} ${where}`;
   }

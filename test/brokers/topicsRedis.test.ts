@@ -204,3 +204,36 @@ test('Redis store: appendBatch writes in one pipeline what append writes; a page
     await store.close();
   }
 });
+
+test('hub on Redis: a message published to several topics is stored once (one body key, listed in each topic\'s set); each topic\'s history names that topic; the log keeps a HISTORY_RESPONSE as a summary', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const topicKeyPrefix = redisPrefix('topicmulti');
+  const hub = await startHub({ topicStore: url, topicKeyPrefix, topicMachineId: 21 });
+  const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+  try {
+    const w = await agent(hub, 'writer', { namespace: 'team' });
+    const reader = await agent(hub, 'reader', { namespace: 'team' });
+    await subscribe(reader.c, 'beta');
+    const both = await publish(w.c, ['alpha', 'beta'], { step: 1 });
+    const delivered = await reader.c.waitFor((f) => f.message_id === both.id, 10_000, 'the message on beta');
+    assert.equal((delivered.message as StoredTopicMessageT).topic_published_to, 'beta', 'delivered as published to beta');
+    assert.deepEqual(await probe.redis.keys(`${topicKeyPrefix}m:*`), [`${topicKeyPrefix}m:team:${both.id}`], 'one body key for both topics');
+    for (const topic of ['alpha', 'beta']) {
+      assert.notEqual(await probe.redis.zscore(`${topicKeyPrefix}z:team:${topic}`, both.id), null, `listed in ${topic}'s set`);
+      const got = messagesOf(await ask(reader.c, { message_type: 'HISTORY', topic, since_id: '0' }));
+      assert.deepEqual(got.map((m) => [m.id, m.topic_published_to, m.payload.step]), [[both.id, topic, 1]], `${topic}'s history`);
+    }
+    const answered = hub.log.query({ message_type: 'HISTORY_RESPONSE' }).filter((e) => e.direction === 'out' && e.body.topic === 'alpha');
+    assert.equal(answered.length, 1, 'the HISTORY answered is in the log');
+    assert.equal(answered[0]!.body.message_count, 1);
+    assert.equal(answered[0]!.body.first_id, both.id);
+    assert.equal(answered[0]!.body.messages, undefined, 'its bodies are not copied into the log');
+    await Promise.all([w.c.close(), reader.c.close()]);
+  } finally {
+    await probe.deleteAll();
+    await probe.close();
+    await hub.stop();
+    hub.dispose();
+  }
+});

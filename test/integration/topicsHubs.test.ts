@@ -10,7 +10,7 @@ import { collidingHubId, publish, subscribe, topicMessages } from './topicHarnes
 import { Hub } from '../../src/hub/hub';
 import type { HubOptions } from '../../src/hub/options';
 import { machineIdFor } from '../../src/hub/topics/openTopicStore';
-import { decodeTopicId } from '../../src/protocol/ids';
+import { compareTopicIds, decodeTopicId } from '../../src/protocol/ids';
 
 /** A hub on the bus whose warnings are recorded from before it starts (the presence exchange runs during start). */
 async function hubOn(bus: MemoryBus, options: Partial<HubOptions>): Promise<{ hub: Hub; warnings: string[] }> {
@@ -104,5 +104,29 @@ test('a derived machine id gives way to a configured one, whichever hub starts f
   assert.match(warningsA[0]!, /hub_mem00000 .*hub_memd0001 .*derived.*--topic-machine-id/);
   assert.deepEqual(warnings, []);
   await waitUntil(() => b.topics.announcedMachineIds().get(derivedHub) === a.topics.machineId, 5000, 'the moved id in the answer to the configured hub');
+  await stopAll(b, a);
+});
+
+test('cross-hub ordering: live delivery interleaves two hubs by arrival, each hub\'s own messages in id order; history is in id order', async () => {
+  const { a, b } = await twoHubs([31, 32]);
+  const reader = await agent(b, 'reader', { namespace: 'crew' });
+  await subscribe(reader.c, 'log');
+  await a.topics.settled();
+  await b.topics.settled();
+  const onA = await agent(a, 'writerA', { namespace: 'crew' });
+  const onB = await agent(b, 'writerB', { namespace: 'crew' });
+  // both hubs publish at once: neither waits for the other
+  const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => publish(i % 2 ? onA.c : onB.c, 'log', { i })));
+  await waitUntil(() => topicMessages(reader.c).length >= sent.length, 10_000, 'every message on the reader');
+  const live = topicMessages(reader.c);
+  assert.equal(new Set(live.map((m) => m.id)).size, sent.length, 'each message once');
+  for (const machine of [31, 32]) {
+    const ids = live.filter((m) => decodeTopicId(m.id).machineId === machine).map((m) => m.id);
+    assert.deepEqual(ids, [...ids].sort(compareTopicIds), `hub ${machine}'s messages arrive in their id order`);
+  }
+  const history = await b.topics.history('crew', 'log', { limit: 100 });
+  const byId = [...sent].sort((x, y) => compareTopicIds(x.id, y.id)).map((m) => m.id);
+  assert.deepEqual(history.map((m) => m.id), byId, 'history (what a late joiner catches up with) is in id order, both hubs merged');
+  await Promise.all([reader.c.close(), onA.c.close(), onB.c.close()]);
   await stopAll(b, a);
 });

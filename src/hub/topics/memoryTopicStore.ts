@@ -3,7 +3,7 @@
 
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { compareTopicIds } from '../../protocol/ids';
-import { byTimeKey, isExpired, selectHistory, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
+import { byTimeKey, isExpired, selectHistory, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
 
 export const DEFAULT_MEMORY_TOPIC_LIMIT = 10_000;
 
@@ -19,8 +19,25 @@ export class MemoryTopicStore implements TopicStore {
   /** `namespace:id` → message (removed with the message when it leaves its topic's list). */
   private readonly ids = new Map<string, StoredTopicMessageT>();
 
+  /** A message's JSON as the hub serialised it (put), reused by historyJson. */
+  private readonly json = new WeakMap<StoredTopicMessageT, string>();
+
   /** perTopic: messages kept per topic; beyond it the oldest are dropped. */
   constructor(private readonly perTopic: number = DEFAULT_MEMORY_TOPIC_LIMIT) {}
+
+  /** In memory a message is an object per topic (each list holds its own), sharing the JSON the hub made. */
+  put(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
+    topics.forEach((topic, i) => {
+      const m = i === 0 && message.topic_published_to === topic ? message : { ...message, topic_published_to: topic };
+      this.json.set(m, withTopic(json, topic));
+      void this.append(m);
+    });
+    return Promise.resolve();
+  }
+
+  historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]> {
+    return this.history(namespace, topic, q).then((ms) => ms.map((m) => this.json.get(m) ?? JSON.stringify(m)));
+  }
 
   append(m: StoredTopicMessageT): Promise<void> {
     const key = topicKey(m.namespace, m.topic_published_to);

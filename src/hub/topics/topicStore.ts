@@ -3,6 +3,9 @@
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { compareTopicIds, isAfterTopicId } from '../../protocol/ids';
 
+/** A message's JSON as a store holds it: text, or UTF-8 bytes as Redis returned them (never decoded to a string). */
+export type JsonText = string | Buffer;
+
 export interface HistoryQuery {
   /** Exclusive; compared on time and sequence (ids.ts), so a later message of another priority is never missed. */
   sinceId?: string;
@@ -31,7 +34,18 @@ export interface TopicStore {
   readonly notifier?: TopicNotifier;
   /** Stores a message under its topic (message.namespace, message.topic_published_to) and its id. Idempotent per id. */
   append(message: StoredTopicMessageT): Promise<void>;
+  /**
+   * Stores a message published to one or more topics of its namespace once, listed under each. `json` is the message's
+   * JSON as the hub serialised it (storedTopicMessage's key order; its topic_published_to is topics[0]): the store
+   * keeps these bytes, not a serialisation of its own. Idempotent per id.
+   */
+  put(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void>;
   history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]>;
+  /**
+   * The same selection as history(), as each message's JSON text unparsed (topic_published_to set to `topic`): the
+   * hub splices them into its HISTORY_RESPONSE. Expiry is the store's (on Redis the key's TTL, judged by Redis).
+   */
+  historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]>;
   /** Messages of one namespace by id, in the order asked, unknown and expired ones left out. */
   byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]>;
   /** Topics with stored messages (the Topics view); counts may include messages about to expire. */
@@ -65,4 +79,40 @@ export function selectHistory(ordered: readonly StoredTopicMessageT[], q: Histor
 
 export function byTimeKey(a: StoredTopicMessageT, b: StoredTopicMessageT): number {
   return compareTopicIds(a.id, b.id);
+}
+
+/**
+ * A stored message's JSON starts with these keys, in this order (the hub builds it so): its topic can be read and
+ * replaced without parsing the body. Ids are digits and names are restricted (topics.ts), so no value holds a quote.
+ */
+/** Enough bytes for the head: 20 digits, a 128-character namespace, a 128-character topic and the keys. */
+const HEAD_MAX = 360;
+const STORED_HEAD = /^\{"id":"\d+","namespace":"[\w-]+","topic_published_to":"/;
+
+/**
+ * The message's JSON as published to `topic`: a message published to several topics is stored once (with the first
+ * one's name) and listed under each. Bodies written in another key order (by an older hub) are parsed instead.
+ */
+export function withTopic(json: string, topic: string): string;
+export function withTopic(json: JsonText, topic: string): JsonText;
+export function withTopic(json: JsonText, topic: string): JsonText {
+  // the head is ASCII (digits, names of [\w-]), so its characters are its bytes: a Buffer is read without decoding it
+  const text = typeof json === 'string' ? json : json.toString('latin1', 0, HEAD_MAX);
+  const head = STORED_HEAD.exec(text);
+  if (head) {
+    const start = head[0].length;
+    const end = text.indexOf('"', start);
+    if (end > 0) {
+      if (text.slice(start, end) === topic) return json;
+      return typeof json === 'string' ? json.slice(0, start) + topic + json.slice(end) : Buffer.concat([json.subarray(0, start), Buffer.from(topic), json.subarray(end)]);
+    }
+  }
+  const m = JSON.parse(json.toString()) as StoredTopicMessageT;
+  return m.topic_published_to === topic ? json : JSON.stringify({ ...m, topic_published_to: topic });
+}
+
+/** The id of a stored message's JSON: its first key (the hub writes it so); parsed for a body of another shape. */
+export function idOfJson(json: JsonText): string {
+  const m = /^\{"id":"(\d+)"/.exec(typeof json === 'string' ? json : json.toString('latin1', 0, 32));
+  return m ? m[1]! : String((JSON.parse(json.toString()) as { id?: unknown }).id);
 }

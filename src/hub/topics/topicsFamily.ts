@@ -23,7 +23,7 @@ import {
   type StoredTopicMessageT,
   type TopicSummaryT,
 } from '../../protocol/topics';
-import { isExpired, topicKey, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
+import { idOfJson, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
 
 export interface TopicsOptions {
   /** Opens the store when the hub starts (closed when it stops). */
@@ -189,8 +189,8 @@ export class TopicsFamily {
     }
     if (m.topic === undefined) throw new TopicInputError('invalid_message', 'HISTORY needs "topic" (or "client": true for every topic you subscribe to).');
     const r = this.resolve(client, m.topic);
-    const messages = await store.history(r.namespace, r.topic, { sinceId, beforeId, limit });
-    client.send(this.response({ topic: m.topic as string, messages, request_id, receiver_id: client.id }));
+    const bodies = await store.historyJson(r.namespace, r.topic, { sinceId, beforeId, limit });
+    this.sendHistory(client, m.topic as string, r.namespace, bodies, request_id);
   }
 
   async onGetMessages(m: Envelope, client: ClientContext): Promise<void> {
@@ -277,16 +277,25 @@ export class TopicsFamily {
     const id = this.ids.next(priority);
     const { timestamp } = decodeTopicId(id);
     const base = { ...msg } as Record<string, unknown>;
-    for (const k of ['message_type', 'message_id', 'sender_id', 'receiver_id', 'send_timestamp', 'text_payload', 'in_reply_to_message_id', 'request_id']) delete base[k];
-    const out: StoredTopicMessageT[] = [];
+    for (const k of ['message_type', 'message_id', 'sender_id', 'receiver_id', 'send_timestamp', 'text_payload', 'in_reply_to_message_id', 'request_id', 'id', 'namespace', 'topic_published_to']) delete base[k];
+    // one message per namespace named (a monitor may name several), stored once and listed under each of its topics
+    const byNamespace = new Map<string, string[]>();
     for (const t of targets) {
+      const topics = byNamespace.get(t.namespace);
+      if (!topics) byNamespace.set(t.namespace, [t.topic]);
+      else if (!topics.includes(t.topic)) topics.push(t.topic);
+    }
+    const out: { s: StoredTopicMessageT; json: string }[] = [];
+    const writes: Promise<void>[] = [];
+    for (const [namespace, topics] of byNamespace) {
+      // id, namespace and topic_published_to first (storedHead in topicStore.ts): a store can re-topic the JSON unparsed
       const stored = {
-        ...base,
         id,
-        namespace: t.namespace,
+        namespace,
+        topic_published_to: topics[0]!,
+        ...base,
         sender: { id: sender.id, name: sender.name },
         topics: msg.topics,
-        topic_published_to: t.topic,
         payload: msg.payload,
         format: msg.format ?? 'generic_json',
         priority,
@@ -295,30 +304,41 @@ export class TopicsFamily {
       } as StoredTopicMessageT;
       if (inResponseTo !== undefined) stored.in_response_to = inResponseTo;
       if (conversationId !== undefined) stored.conversation_id = conversationId;
-      out.push(stored);
+      // serialised once: these bytes are stored, sent to every subscriber and to other hubs
+      const json = JSON.stringify(stored);
+      writes.push(store.put(stored, json, topics));
+      topics.forEach((topic, i) => out.push(i === 0 ? { s: stored, json } : { s: { ...stored, topic_published_to: topic }, json: withTopic(json, topic) }));
     }
-    await Promise.all(out.map((s) => store.append(s)));
-    for (const s of out) {
+    // delivered once written (one pipeline per turn on Redis): a subscriber never sees a message history lacks
+    await Promise.all(writes);
+    for (const { s, json } of out) {
       this.countPublish(topicKey(s.namespace, s.topic_published_to));
-      await this.deliver(s);
-      this.toBus(s);
+      const data = await this.deliver(s, json);
+      this.toBus(s, json, data);
     }
-    return out;
+    return out.map((o) => o.s);
   }
 
-  /** To every local subscriber of the message's topic, with the thread's history when asked for. */
-  private async deliver(s: StoredTopicMessageT): Promise<void> {
+  /**
+   * To every local subscriber of the message's topic, with the thread's history when asked for. `json` is the stored
+   * message's JSON; the frame is built around it. Returns the frame's JSON when it was made (toBus reuses it).
+   */
+  private async deliver(s: StoredTopicMessageT, json: string): Promise<string | undefined> {
     const subscribers = this.subs.get(topicKey(s.namespace, s.topic_published_to));
-    if (!subscribers || subscribers.size === 0 || isExpired(s)) return;
-    let message = s;
+    if (!subscribers || subscribers.size === 0 || isExpired(s)) return undefined;
     const n = s.enrich_with_history ?? 0;
     if (n > 0 && this.store) {
       const earlier = s.thread.filter((x) => x !== s.id).slice(-n);
       const history = earlier.length ? await this.store.byIds(s.namespace, earlier) : [];
-      message = { ...s, session_state: { ...(s.session_state ?? {}), enriched_history: history } };
+      const message = { ...s, session_state: { ...(s.session_state ?? {}), enriched_history: history } };
+      // one frame for every subscriber: serialised once, logged once with the number of recipients
+      this.port.sendToClients(subscribers, this.frame(message, undefined));
+      return undefined;
     }
-    // one frame for every subscriber: serialised once, logged once with the number of recipients
-    this.port.sendToClients(subscribers, this.frame(message, undefined));
+    const frame = this.frame(s, undefined);
+    const data = topicFrameJson(frame, json);
+    this.port.sendPrebuilt(subscribers, data, frame, data);
+    return data;
   }
 
   private frame(s: StoredTopicMessageT, receiver: string | undefined): Envelope {
@@ -333,6 +353,33 @@ export class TopicsFamily {
     if (receiver !== undefined) f.receiver_id = receiver;
     if (s.in_response_to != null) f.in_reply_to_message_id = String(s.in_response_to);
     return f;
+  }
+
+  /**
+   * A HISTORY_RESPONSE built around the stored bodies as the store returned them (nothing parsed or serialised again),
+   * logged as a summary — how many messages, the first and last id — not as a copy of every body.
+   */
+  private sendHistory(client: ClientContext, topic: string, namespace: string, bodies: readonly JsonText[], request_id: string | undefined): void {
+    const summary = this.response({ topic, messages: [], request_id, receiver_id: client.id });
+    let head = '{"message_type":"HISTORY_RESPONSE","sender_id":"server","receiver_id":' + JSON.stringify(client.id) + ',"send_timestamp":' + JSON.stringify(summary.send_timestamp);
+    head += ',"topic":' + JSON.stringify(topic);
+    if (request_id !== undefined) head += ',"request_id":' + JSON.stringify(request_id);
+    // bytes end to end: Redis's replies are copied once into the frame, never decoded to strings and encoded again
+    const parts: Buffer[] = [Buffer.from(head + ',"messages":[')];
+    bodies.forEach((b, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(typeof b === 'string' ? Buffer.from(b) : b);
+    });
+    parts.push(CLOSE_MESSAGES);
+    const data = Buffer.concat(parts);
+    delete summary.messages;
+    summary.namespace = namespace; // with topic: the monitor's topic filter places the row
+    summary.message_count = bodies.length;
+    if (bodies.length > 0) {
+      summary.first_id = idOfJson(bodies[0]!);
+      summary.last_id = idOfJson(bodies[bodies.length - 1]!);
+    }
+    this.port.sendPrebuilt([client.id], data, summary);
   }
 
   private response(r: { topic?: string; messages: StoredTopicMessageT[]; request_id?: string; receiver_id: string }): Envelope {
@@ -365,11 +412,20 @@ export class TopicsFamily {
     };
   }
 
-  private toBus(s: StoredTopicMessageT): void {
+  /**
+   * `json`: the stored message's JSON; `data`: the TOPIC_MESSAGE's when deliver made it. Redis pub/sub carries that
+   * text as it is; a bus takes the frame and serialises it itself (the bus's publish takes an object).
+   */
+  private toBus(s: StoredTopicMessageT, json: string, data: string | undefined): void {
     const link = this.link();
     if (!link) return;
-    const frame = { ...this.frame(s, undefined), origin_hub: this.port.id };
-    link.publish(this.channel(s.namespace), frame).catch((err: unknown) => {
+    const channel = this.channel(s.namespace);
+    const notifier = this.port.bus ? undefined : this.store?.notifier;
+    const sent =
+      notifier
+        ? notifier.publish(channel, (data ?? topicFrameJson(this.frame(s, undefined), json)).slice(0, -1) + ',"origin_hub":' + JSON.stringify(this.port.id) + '}')
+        : link.publish(channel, { ...this.frame(s, undefined), origin_hub: this.port.id });
+    sent.catch((err: unknown) => {
       this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
     });
   }
@@ -385,12 +441,13 @@ export class TopicsFamily {
     }
     this.checkMachineId(s, m.origin_hub);
     if (isExpired(s)) return;
+    const json = JSON.stringify(s);
     try {
-      await this.store?.append(s);
+      await this.store?.put(s, json, [s.topic_published_to]);
     } catch (err) {
       this.logger.warn(`topic message ${s.id} from hub ${String(m.origin_hub)} not stored: ${errorMessage(err)}`);
     }
-    await this.deliver(s);
+    await this.deliver(s, json);
   }
 
   /** Machine ids other hubs on the bus announced (hub id → machine id). */
@@ -555,6 +612,17 @@ export class TopicsFamily {
       this.publishTimes.set(key, keep);
     }
   }
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE_MESSAGES = Buffer.from(']}');
+
+/** The TOPIC_MESSAGE `frame` as JSON, around the stored message's JSON (`frame.message` is that message). */
+function topicFrameJson(frame: Envelope, json: string): string {
+  let out = '{"message_type":"TOPIC_MESSAGE","message_id":' + JSON.stringify(frame.message_id) + ',"sender_id":' + JSON.stringify(frame.sender_id);
+  out += ',"send_timestamp":' + JSON.stringify(frame.send_timestamp) + ',"thread":' + JSON.stringify(frame.thread);
+  if (frame.in_reply_to_message_id !== undefined) out += ',"in_reply_to_message_id":' + JSON.stringify(frame.in_reply_to_message_id);
+  return out + ',"message":' + json + '}';
 }
 
 function requireRegistered(client: ClientContext): void {
