@@ -237,3 +237,42 @@ test('hub on Redis: a message published to several topics is stored once (one bo
     hub.dispose();
   }
 });
+
+test('Redis store: trimming one topic keeps a body another topic still lists; the body goes when the last topic trims it', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const prefix = redisPrefix('topictrim');
+  const store = new RedisTopicStore(url, { keyPrefix: prefix, perTopic: 5 });
+  try {
+    const gen = new TopicIdGenerator(3);
+    const shared = message(gen, 'a', 4, { n: 'both' });
+    await store.put(shared, JSON.stringify(shared), ['a', 'b']);
+    // 300 more on "a" alone: more than one trim's worth (every 256 appends), so "a" is cut to its last 5
+    await store.appendBatch(Array.from({ length: 300 }, (_, i) => message(gen, 'a', 4, { i })));
+    await store.close();
+    const reopened = new RedisTopicStore(url, { keyPrefix: prefix, perTopic: 5 });
+    try {
+      const a = await reopened.history('ns1', 'a', { limit: 1000 });
+      assert.equal(a.length, 5, 'topic a was trimmed to its bound');
+      assert.ok(!a.some((m) => m.id === shared.id));
+      const b = await reopened.history('ns1', 'b', { limit: 10 });
+      assert.deepEqual(b.map((m) => m.id), [shared.id], 'topic b still has the message topic a trimmed away');
+      assert.equal(b[0]!.topic_published_to, 'b');
+      // now "b" trims it too: the body and its count are gone
+      await reopened.appendBatch(Array.from({ length: 300 }, (_, i) => message(gen, 'b', 4, { j: i })));
+    } finally {
+      await reopened.close();
+    }
+    const probe = new RedisTopicStore(url, { keyPrefix: prefix });
+    try {
+      assert.deepEqual(await probe.byIds('ns1', [shared.id]), [], 'the body went with the last topic that listed it');
+      assert.deepEqual(await probe.redis.keys(`${prefix}r:*`), [], 'no count left behind');
+    } finally {
+      await probe.deleteAll();
+      await probe.close();
+    }
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+});

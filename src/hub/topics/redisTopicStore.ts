@@ -9,8 +9,9 @@
 // Reads: a history page is ZRANGEBYSCORE with LIMIT, then MGET (two round trips of plain commands, see page()); the
 // bodies come back as Redis gave them — bytes, never parsed — for the hub to splice into its HISTORY_RESPONSE, and an
 // expired message's key is gone (Redis judges the TTL), so nothing is parsed to filter either.
-// A message published to several topics shares one body key: trimming one topic past its bound deletes the body, and
-// the other topics' sets drop its id when a read meets the missing key.
+// A message published to several topics shares one body key and has a count of the topics that list it (an `r:` key
+// beside the body, with its TTL): trimming one topic past its bound takes one off the count, and the body goes only
+// when the last topic has let it go.
 
 import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
@@ -96,6 +97,10 @@ export class RedisTopicStore implements TopicStore {
   private mkey(namespace: string, id: string): string {
     return `${this.prefix}m:${topicKey(namespace, id)}`;
   }
+  /** How many topics still list a message published to several (absent for a message of one topic). */
+  private rkey(namespace: string, id: string): string {
+    return `${this.prefix}r:${topicKey(namespace, id)}`;
+  }
 
   append(m: StoredTopicMessageT): Promise<void> {
     return this.put(m, JSON.stringify(m), [m.topic_published_to]);
@@ -108,6 +113,11 @@ export class RedisTopicStore implements TopicStore {
     const at = expiresAt(m);
     if (at !== undefined) b.expiring.push([key, json, at]);
     else b.plain.push(key, json);
+    if (topics.length > 1) {
+      const refs = this.rkey(m.namespace, m.id);
+      if (at !== undefined) b.expiring.push([refs, String(topics.length), at]);
+      else b.plain.push(refs, String(topics.length));
+    }
     const score = Math.round(m.timestamp * 1000);
     for (const topic of topics) {
       const z = this.zkey(m.namespace, topic);
@@ -318,6 +328,16 @@ export class RedisTopicStore implements TopicStore {
     if (excess <= 0) return;
     const old = await this.redis.zrange(z, 0, excess - 1);
     if (old.length === 0) return;
-    await this.redis.pipeline().del(...old.map((id) => this.mkey(namespace, id))).zremrangebyrank(z, 0, old.length - 1).exec();
+    // a body listed by other topics too stays until the last of them trims it
+    const shared = ((await this.redis.pipeline(old.map((id) => ['exists', this.rkey(namespace, id)])).exec()) ?? []).map(([, n]) => n === 1);
+    const own = old.filter((_, i) => !shared[i]);
+    const p = this.redis.pipeline();
+    if (own.length) p.del(...own.map((id) => this.mkey(namespace, id)));
+    await p.zremrangebyrank(z, 0, old.length - 1).exec();
+    const sharedIds = old.filter((_, i) => shared[i]);
+    if (sharedIds.length === 0) return;
+    const left = (await this.redis.pipeline(sharedIds.map((id) => ['decr', this.rkey(namespace, id)])).exec()) ?? [];
+    const done = sharedIds.filter((_, i) => Number(left[i]?.[1] ?? 0) <= 0);
+    if (done.length) await this.redis.del(...done.flatMap((id) => [this.mkey(namespace, id), this.rkey(namespace, id)]));
   }
 }
