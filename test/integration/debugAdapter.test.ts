@@ -260,6 +260,14 @@ test('over the wire (a window attached to a hub it does not run): threads, a sto
     const delivered = await planner.c.waitFor((m) => /refund/.test(String(m.text_payload)));
     assert.equal(delivered.text_payload, 'a refund of 100 EUR');
 
+    // every ERROR: reported from the log entries the monitor socket receives
+    await dap.request('setExceptionBreakpoints', { filters: ['error'] });
+    const markErr = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: 'agent_nobody', text_payload: 'anyone?' });
+    const errOut = await dap.event<DebugProtocol.OutputEvent>('output', markErr);
+    assert.equal(errOut.body.category, 'stderr');
+    assert.match(errOut.body.output, /^ERROR .*Unknown receiver/);
+
     // two more held; disconnect releases both and the hub forgets this session's breakpoints
     const mark2 = dap.messages.length;
     ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'refund one' });
