@@ -231,12 +231,23 @@ test('over the wire (a window attached to a hub it does not run): threads, a sto
     // an earlier message of the conversation, for the stack
     ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'hello planner', thread: 't-w' });
     const first = await planner.c.waitFor((m) => m.text_payload === 'hello planner');
+    // the log entry of the held message arrives in a monitor batch after DEBUG_HELD; the adapter waits for it (bounded),
+    // the test waits for it without a bound so a loaded machine cannot turn the wait into a missing frame
+    const logged = new Promise<void>((resolve) => {
+      const off = target.onLogEntry((e) => {
+        if (e.direction === 'in' && e.body.text_payload === 'a refund of 10 EUR') {
+          off();
+          resolve();
+        }
+      });
+    });
     const mark = dap.messages.length;
     ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'a refund of 10 EUR', thread: 't-w', in_reply_to_message_id: first.message_id });
     const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
     assert.equal(stopped.body.reason, 'breakpoint');
     assert.equal(stopped.body.threadId, plannerThread.id);
 
+    await logged;
     const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
     const top = stack.body.stackFrames[0]!;
     assert.match(top.name, /TEXT .* → planner: a refund of 10 EUR/);
