@@ -92,6 +92,13 @@ export class AgentDebugAdapter extends DebugSession {
       () => target.events.off('log', onLog),
       () => target.events.off('released', onReleased),
     );
+    // an attached hub that stops (or a dropped socket) ends the session: nothing is held any more
+    const offLost = target.onLost?.((why) => {
+      this.sendEvent(new OutputEvent(`The hub went away (${why}): the debug session ends.\n`, 'console'));
+      this.close();
+      this.sendEvent(new TerminatedEvent());
+    });
+    if (offLost) this.unsubs.push(offLost);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------------------------

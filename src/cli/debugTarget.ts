@@ -54,6 +54,8 @@ export interface DebugTarget {
   send(receiverId: string, text: string): Promise<string>;
   /** Lets go of the target: this session's breakpoints removed, everything held released. */
   close(owner: string): void;
+  /** The target went away by itself (the hub stopped, the socket dropped); absent for a hub in this process. */
+  onLost?(listener: (why: string) => void): () => void;
 }
 
 const CHAT_LOG_TYPES = ['TEXT', 'REPLY', 'SYSTEM'];
@@ -108,6 +110,7 @@ export class WireDebugTarget implements DebugTarget {
   private readonly bpWaiters: ((infos: BreakpointInfoT[]) => void)[] = [];
   private readonly maxChat: number;
   private stateReady: (() => void) | undefined;
+  private closing = false;
 
   constructor(private readonly opts: WireDebugTargetOptions) {
     this.maxChat = opts.maxChat ?? 2000;
@@ -288,8 +291,15 @@ export class WireDebugTarget implements DebugTarget {
     return this.client.send(receiverId, text);
   }
 
+  onLost(listener: (why: string) => void): () => void {
+    return this.client.onState((state, detail) => {
+      if (state === 'closed' && !this.closing) listener(detail);
+    });
+  }
+
   /** Release all, then close the socket (the hub removes a leaving debugger client's breakpoints). */
   close(_owner: string): void {
+    this.closing = true;
     void (async () => {
       await this.client.sendRaw(this.frame({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [] })).catch(() => undefined);
       await this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'release_all' })).catch(() => undefined);

@@ -298,3 +298,22 @@ test('over the wire (a window attached to a hub it does not run): threads, a sto
     await closeAll(hub, planner, ui);
   }
 });
+
+test('over the wire: a hub that stops ends the session (terminated), it does not hang', async () => {
+  const hub = await startHub();
+  const target = new WireDebugTarget({ url: `ws://127.0.0.1:${hub.port}/ws?token=${encodeURIComponent(hub.token ?? '')}`, logger: createLogger(() => undefined, 'error') });
+  await target.connect();
+  const dap = new DapClient(new AgentDebugAdapter(target));
+  try {
+    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+    await dap.request('attach', {});
+    await dap.request('configurationDone');
+    const mark = dap.messages.length;
+    await hub.stop();
+    const out = await dap.event<DebugProtocol.OutputEvent>('output', mark);
+    assert.match(out.body.output, /The hub went away/);
+    await dap.event('terminated', mark);
+  } finally {
+    await hub.stop();
+  }
+});
