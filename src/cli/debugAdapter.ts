@@ -1,6 +1,7 @@
 // The Debug Agents adapter (issue 20): VS Code's debugger over the hub's message debugger, in the Debug Adapter
-// Protocol (@vscode/debugadapter, plain JavaScript). It runs in process next to a Hub — the extension wraps it in a
-// DebugAdapterInlineImplementation, tests drive it with DAP messages in plain Node — and never imports vscode.
+// Protocol (@vscode/debugadapter, plain JavaScript). It debugs a DebugTarget (debugTarget.ts): the Hub this process
+// runs, or a running hub over its WebSocket (a window attached to another window's hub or a terminal's). The extension
+// wraps it in a DebugAdapterInlineImplementation, tests drive it with DAP messages in plain Node; it never imports vscode.
 //
 //   agents                 → threads (plus "hub / front-ends" for messages to no agent)
 //   a held message         → its receiving agent's thread stops ("breakpoint", "step" or "pause")
