@@ -1,6 +1,7 @@
 // The Debug Agents adapter (issue 20): VS Code's debugger over the hub's message debugger, in the Debug Adapter
-// Protocol (@vscode/debugadapter, plain JavaScript). It runs in process next to a Hub — the extension wraps it in a
-// DebugAdapterInlineImplementation, tests drive it with DAP messages in plain Node — and never imports vscode.
+// Protocol (@vscode/debugadapter, plain JavaScript). It debugs a DebugTarget (debugTarget.ts): the Hub this process
+// runs, or a running hub over its WebSocket (a window attached to another window's hub or a terminal's). The extension
+// wraps it in a DebugAdapterInlineImplementation, tests drive it with DAP messages in plain Node; it never imports vscode.
 //
 //   agents                 → threads (plus "hub / front-ends" for messages to no agent)
 //   a held message         → its receiving agent's thread stops ("breakpoint", "step" or "pause")
@@ -14,6 +15,7 @@
 import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ContinuedEvent, Thread, Scope, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
+import { hubDebugTarget, type DebugTarget } from './debugTarget';
 import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
 import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
@@ -64,11 +66,13 @@ export class AgentDebugAdapter extends DebugSession {
   private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
 
-  constructor(
-    private readonly hub: Hub,
-    opts: DebugAdapterOptions = {},
-  ) {
+  private readonly target: DebugTarget;
+
+  /** A Hub this process runs, or a DebugTarget (a WireDebugTarget: a hub reached over its WebSocket). */
+  constructor(hubOrTarget: Hub | DebugTarget, opts: DebugAdapterOptions = {}) {
     super();
+    const target = 'inboundChat' in hubOrTarget ? hubOrTarget : hubDebugTarget(hubOrTarget);
+    this.target = target;
     this.owner = opts.owner ?? `dap_${Math.random().toString(36).slice(2, 10)}`;
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -81,14 +85,21 @@ export class AgentDebugAdapter extends DebugSession {
         this.refs.delete(ref);
       }
     };
-    hub.debugger.events.on('held', onHeld);
-    hub.debugger.events.on('log', onLog);
-    hub.debugger.events.on('released', onReleased);
+    target.events.on('held', onHeld);
+    target.events.on('log', onLog);
+    target.events.on('released', onReleased);
     this.unsubs.push(
-      () => hub.debugger.events.off('held', onHeld),
-      () => hub.debugger.events.off('log', onLog),
-      () => hub.debugger.events.off('released', onReleased),
+      () => target.events.off('held', onHeld),
+      () => target.events.off('log', onLog),
+      () => target.events.off('released', onReleased),
     );
+    // an attached hub that stops (or a dropped socket) ends the session: nothing is held any more
+    const offLost = target.onLost?.((why) => {
+      this.sendEvent(new OutputEvent(`The hub went away (${why}): the debug session ends.\n`, 'console'));
+      this.close();
+      this.sendEvent(new TerminatedEvent());
+    });
+    if (offLost) this.unsubs.push(offLost);
   }
 
   // --- lifecycle -------------------------------------------------------------------------------------------------
@@ -121,7 +132,7 @@ export class AgentDebugAdapter extends DebugSession {
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
     this.sendResponse(response);
     // messages held before the session attached stop their threads now
-    for (const h of this.hub.debugger.held()) if (h.reason !== 'order') this.onHeld(h);
+    for (const h of this.target.held()) if (h.reason !== 'order') this.onHeld(h);
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
@@ -140,24 +151,32 @@ export class AgentDebugAdapter extends DebugSession {
     for (const u of this.unsubs.splice(0)) u();
     this.stopErrors?.();
     this.stopErrors = undefined;
-    this.hub.debugger.setBreakpoints(this.owner, []);
-    this.hub.debugger.releaseAll();
+    this.target.close(this.owner);
   }
 
   // --- breakpoints -----------------------------------------------------------------------------------------------
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
     this.functionSpecs = args.breakpoints.map(functionBreakpointSpec);
-    const infos = this.applyBreakpoints().slice(0, this.functionSpecs.length);
-    response.body = { breakpoints: infos.map((i) => ({ verified: i.verified, message: i.error, id: idNumber(i.breakpoint_id) })) };
-    this.sendResponse(response);
+    const count = this.functionSpecs.length;
+    try {
+      const infos = (await this.applyBreakpoints()).slice(0, count);
+      response.body = { breakpoints: infos.map((i) => ({ verified: i.verified, message: i.error, id: idNumber(i.breakpoint_id) })) };
+      this.sendResponse(response);
+    } catch (err) {
+      this.sendErrorResponse(response, 3010, errorMessage(err));
+    }
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     const approvals = args.filters.includes('tool_approval');
     if (approvals !== (this.exceptionSpecs.length > 0)) {
       this.exceptionSpecs = approvals ? [TOOL_APPROVAL_SPEC] : [];
-      this.applyBreakpoints();
+      try {
+        await this.applyBreakpoints();
+      } catch (err) {
+        return this.sendErrorResponse(response, 3010, errorMessage(err));
+      }
     }
     const wanted = args.filters.includes('error');
     if (wanted && !this.stopErrors) {
@@ -165,8 +184,7 @@ export class AgentDebugAdapter extends DebugSession {
         if (e.message_type !== 'ERROR' || e.direction === 'internal') return;
         this.sendEvent(new OutputEvent(`ERROR ${describe(e.body, this.names())}\n`, 'stderr'));
       };
-      this.hub.events.on('log', onLog);
-      this.stopErrors = () => this.hub.events.off('log', onLog);
+      this.stopErrors = this.target.onLogEntry(onLog);
     } else if (!wanted && this.stopErrors) {
       this.stopErrors();
       this.stopErrors = undefined;
@@ -183,20 +201,20 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private applyBreakpoints() {
-    return this.hub.debugger.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
+    return this.target.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
     const threads = [new Thread(HUB_THREAD, 'hub / front-ends')];
-    for (const a of this.hub.agents()) threads.push(new Thread(this.threadOf(a.agent_id), `${a.agent_name} (${a.agent_id})`));
+    for (const a of this.target.agents()) threads.push(new Thread(this.threadOf(a.agent_id), `${a.agent_name} (${a.agent_id})`));
     response.body = { threads };
     this.sendResponse(response);
   }
 
   private threadOf(agentId: string | undefined): number {
-    if (!agentId || !this.hub.agents().some((a) => a.agent_id === agentId)) return HUB_THREAD;
+    if (!agentId || !this.target.agents().some((a) => a.agent_id === agentId)) return HUB_THREAD;
     let id = this.threadIds.get(agentId);
     if (id === undefined) {
       id = this.nextThread++;
@@ -235,15 +253,15 @@ export class AgentDebugAdapter extends DebugSession {
 
   /** The held messages stopping a thread, oldest first. */
   private heldOnThread(threadId: number): HeldInfoT[] {
-    return this.hub.debugger.held().filter((h) => h.reason !== 'order' && this.threadOfMessage(h.message) === threadId);
+    return this.target.held().filter((h) => h.reason !== 'order' && this.threadOfMessage(h.message) === threadId);
   }
 
   private heldByRef(ref: number): HeldInfoT | undefined {
     const id = this.refs.get(ref);
-    return id === undefined ? undefined : this.hub.debugger.held().find((h) => h.held_id === id);
+    return id === undefined ? undefined : this.target.held().find((h) => h.held_id === id);
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
     const names = this.names();
     const frames: StackFrame[] = [];
     const held = this.heldOnThread(args.threadId)[0];
@@ -257,7 +275,7 @@ export class AgentDebugAdapter extends DebugSession {
       source.sourceReference = ref;
       frames.push(new StackFrame(ref, `held: ${describe(held.message, names)}`, source, 1, 1));
       let i = 0;
-      for (const m of this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
+      for (const m of await this.conversation(held.message)) frames.push(new StackFrame(-1 - i++, describe(m, names)));
     }
     // VS Code asks for the top frame first, then the rest (startFrame 1): answer the slice asked for
     const start = args.startFrame ?? 0;
@@ -267,8 +285,8 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   /** The messages that led to this one: its reply chain and its thread, newest first, from the event log. */
-  private conversation(m: Msg): Envelope[] {
-    const inbound = this.hub.log.query({ message_type: ['TEXT', 'REPLY', 'SYSTEM'] }).filter((e) => e.direction === 'in');
+  private async conversation(m: Msg): Promise<Envelope[]> {
+    const inbound = await this.target.inboundChat(m.message_id);
     const byId = new Map(inbound.map((e) => [e.message_id, e.body as Envelope]));
     const out: Envelope[] = [];
     const seen = new Set<unknown>([m.message_id]);
@@ -326,7 +344,7 @@ export class AgentDebugAdapter extends DebugSession {
       value = args.value;
     }
     try {
-      const edited = this.hub.debugger.amend(held.held_id, { [args.name]: value });
+      const edited = this.target.amend(held.held_id, { [args.name]: value });
       response.body = { value: JSON.stringify(edited[args.name]) ?? 'undefined' };
       this.sendResponse(response);
     } catch (err) {
@@ -337,26 +355,26 @@ export class AgentDebugAdapter extends DebugSession {
   // --- execution -------------------------------------------------------------------------------------------------
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
-    this.act(response, args.threadId, (h) => this.hub.debugger.continue(h.held_id));
+    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
     response.body = { allThreadsContinued: false };
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.act(response, args.threadId, (h) => this.hub.debugger.step(h.held_id));
+    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    this.act(response, args.threadId, (h) => this.hub.debugger.step(h.held_id));
+    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.act(response, args.threadId, (h) => this.hub.debugger.continue(h.held_id));
+    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
     const agentId = this.threadAgents.get(args.threadId);
     if (!agentId) return this.sendErrorResponse(response, 3003, 'Pause an agent thread: it holds that agent\'s next message.');
-    this.hub.debugger.pause(agentId);
+    this.target.pause(agentId);
     this.sendResponse(response);
   }
 
@@ -377,19 +395,19 @@ export class AgentDebugAdapter extends DebugSession {
 
   // --- Debug Console ---------------------------------------------------------------------------------------------
 
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     const expr = args.expression.trim();
     try {
       const send = /^send\s+(\S+)\s+([\s\S]+)$/.exec(expr);
       if (send) {
         const to = this.resolveAgent(send[1]!);
-        const m = this.hub.sendMessage({ receiver_id: to, text_payload: send[2]! });
-        response.body = { result: `sent ${String(m.message_id)} to ${send[1]}`, variablesReference: 0 };
+        const id = await this.target.send(to, send[2]!);
+        response.body = { result: `sent ${id} to ${send[1]}`, variablesReference: 0 };
         return this.sendResponse(response);
       }
       const parsed = parseMessageFilter(expr);
       if (!parsed.ok) return this.sendErrorResponse(response, 3006, `${parsed.error} (or: send <agent> <text>)`);
-      const held = args.frameId !== undefined && args.frameId >= HELD_REF_BASE ? this.heldByRef(args.frameId) : this.hub.debugger.held().find((h) => h.reason !== 'order');
+      const held = args.frameId !== undefined && args.frameId >= HELD_REF_BASE ? this.heldByRef(args.frameId) : this.target.held().find((h) => h.reason !== 'order');
       if (!held) return this.sendErrorResponse(response, 3007, 'No message is held to test the filter against.');
       const names = this.names();
       response.body = { result: String(matchesMessage(parsed.filter, held.message, (id) => names.get(id))), variablesReference: 0 };
@@ -400,7 +418,7 @@ export class AgentDebugAdapter extends DebugSession {
   }
 
   private resolveAgent(nameOrId: string): string {
-    const agents = this.hub.agents();
+    const agents = this.target.agents();
     const a = agents.find((x) => x.agent_id === nameOrId) ?? agents.find((x) => x.is_online && x.agent_name === nameOrId) ?? agents.find((x) => x.agent_name === nameOrId);
     if (!a) throw new Error(`No agent named "${nameOrId}".`);
     return a.agent_id;
@@ -408,7 +426,7 @@ export class AgentDebugAdapter extends DebugSession {
 
   private names(): Map<string, string> {
     // the person at the UI is "You", as in the monitor (not its session id, web_switchboard)
-    return new Map([[HUB_USER_ID, 'You'], ...this.hub.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
+    return new Map([[HUB_USER_ID, 'You'], ...this.target.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
   }
 }
 

@@ -144,7 +144,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
   const approvals = new ApprovalsPresenter({ manager, logger: root.child('approvals'), onChanged: () => agentsProvider.approvalsChanged() });
   agentsProvider.setApprovals(approvals.model);
   context.subscriptions.push(approvals);
-  context.subscriptions.push(...registerDebugAgents({ hub: () => manager.hub as Hub | undefined, demoRunning: () => demo.running, agentUrl: () => manager.connection?.info().agentUrl, ready: () => ready }));
+  context.subscriptions.push(
+    ...registerDebugAgents({
+      hub: () => manager.hub as Hub | undefined,
+      attachedUrl: () => (manager.connection?.mode === 'attached' && manager.connection.state === 'running' ? manager.connection.info().agentUrl || undefined : undefined),
+      logger: root.child('debug'),
+      demoRunning: () => demo.running,
+      agentUrl: () => manager.connection?.info().agentUrl,
+      ready: () => ready,
+    }),
+  );
 
   // the demo fleet belongs to the hub it was started on: stop it when this window lets go of that hub
   context.subscriptions.push(

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { AgentDebugAdapter } from '../../src/cli/debugAdapter';
+import { WireDebugTarget } from '../../src/cli/debugTarget';
+import { createLogger } from '../../src/protocol/logger';
 import { agent, closeAll, frontend, startHub, waitUntil } from './hubHarness';
 
 class DapClient {
@@ -200,5 +202,118 @@ test('"every tool approval" holds an approval request before a person sees it: e
     await dap.request('disconnect', {});
   } finally {
     await closeAll(hub, coder, ui);
+  }
+});
+
+test('over the wire (a window attached to a hub it does not run): threads, a stop, variables, setVariable, continue delivers the edit, disconnect releases all', async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const ui = await frontend(hub, 'ui');
+  const warnings: string[] = [];
+  const target = new WireDebugTarget({ url: `ws://127.0.0.1:${hub.port}/ws?token=${encodeURIComponent(hub.token ?? '')}`, logger: createLogger((_l, line) => warnings.push(line), 'warn') });
+  await target.connect();
+  const dap = new DapClient(new AgentDebugAdapter(target));
+  try {
+    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    await dap.request('attach', {});
+    await dap.event('initialized');
+    const fbs = await dap.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', {
+      breakpoints: [{ name: 'type:TEXT to:planner text:refund' }, { name: 'nonsense:x' }],
+    });
+    assert.deepEqual(fbs.body.breakpoints.map((b) => b.verified), [true, false]);
+    assert.equal(hub.debugger.breakpointInfos().length, 2, 'set in the hub, owned by the wire client');
+    await dap.request('configurationDone');
+
+    const threads = await dap.request<DebugProtocol.ThreadsResponse>('threads');
+    const plannerThread = threads.body.threads.find((t) => t.name.startsWith('planner'));
+    assert.ok(plannerThread, JSON.stringify(threads.body.threads));
+
+    // an earlier message of the conversation, for the stack
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'hello planner', thread: 't-w' });
+    const first = await planner.c.waitFor((m) => m.text_payload === 'hello planner');
+    // the log entry of the held message arrives in a monitor batch after DEBUG_HELD; the adapter waits for it (bounded),
+    // the test waits for it without a bound so a loaded machine cannot turn the wait into a missing frame
+    const logged = new Promise<void>((resolve) => {
+      const off = target.onLogEntry((e) => {
+        if (e.direction === 'in' && e.body.text_payload === 'a refund of 10 EUR') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const mark = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'a refund of 10 EUR', thread: 't-w', in_reply_to_message_id: first.message_id });
+    const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    assert.equal(stopped.body.reason, 'breakpoint');
+    assert.equal(stopped.body.threadId, plannerThread.id);
+
+    await logged;
+    const stack = await dap.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: plannerThread.id });
+    const top = stack.body.stackFrames[0]!;
+    assert.match(top.name, /TEXT .* → planner: a refund of 10 EUR/);
+    assert.ok(stack.body.stackFrames.slice(1).some((f) => /hello planner/.test(f.name)), `the conversation from the monitor's log entries: ${JSON.stringify(stack.body.stackFrames.map((f) => f.name))}`);
+    const scopes = await dap.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
+    const ref = scopes.body.scopes[0]!.variablesReference;
+    const vars = await dap.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: ref });
+    assert.equal(vars.body.variables.find((v) => v.name === 'text_payload')?.value, '"a refund of 10 EUR"');
+
+    const bad = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'text_payload', value: '12' });
+    assert.equal(bad.success, false);
+    assert.match(bad.message ?? '', /not valid/);
+    const set = await dap.request<DebugProtocol.SetVariableResponse>('setVariable', { variablesReference: ref, name: 'text_payload', value: '"a refund of 100 EUR"' });
+    assert.equal(set.success, true, set.message);
+    const vars2 = await dap.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: ref });
+    assert.equal(vars2.body.variables.find((v) => v.name === 'text_payload')?.value, '"a refund of 100 EUR"', 'Variables show what will be delivered');
+    assert.equal(hub.debugger.held().length, 1, 'still held in the hub');
+    assert.equal(planner.c.ofType('TEXT').length, 1, 'only the first message delivered');
+
+    await dap.request('continue', { threadId: plannerThread.id });
+    const delivered = await planner.c.waitFor((m) => /refund/.test(String(m.text_payload)));
+    assert.equal(delivered.text_payload, 'a refund of 100 EUR');
+
+    // every ERROR: reported from the log entries the monitor socket receives
+    await dap.request('setExceptionBreakpoints', { filters: ['error'] });
+    const markErr = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: 'agent_nobody', text_payload: 'anyone?' });
+    const errOut = await dap.event<DebugProtocol.OutputEvent>('output', markErr);
+    assert.equal(errOut.body.category, 'stderr');
+    assert.match(errOut.body.output, /^ERROR .*Unknown receiver/);
+
+    // two more held; disconnect releases both and the hub forgets this session's breakpoints
+    const mark2 = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'refund one' });
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'refund two' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark2);
+    await waitUntil(() => hub.debugger.held().length === 2, 5000, 'both held');
+    const sent = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'send planner hello over the wire', context: 'repl' });
+    assert.match(sent.body.result, /^sent /);
+    await dap.request('disconnect', {});
+    await planner.c.waitFor((m) => m.text_payload === 'refund two');
+    await planner.c.waitFor((m) => m.text_payload === 'hello over the wire');
+    assert.deepEqual(planner.c.ofType('TEXT').map((m) => m.text_payload).filter((t) => /refund one|refund two/.test(String(t))), ['refund one', 'refund two']);
+    await waitUntil(() => hub.debugger.breakpointInfos().length === 0, 5000, 'the session\'s breakpoints removed');
+    assert.equal(hub.debugger.held().length, 0);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await closeAll(hub, planner, ui);
+  }
+});
+
+test('over the wire: a hub that stops ends the session (terminated), it does not hang', async () => {
+  const hub = await startHub();
+  const target = new WireDebugTarget({ url: `ws://127.0.0.1:${hub.port}/ws?token=${encodeURIComponent(hub.token ?? '')}`, logger: createLogger(() => undefined, 'error') });
+  await target.connect();
+  const dap = new DapClient(new AgentDebugAdapter(target));
+  try {
+    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+    await dap.request('attach', {});
+    await dap.request('configurationDone');
+    const mark = dap.messages.length;
+    await hub.stop();
+    const out = await dap.event<DebugProtocol.OutputEvent>('output', mark);
+    assert.match(out.body.output, /The hub went away/);
+    await dap.event('terminated', mark);
+  } finally {
+    await hub.stop();
   }
 });

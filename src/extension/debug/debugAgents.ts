@@ -1,10 +1,13 @@
 // The "Debug Agents" debug type (`switchboard`, issue 20): VS Code's Run and Debug view over the hub's message
-// debugger. The adapter (src/cli/debugAdapter.ts) runs in process (DebugAdapterInlineImplementation) beside the hub
-// this window runs; a launch configuration starts the hub (and, with "demo": true, the demo fleet) when none runs.
+// debugger. The adapter (src/cli/debugAdapter.ts) runs in process (DebugAdapterInlineImplementation): over the hub
+// this window runs, or — in a window attached to another window's hub or to `switchboard hub` in a terminal — over
+// the wire (WireDebugTarget, its own monitor socket to that hub). A launch configuration starts the hub (and, with
+// "demo": true, the demo fleet) when none runs.
 // "Hold Messages Matching…" adds a function breakpoint from the palette and starts a session if none is active.
 
 import * as vscode from 'vscode';
 import type { Hub } from '../../hub/hub';
+import type { Logger } from '../../protocol/logger';
 import { parseMessageFilter } from '../../protocol/filter';
 import { Commands, DebugCommands } from '../constants';
 import { replayRecordedSession } from './replaySession';
@@ -14,6 +17,9 @@ export const DEBUG_TYPE = 'switchboard';
 export interface DebugAgentsDeps {
   /** The hub this window runs in process, if any. */
   hub(): Hub | undefined;
+  /** The ws://…/ws?token=… of the hub this window is attached to (runs in another window or a terminal), if any. */
+  attachedUrl?(): string | undefined;
+  logger?: Logger;
   /** Whether the demo fleet runs. */
   demoRunning(): boolean;
   /** The agent URL of the hub this window uses (for a replay). */
@@ -32,10 +38,20 @@ export const DEFAULT_DEBUG_CONFIGURATION: DebugAgentsConfiguration = { type: DEB
 export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] {
   const factory: vscode.DebugAdapterDescriptorFactory = {
     async createDebugAdapterDescriptor(session) {
-      const hub = deps.hub();
-      if (!hub) throw new Error('Debug Agents needs the hub running in this window: start it (Switchboard: Start Hub), then debug again.');
       const { AgentDebugAdapter } = await import('../../cli/debugAdapter');
-      return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(hub, { owner: `vscode_${session.id}` }));
+      const hub = deps.hub();
+      if (hub) return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(hub, { owner: `vscode_${session.id}` }));
+      const url = deps.attachedUrl?.();
+      if (!url || !deps.logger) throw new Error('Debug Agents needs a hub: start one (Switchboard: Start Hub) or attach to a running one, then debug again.');
+      const { WireDebugTarget } = await import('../../cli/debugTarget');
+      const target = new WireDebugTarget({ url, logger: deps.logger, name: `debug-agents-${process.pid}` });
+      try {
+        await target.connect();
+      } catch (err) {
+        target.close(session.id);
+        throw new Error(`Debug Agents could not attach to the hub's debugger: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(target, { owner: `vscode_${session.id}` }));
     },
   };
 
@@ -45,7 +61,7 @@ export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] 
       // pressed while the window's hub was still starting, "Start Demo Agents" failed with "no hub is running"
       await deps.ready?.();
       const resolved: DebugAgentsConfiguration = config.type ? config : { ...DEFAULT_DEBUG_CONFIGURATION };
-      if (!deps.hub()) await vscode.commands.executeCommand(Commands.startHub);
+      if (!deps.hub() && !deps.attachedUrl?.()) await vscode.commands.executeCommand(Commands.startHub);
       if (resolved.demo === true && !deps.demoRunning()) await vscode.commands.executeCommand(Commands.startDemo);
       return resolved;
     },

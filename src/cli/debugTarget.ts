@@ -1,0 +1,311 @@
+// What the Debug Agents adapter (debugAdapter.ts) debugs (issue 20): a DebugTarget. Two of them:
+//
+//   hubDebugTarget(hub)     the hub this process runs: hub.debugger's API, its agents and its event log
+//   WireDebugTarget         a running hub reached over its WebSocket as a monitor (another VS Code window's hub, or
+//                           `switchboard hub` / `npm start` in a terminal): DEBUG_ATTACH / DEBUG_STATE / DEBUG_HELD /
+//                           DEBUG_RELEASED / DEBUG_LOG in, DEBUG_SET_BREAKPOINTS / DEBUG_ACTION out
+//
+// The wire has no "amend and keep held": a Variables edit is checked here (as the hub checks it) and kept, and the
+// next continue or step sends it as one `edit` action. Its own socket (not the window's monitor connection) so its
+// breakpoints are its own: the hub keys breakpoints by client, and the monitor panel sets the window's.
+
+import { EventEmitter } from 'node:events';
+import type { BreakpointInfoT, BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
+import type { LogEntry } from '../protocol/logEntry';
+import type { Envelope } from '../protocol/schemas';
+import type { Hub } from '../hub/hub';
+import type { DebuggerEventMap } from '../hub/debugger';
+import { validateMessage } from '../protocol/codec';
+import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
+import { SwitchboardError } from '../protocol/errors';
+import { isoNow, newMessageId } from '../protocol/ids';
+import type { Logger } from '../protocol/logger';
+import { MonitorClient } from '../sdk/monitorClient';
+
+export interface DebugTargetAgent {
+  agent_id: string;
+  agent_name: string;
+  is_online: boolean;
+}
+
+export type DebugTargetEvents = Pick<DebuggerEventMap, 'held' | 'released' | 'log'>;
+
+export interface DebugTarget {
+  /** held / released / log, as hub.debugger emits them. */
+  readonly events: EventEmitter<DebugTargetEvents>;
+  agents(): readonly DebugTargetAgent[];
+  held(): HeldInfoT[];
+  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]>;
+  /** Replaces fields of a held message and keeps it held; throws with the reason when the result is not valid. */
+  amend(heldId: string, fields: Record<string, unknown>): Envelope;
+  continue(heldId: string): void;
+  step(heldId: string): void;
+  drop(heldId: string, errorToSender?: string): void;
+  pause(agentId: string): void;
+  releaseAll(): void;
+  /** Every event-log entry as it is logged (for "every ERROR"). */
+  onLogEntry(listener: (e: LogEntry) => void): () => void;
+  /**
+   * Inbound chat entries (TEXT, REPLY, SYSTEM) of the event log, oldest first: the conversation under a held message.
+   * Over the wire log entries come in batches, after the DEBUG_HELD: it waits (briefly) for the held message's own entry.
+   */
+  inboundChat(heldMessageId?: unknown): Promise<LogEntry[]>;
+  /** Sends a TEXT as the person at the UI; resolves with its message id. */
+  send(receiverId: string, text: string): Promise<string>;
+  /** Lets go of the target: this session's breakpoints removed, everything held released. */
+  close(owner: string): void;
+  /** The target went away by itself (the hub stopped, the socket dropped); absent for a hub in this process. */
+  onLost?(listener: (why: string) => void): () => void;
+}
+
+const CHAT_LOG_TYPES = ['TEXT', 'REPLY', 'SYSTEM'];
+/** How long a stack over the wire waits for the held message's log entry (then shows what it has). */
+const CHAT_WAIT_MS = 2000;
+
+/** The hub this process runs. */
+export function hubDebugTarget(hub: Hub): DebugTarget {
+  const dbg = hub.debugger;
+  return {
+    events: dbg.events as unknown as EventEmitter<DebugTargetEvents>,
+    agents: () => hub.agents(),
+    held: () => dbg.held(),
+    setBreakpoints: async (owner, specs) => dbg.setBreakpoints(owner, specs),
+    amend: (id, fields) => dbg.amend(id, fields),
+    continue: (id) => dbg.continue(id),
+    step: (id) => dbg.step(id),
+    drop: (id, err) => dbg.drop(id, err),
+    pause: (agentId) => dbg.pause(agentId),
+    releaseAll: () => dbg.releaseAll(),
+    onLogEntry(listener) {
+      hub.events.on('log', listener);
+      return () => hub.events.off('log', listener);
+    },
+    inboundChat: async () => hub.log.query({ message_type: CHAT_LOG_TYPES }).filter((e) => e.direction === 'in'),
+    send: async (receiverId, text) => String(hub.sendMessage({ receiver_id: receiverId, text_payload: text }).message_id),
+    close(owner) {
+      dbg.setBreakpoints(owner, []);
+      dbg.releaseAll();
+    },
+  };
+}
+
+export interface WireDebugTargetOptions {
+  /** ws://host:port/ws?token=… of the hub. */
+  url: string;
+  logger: Logger;
+  name?: string;
+  /** Inbound chat entries kept for the conversation frames (the hub sends its recent ones first). */
+  maxChat?: number;
+}
+
+/** A running hub over its WebSocket, as a monitor that attaches as a debugger client. */
+export class WireDebugTarget implements DebugTarget {
+  readonly events = new EventEmitter<DebugTargetEvents>();
+  private readonly client: MonitorClient;
+  private readonly heldMap = new Map<string, HeldInfoT>();
+  /** Variables edits not yet sent: held_id → the message as it will be delivered. */
+  private readonly edits = new Map<string, Envelope>();
+  private readonly chat: LogEntry[] = [];
+  private readonly logListeners = new Set<(e: LogEntry) => void>();
+  private readonly bpWaiters: ((infos: BreakpointInfoT[]) => void)[] = [];
+  private readonly maxChat: number;
+  private stateReady: (() => void) | undefined;
+  private closing = false;
+
+  constructor(private readonly opts: WireDebugTargetOptions) {
+    this.maxChat = opts.maxChat ?? 2000;
+    this.client = new MonitorClient({ url: opts.url, name: opts.name ?? 'debug-agents', logger: opts.logger, reconnect: false, backlog: 500 });
+    this.client.onEntries((batch) => {
+      for (const e of batch) {
+        if (e.direction === 'in' && CHAT_LOG_TYPES.includes(e.message_type)) this.chat.push(e);
+        for (const l of this.logListeners) l(e);
+      }
+      if (this.chat.length > this.maxChat) this.chat.splice(0, this.chat.length - this.maxChat);
+    });
+    this.client.onFrame((m) => this.onFrame(m));
+  }
+
+  /** Registers, attaches as a debugger client and waits for the hub's DEBUG_STATE and agent list. */
+  async connect(): Promise<void> {
+    await this.client.connect();
+    const state = new Promise<void>((resolve) => (this.stateReady = resolve));
+    await this.client.sendRaw(this.frame({ message_type: 'DEBUG_ATTACH' }));
+    await Promise.all([state, this.client.waitForAgents(5000).catch(() => undefined)]);
+  }
+
+  private frame(f: Envelope): Envelope {
+    return { ...f, message_id: newMessageId(), sender_id: this.client.id ?? null, timestamp: isoNow() };
+  }
+
+  private onFrame(m: Envelope): void {
+    switch (m.message_type) {
+      case 'DEBUG_STATE': {
+        this.heldMap.clear();
+        for (const h of (m.held as HeldInfoT[] | undefined) ?? []) this.heldMap.set(h.held_id, h);
+        for (const id of [...this.edits.keys()]) if (!this.heldMap.has(id)) this.edits.delete(id);
+        this.stateReady?.();
+        this.stateReady = undefined;
+        return;
+      }
+      case 'DEBUG_HELD': {
+        const h = m.held as HeldInfoT;
+        this.heldMap.set(h.held_id, h);
+        this.events.emit('held', h, Number(m.held_count ?? this.heldMap.size));
+        return;
+      }
+      case 'DEBUG_RELEASED': {
+        const id = String(m.held_id);
+        this.heldMap.delete(id);
+        this.edits.delete(id);
+        this.events.emit('released', m as unknown as DebuggerEventMap['released'][0]);
+        return;
+      }
+      case 'DEBUG_LOG':
+        this.events.emit('log', m as unknown as DebuggerEventMap['log'][0]);
+        return;
+      case 'DEBUG_BREAKPOINTS':
+        this.bpWaiters.shift()?.((m.breakpoints as BreakpointInfoT[] | undefined) ?? []);
+        return;
+      case MessageType.ERROR:
+        // an action the hub refused (the message was released meanwhile…): take the hub's state again
+        this.opts.logger.warn(`debugger: ${String(m.text_payload ?? m.error_message ?? 'refused')}`);
+        void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ATTACH' })).catch(() => undefined);
+        return;
+    }
+  }
+
+  agents(): readonly DebugTargetAgent[] {
+    return [...this.client.agents().values()];
+  }
+
+  held(): HeldInfoT[] {
+    return [...this.heldMap.values()].map((h) => {
+      const edited = this.edits.get(h.held_id);
+      return edited ? { ...h, message: edited } : h;
+    });
+  }
+
+  setBreakpoints(_owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]> {
+    // the hub keys them by this socket's client id; answers come in the order asked
+    return new Promise((resolve, reject) => {
+      this.bpWaiters.push(resolve);
+      this.client.sendRaw(this.frame({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [...specs] })).catch((err: unknown) => {
+        const i = this.bpWaiters.indexOf(resolve);
+        if (i >= 0) this.bpWaiters.splice(i, 1);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
+
+  /** The hub's own checks (messageDebugger.amend), made here: the edit is sent on continue or step. */
+  amend(heldId: string, fields: Record<string, unknown>): Envelope {
+    const h = this.heldMap.get(heldId);
+    if (!h) throw new SwitchboardError('invalid_message', `No message is held as ${heldId}.`);
+    const current = (this.edits.get(heldId) ?? h.message) as Envelope;
+    for (const k of ['message_id', 'sender_id']) {
+      if (Object.hasOwn(fields, k) && fields[k] !== h.message[k]) throw new SwitchboardError('invalid_message', `"${k}" of a held message cannot be edited.`);
+    }
+    const edited: Envelope = { ...current, ...fields };
+    for (const [k, v] of Object.entries(fields)) if ((v === undefined || v === null) && k !== 'in_reply_to_message_id') delete edited[k];
+    const chat = CHAT_TYPES.has(String(h.message.message_type));
+    if (chat ? !CHAT_TYPES.has(String(edited.message_type)) : edited.message_type !== h.message.message_type) {
+      const stays = chat ? 'chat (TEXT, REPLY or SYSTEM)' : String(h.message.message_type);
+      throw new SwitchboardError('invalid_message', `An edited message stays ${stays}, not "${String(edited.message_type)}".`);
+    }
+    const checked = validateMessage(edited);
+    if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
+    this.edits.set(heldId, edited);
+    return edited;
+  }
+
+  private act(action: string, heldId: string, extra: Record<string, unknown> = {}): void {
+    this.heldMap.delete(heldId);
+    this.edits.delete(heldId);
+    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action, held_id: heldId, ...extra })).catch((err: unknown) => this.opts.logger.warn(`debugger: ${String(err)}`));
+  }
+
+  /** The changed fields of an edited message (what a wire `edit` carries), or undefined when it was not edited. */
+  private changedFields(heldId: string): Record<string, unknown> | undefined {
+    const edited = this.edits.get(heldId);
+    const h = this.heldMap.get(heldId);
+    if (!edited || !h) return undefined;
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(edited)) if (JSON.stringify(v) !== JSON.stringify(h.message[k])) fields[k] = v;
+    for (const k of Object.keys(h.message)) if (!Object.hasOwn(edited, k)) fields[k] = null;
+    return fields;
+  }
+
+  continue(heldId: string): void {
+    const fields = this.changedFields(heldId);
+    this.act(fields ? 'edit' : 'continue', heldId, fields ? { fields } : {});
+  }
+
+  step(heldId: string): void {
+    const fields = this.changedFields(heldId);
+    if (!fields) return this.act('step', heldId);
+    // an edit delivers; the pause that follows it (same socket, so before any answer) holds that agent's next message
+    const agent = this.heldMap.get(heldId)?.message.receiver_id;
+    this.act('edit', heldId, { fields });
+    if (typeof agent === 'string' && agent) this.pause(agent);
+  }
+
+  drop(heldId: string, errorToSender?: string): void {
+    this.act('drop', heldId, errorToSender === undefined ? {} : { error_to_sender: errorToSender });
+  }
+
+  pause(agentId: string): void {
+    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'pause', agent_id: agentId })).catch(() => undefined);
+  }
+
+  releaseAll(): void {
+    this.heldMap.clear();
+    this.edits.clear();
+    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'release_all' })).catch(() => undefined);
+  }
+
+  onLogEntry(listener: (e: LogEntry) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  async inboundChat(heldMessageId?: unknown): Promise<LogEntry[]> {
+    if (heldMessageId !== undefined && !this.chat.some((e) => e.message_id === heldMessageId)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.logListeners.delete(seen);
+          resolve();
+        };
+        const seen = (e: LogEntry): void => {
+          if (e.message_id === heldMessageId) done();
+        };
+        // the hub flushes monitor batches within a fraction of a second; a stack never waits longer than this
+        const timer = setTimeout(done, CHAT_WAIT_MS);
+        this.logListeners.add(seen);
+      });
+    }
+    return [...this.chat];
+  }
+
+  send(receiverId: string, text: string): Promise<string> {
+    return this.client.send(receiverId, text);
+  }
+
+  onLost(listener: (why: string) => void): () => void {
+    return this.client.onState((state, detail) => {
+      if (state === 'closed' && !this.closing) listener(detail);
+    });
+  }
+
+  /** Release all, then close the socket (the hub removes a leaving debugger client's breakpoints). */
+  close(_owner: string): void {
+    this.closing = true;
+    void (async () => {
+      await this.client.sendRaw(this.frame({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [] })).catch(() => undefined);
+      await this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'release_all' })).catch(() => undefined);
+      await this.client.close('debug session ended').catch(() => undefined);
+    })();
+    this.heldMap.clear();
+    this.edits.clear();
+  }
+}
