@@ -136,7 +136,16 @@ step('the Sessions view keeps the conversation under "You": the message and the 
   await sessions.locator('.monaco-list-row', { hasText: /^You/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
   // the message row (its description: "→ coder · replied") and, under it, the reply
   await sessions.locator('.monaco-list-row', { hasText: task }).filter({ hasText: 'replied' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await sessions.locator('.monaco-list-row', { hasText: `Done: "${task}"` }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  // the reply comes after the task's status lines (and the coder's chores may add some): in a short pane it is below
+  // the fold, and the tree renders only the rows on screen — walk the focus down the tree until it is drawn
+  const reply = sessions.locator('.monaco-list-row', { hasText: `Done: "${task}"` }).first();
+  await sessions.locator('.monaco-list').first().focus();
+  const until = Date.now() + 30_000;
+  while (!(await reply.isVisible()) && Date.now() < until) {
+    await page.keyboard.press('ArrowDown');
+    await reply.waitFor({ state: 'visible', timeout: 200 }).catch(() => undefined);
+  }
+  await reply.waitFor({ state: 'visible', timeout: 5_000 });
   await shot('05b-sessions-you');
 });
 
