@@ -15,7 +15,7 @@ import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import type { Hub } from '../hub/hub';
 import type { DebuggerEventMap } from '../hub/debugger';
-import { validateMessage } from '../protocol/codec';
+import { editHeldMessage } from '../protocol/heldEdit';
 import { CHAT_TYPES, MessageType } from '../protocol/messageTypes';
 import { SwitchboardError } from '../protocol/errors';
 import { isoNow, newMessageId } from '../protocol/ids';
@@ -202,18 +202,7 @@ export class WireDebugTarget implements DebugTarget {
     const h = this.heldMap.get(heldId);
     if (!h) throw new SwitchboardError('invalid_message', `No message is held as ${heldId}.`);
     const current = (this.edits.get(heldId) ?? h.message) as Envelope;
-    for (const k of ['message_id', 'sender_id']) {
-      if (Object.hasOwn(fields, k) && fields[k] !== h.message[k]) throw new SwitchboardError('invalid_message', `"${k}" of a held message cannot be edited.`);
-    }
-    const edited: Envelope = { ...current, ...fields };
-    for (const [k, v] of Object.entries(fields)) if ((v === undefined || v === null) && k !== 'in_reply_to_message_id') delete edited[k];
-    const chat = CHAT_TYPES.has(String(h.message.message_type));
-    if (chat ? !CHAT_TYPES.has(String(edited.message_type)) : edited.message_type !== h.message.message_type) {
-      const stays = chat ? 'chat (TEXT, REPLY or SYSTEM)' : String(h.message.message_type);
-      throw new SwitchboardError('invalid_message', `An edited message stays ${stays}, not "${String(edited.message_type)}".`);
-    }
-    const checked = validateMessage(edited);
-    if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
+    const edited = editHeldMessage(current, fields, CHAT_TYPES.has(String(h.message.message_type)) ? 'chat' : 'type');
     this.edits.set(heldId, edited);
     return edited;
   }

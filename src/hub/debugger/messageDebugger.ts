@@ -13,8 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { Envelope } from '../../protocol/schemas';
 import type { BreakpointInfoT, BreakpointSpecT, HeldInfoT, HoldReasonT, ReleaseOutcomeT } from '../../protocol/debugger';
 import { DebuggerMessageType as D } from '../../protocol/debugger';
-import { validateMessage } from '../../protocol/codec';
-import { CHAT_TYPES } from '../../protocol/messageTypes';
+import { editHeldMessage } from '../../protocol/heldEdit';
 import { errorFrame } from '../frames';
 import { SwitchboardError } from '../../protocol/errors';
 import { isoNow } from '../../protocol/ids';
@@ -188,17 +187,7 @@ export class MessageDebugger {
    */
   amend(heldId: string, fields: Record<string, unknown>): Envelope {
     const e = this.stopped(heldId);
-    for (const k of ['message_id', 'sender_id']) {
-      if (Object.hasOwn(fields, k) && fields[k] !== e.message[k]) throw new SwitchboardError('invalid_message', `"${k}" of a held message cannot be edited.`);
-    }
-    const edited: Envelope = { ...e.message, ...fields };
-    for (const [k, v] of Object.entries(fields)) if ((v === undefined || v === null) && k !== 'in_reply_to_message_id') delete edited[k];
-    if (e.resume ? edited.message_type !== e.message.message_type : !CHAT_TYPES.has(String(edited.message_type))) {
-      const stays = e.resume ? String(e.message.message_type) : 'chat (TEXT, REPLY or SYSTEM)';
-      throw new SwitchboardError('invalid_message', `An edited message stays ${stays}, not "${String(edited.message_type)}".`);
-    }
-    const checked = validateMessage(stripInternal(edited));
-    if (!checked.ok) throw new SwitchboardError(checked.error.code, `The edited message is not valid: ${checked.error.message}`);
+    const edited = editHeldMessage(e.message, fields, e.resume ? 'type' : 'chat', stripInternal);
     e.original ??= e.message;
     e.message = edited;
     this.port.logInternal({ message_type: 'DEBUG_EDITED', held_id: e.id, original: stripInternal(e.original), edited: stripInternal(edited) });
