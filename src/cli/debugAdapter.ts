@@ -65,6 +65,10 @@ export class AgentDebugAdapter extends DebugSession {
   private exceptionSpecs: BreakpointSpecT[] = [];
   private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
+  /** held_id → the thread its stop was shown on. */
+  private readonly stoppedThreads = new Map<string, number>();
+  /** Held messages this session is acting on (their release is shown when the action is answered). */
+  private readonly acting = new Set<string>();
 
   private readonly target: DebugTarget;
 
@@ -84,6 +88,10 @@ export class AgentDebugAdapter extends DebugSession {
         this.refOf.delete(r.held_id);
         this.refs.delete(ref);
       }
+      // released by someone else (auto-release, the bound, another debugger, the monitor): the thread shows it
+      const thread = this.stoppedThreads.get(r.held_id);
+      this.stoppedThreads.delete(r.held_id);
+      if (thread !== undefined && !this.acting.has(r.held_id)) this.showThread(thread);
     };
     target.events.on('held', onHeld);
     target.events.on('log', onLog);
@@ -232,7 +240,9 @@ export class AgentDebugAdapter extends DebugSession {
 
   private onHeld(held: HeldInfoT): void {
     this.refFor(held.held_id);
-    const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, this.threadOfMessage(held.message)) as DebugProtocol.StoppedEvent;
+    const thread = this.threadOfMessage(held.message);
+    this.stoppedThreads.set(held.held_id, thread);
+    const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, thread) as DebugProtocol.StoppedEvent;
     // no `description`: VS Code would show it instead of "Paused on breakpoint" beside the thread, crowding out the
     // agent's name in a narrow Call Stack; the held message is the top frame (and the text, for hovers)
     e.body.text = `Held: ${describe(held.message, this.names())}`;
@@ -354,40 +364,62 @@ export class AgentDebugAdapter extends DebugSession {
 
   // --- execution -------------------------------------------------------------------------------------------------
 
-  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
-    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
     response.body = { allThreadsContinued: false };
+    await this.act(response, args.threadId, 'continue', (h) => this.target.continue(h.held_id));
   }
 
-  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
+  protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    await this.act(response, args.threadId, 'step', (h) => this.target.step(h.held_id));
   }
 
-  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    await this.act(response, args.threadId, 'step', (h) => this.target.step(h.held_id));
   }
 
-  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    await this.act(response, args.threadId, 'continue', (h) => this.target.continue(h.held_id));
   }
 
-  protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): Promise<void> {
     const agentId = this.threadAgents.get(args.threadId);
     if (!agentId) return this.sendErrorResponse(response, 3003, 'Pause an agent thread: it holds that agent\'s next message.');
-    this.target.pause(agentId);
-    this.sendResponse(response);
-  }
-
-  private act(response: DebugProtocol.Response, threadId: number, fn: (h: HeldInfoT) => void): void {
-    const h = this.heldOnThread(threadId)[0];
-    if (!h) return this.sendErrorResponse(response, 3004, 'Nothing is held on this thread.');
     try {
-      fn(h);
+      await this.target.pause(agentId);
     } catch (err) {
       return this.sendErrorResponse(response, 3005, errorMessage(err));
     }
     this.sendResponse(response);
-    // another message still held on this thread stops it again
+  }
+
+  /**
+   * Acts on the thread's first held message and answers only once the hub has: a refusal (released meanwhile by
+   * auto-release, another debugger or the monitor; an edit the hub finds invalid) is an error response that says so,
+   * and the thread shows what the hub now holds.
+   */
+  private async act(response: DebugProtocol.Response, threadId: number, verb: string, fn: (h: HeldInfoT) => Promise<void>): Promise<void> {
+    const h = this.heldOnThread(threadId)[0];
+    if (!h) return this.sendErrorResponse(response, 3004, 'Nothing is held on this thread.');
+    this.acting.add(h.held_id);
+    try {
+      await fn(h);
+    } catch (err) {
+      const still = this.target.held().some((x) => x.held_id === h.held_id);
+      const what = still
+        ? `Could not ${verb} the held message; it is still held. ${errorMessage(err)}`
+        : `Could not ${verb} the held message: the hub no longer holds it (released meanwhile: auto-release, another debugger or the monitor). ${errorMessage(err)}`;
+      this.sendErrorResponse(response, 3005, what);
+      if (!still) this.showThread(threadId);
+      return;
+    } finally {
+      this.acting.delete(h.held_id);
+    }
+    this.sendResponse(response);
+    this.showThread(threadId);
+  }
+
+  /** Another message still held on this thread stops it again; with none, the thread runs. */
+  private showThread(threadId: number): void {
     const next = this.heldOnThread(threadId)[0];
     if (next) this.onHeld(next);
     else this.sendEvent(new ContinuedEvent(threadId, false));

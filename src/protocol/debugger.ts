@@ -8,6 +8,7 @@ export const DebuggerMessageType = {
   DEBUG_ATTACH: 'DEBUG_ATTACH',
   DEBUG_SET_BREAKPOINTS: 'DEBUG_SET_BREAKPOINTS',
   DEBUG_ACTION: 'DEBUG_ACTION',
+  DEBUG_ACTION_RESULT: 'DEBUG_ACTION_RESULT',
   DEBUG_STATE: 'DEBUG_STATE',
   DEBUG_BREAKPOINTS: 'DEBUG_BREAKPOINTS',
   DEBUG_HELD: 'DEBUG_HELD',
@@ -114,6 +115,22 @@ export const DebugAction = debugMessage(
   'A debugger client acts on a held message: continue, step, edit, drop, release_all, or pause an agent.',
 );
 
+export const DebugActionResult = debugMessage(
+  'DEBUG_ACTION_RESULT',
+  {
+    /** The DEBUG_ACTION's message_id (absent when it carried none). */
+    in_reply_to_message_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number()])),
+    action: Type.String({ maxLength: 64 }),
+    held_id: Type.Optional(Id),
+    /** true: done; false: refused, and nothing changed (the message was already released, the edit is not valid…). */
+    ok: Type.Boolean(),
+    /** Refused: the error code (invalid_message…) and what happened, for the person who asked. */
+    code: Type.Optional(Type.String({ maxLength: 64 })),
+    error: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  "Hub → the debugger client that sent a DEBUG_ACTION: its answer, done or refused, naming the action's message_id.",
+);
+
 export const DebugState = debugMessage(
   'DEBUG_STATE',
   { breakpoints: Type.Array(BreakpointInfo), held: Type.Array(HeldInfo) },
@@ -157,6 +174,7 @@ export const DEBUGGER_MESSAGE_SCHEMAS = {
   DEBUG_ATTACH: DebugAttach,
   DEBUG_SET_BREAKPOINTS: DebugSetBreakpoints,
   DEBUG_ACTION: DebugAction,
+  DEBUG_ACTION_RESULT: DebugActionResult,
   DEBUG_STATE: DebugState,
   DEBUG_BREAKPOINTS: DebugBreakpoints,
   DEBUG_HELD: DebugHeld,
@@ -172,3 +190,4 @@ export type DebugActionNameT = Static<typeof DebugActionName>;
 export type ReleaseOutcomeT = Static<typeof ReleaseOutcome>;
 export type DebugSetBreakpointsMsg = Static<typeof DebugSetBreakpoints>;
 export type DebugActionMsg = Static<typeof DebugAction>;
+export type DebugActionResultMsg = Static<typeof DebugActionResult>;

@@ -121,6 +121,10 @@ test('the page: DEBUG_* frames become Debugger notifications, Debug commands bec
   assert.equal(out.frames[0]!.message_type, 'DEBUG_ACTION');
   assert.equal(out.frames[0]!.held_id, 'h1');
   assert.equal(typeof out.frames[0]!.message_id, 'string');
+  // the hub's answer: done is silent, a refusal is told like an ERROR
+  assert.deepEqual(t.fromHub({ message_type: 'DEBUG_ACTION_RESULT', action: 'continue', held_id: 'h1', ok: true, in_reply_to_message_id: out.frames[0]!.message_id }), []);
+  const refused = t.fromHub({ message_type: 'DEBUG_ACTION_RESULT', action: 'continue', held_id: 'h1', ok: false, code: 'invalid_message', error: 'No held message "h1"' });
+  assert.deepEqual(refused, [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: 'No held message "h1"' }]);
   // a webview cannot smuggle other frame types through the debugger command
   assert.deepEqual(t.toHub({ type: WebviewCommand.Debug, request_id: 'r2', frame: { message_type: 'TEXT' } }).frames, []);
 });

@@ -18,6 +18,7 @@ import { newMessageId } from '../../protocol/ids';
 import type { MessageDebugger } from '../../hub/debugger';
 import { DEBUG_NOTIFICATION_FRAME_TYPES } from '../../protocol/webviewMessages';
 import { relayDebugCommand } from './monitorDebugRelay';
+import { sendDebugAction, debugActionRequest } from '../../sdk/debugActions';
 
 /** The owner of the Monitor panel's breakpoints in the in-process hub's debugger. */
 const PANEL_OWNER = 'monitor panel';
@@ -211,6 +212,8 @@ export class ManagerMonitorSource implements MonitorSource {
     if (dbg) return relayDebugCommand(dbg, PANEL_OWNER, frame);
     const client = this.streamClient(this.current('use the message debugger'));
     if (!client) throw new SwitchboardError('shutdown', 'Cannot use the message debugger: this window neither runs nor watches a hub.');
+    // an action waits for the hub's answer, so the panel says "refused" (released meanwhile…) instead of "done"
+    if (frame.message_type === 'DEBUG_ACTION') return sendDebugAction(client, debugActionRequest(frame));
     await client.sendRaw({ ...frame, message_id: newMessageId(), sender_id: client.id ?? null } as never);
   }
 }

@@ -1,6 +1,7 @@
 // The message debugger as a message family: attachDebugger(port) — one line in the façade — installs the wire side
-// (DEBUG_ATTACH, DEBUG_SET_BREAKPOINTS, DEBUG_ACTION from debugger clients; DEBUG_STATE, DEBUG_BREAKPOINTS, DEBUG_HELD,
-// DEBUG_RELEASED, DEBUG_LOG to them) over the in-process MessageDebugger the extension and tests use directly.
+// (DEBUG_ATTACH, DEBUG_SET_BREAKPOINTS, DEBUG_ACTION from debugger clients; DEBUG_STATE, DEBUG_BREAKPOINTS,
+// DEBUG_ACTION_RESULT, DEBUG_HELD, DEBUG_RELEASED, DEBUG_LOG to them) over the in-process MessageDebugger the
+// extension and tests use directly.
 // Debugger clients are front-ends and monitors; an agent or a routing broker may not debug the system it is part of.
 
 import type { Envelope } from '../../protocol/schemas';
@@ -46,15 +47,24 @@ export function attachDebugger(port: HubPort): MessageDebugger {
     client.send({ message_type: D.DEBUG_BREAKPOINTS, breakpoints: infos, timestamp: isoNow() });
   });
 
+  // every DEBUG_ACTION from a debugger client is answered, done or refused, naming the action's message_id: a client
+  // (the Debug Agents adapter over the wire) tells the person the truth instead of assuming the hub did it
   port.handle(D.DEBUG_ACTION, (m, client) => {
     if (!allowed(client, D.DEBUG_ACTION)) return;
     clients.add(client.id);
+    const action = m as unknown as DebugActionMsg;
+    const result: Envelope = { message_type: D.DEBUG_ACTION_RESULT, action: action.action, ok: true, timestamp: isoNow() };
+    if (m.message_id !== undefined && m.message_id !== null) result.in_reply_to_message_id = m.message_id;
+    if (action.held_id !== undefined) result.held_id = action.held_id;
     try {
-      act(dbg, m as unknown as DebugActionMsg);
+      act(dbg, action);
     } catch (err) {
-      if (err instanceof SwitchboardError) client.error(err.code, err.message);
-      else throw err;
+      if (!(err instanceof SwitchboardError)) throw err;
+      result.ok = false;
+      result.code = err.code;
+      result.error = err.message;
     }
+    client.send(result);
   });
 
   port.onLifecycle({
