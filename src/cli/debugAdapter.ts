@@ -458,7 +458,8 @@ export class AgentDebugAdapter extends DebugSession {
 
   private names(): Map<string, string> {
     // the person at the UI is "You", as in the monitor (not its session id, web_switchboard)
-    return new Map([[HUB_USER_ID, 'You'], ...this.target.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
+    const you = [HUB_USER_ID, ...(this.target.youIds?.() ?? [])].map((id): [string, string] => [id, 'You']);
+    return new Map([...you, ...this.target.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
   }
 }
 

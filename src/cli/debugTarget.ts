@@ -56,6 +56,8 @@ export interface DebugTarget {
   send(receiverId: string, text: string): Promise<string>;
   /** Lets go of the target: this session's breakpoints removed, everything held released. */
   close(owner: string): void;
+  /** Client ids that are the person at this UI besides the hub's own (HUB_USER_ID): shown as "You". */
+  youIds?(): readonly string[];
   /** The target went away by itself (the hub stopped, the socket dropped); absent for a hub in this process. */
   onLost?(listener: (why: string) => void): () => void;
 }
@@ -96,6 +98,8 @@ export interface WireDebugTargetOptions {
   url: string;
   logger: Logger;
   name?: string;
+  /** Other client ids of this window on that hub (its monitor connection, which sends its messages): shown as "You". */
+  youIds?: () => readonly string[];
   /** How long an action waits for the hub's DEBUG_ACTION_RESULT (default DEBUG_ACTION_TIMEOUT_MS). */
   actionTimeoutMs?: number;
   /** Inbound chat entries kept for the conversation frames (the hub sends its recent ones first). */
@@ -303,6 +307,11 @@ export class WireDebugTarget implements DebugTarget {
 
   send(receiverId: string, text: string): Promise<string> {
     return this.client.send(receiverId, text);
+  }
+
+  youIds(): readonly string[] {
+    const own = this.client.id;
+    return [...(own ? [own] : []), ...(this.opts.youIds?.() ?? [])];
   }
 
   onLost(listener: (why: string) => void): () => void {
