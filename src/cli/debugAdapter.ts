@@ -16,7 +16,7 @@ import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEv
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
 import { hubDebugTarget, type DebugTarget } from './debugTarget';
-import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
+import type { BreakpointInfoT, BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
 import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import { matchesMessage, parseMessageFilter } from '../protocol/filter';
@@ -49,10 +49,15 @@ const TOOL_APPROVAL_SPEC: BreakpointSpecT = { filter: 'type:TOOL_APPROVAL_REQUES
 export interface DebugAdapterOptions {
   /** Owner name of this session's breakpoints in the hub. */
   owner?: string;
+  /** How other debuggers see this session's breakpoints (in process; over the wire the socket's name says it). */
+  ownerName?: string;
 }
 
 export class AgentDebugAdapter extends DebugSession {
   private readonly owner: string;
+  private readonly ownerName: string;
+  /** The hub's ids of this session's breakpoints (the others' are shown read-only, with their owner). */
+  private ownIds = new Set<string>();
   private readonly threadIds = new Map<string, number>();
   private readonly threadAgents = new Map<number, string>();
   private nextThread = HUB_THREAD + 1;
@@ -78,6 +83,7 @@ export class AgentDebugAdapter extends DebugSession {
     const target = 'inboundChat' in hubOrTarget ? hubOrTarget : hubDebugTarget(hubOrTarget);
     this.target = target;
     this.owner = opts.owner ?? `dap_${Math.random().toString(36).slice(2, 10)}`;
+    this.ownerName = opts.ownerName ?? 'Debug Agents';
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     const onHeld = (held: HeldInfoT): void => this.onHeld(held);
@@ -208,8 +214,19 @@ export class AgentDebugAdapter extends DebugSession {
     this.sendResponse(response);
   }
 
-  private applyBreakpoints() {
-    return this.target.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
+  private async applyBreakpoints(): Promise<BreakpointInfoT[]> {
+    const infos = await this.target.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs], this.ownerName);
+    this.ownIds = new Set(infos.map((i) => i.breakpoint_id));
+    return infos;
+  }
+
+  /** "the monitor panel's breakpoint "to:planner"" — for a message another debugger's breakpoint holds. */
+  private othersBreakpoint(held: HeldInfoT): string | undefined {
+    if (held.reason !== 'breakpoint' || !held.breakpoint_id || this.ownIds.has(held.breakpoint_id)) return undefined;
+    const bp = this.target.allBreakpoints().find((b) => b.breakpoint_id === held.breakpoint_id);
+    const owner = ownerLabel(held.breakpoint_owner_name ?? bp?.owner_name, held.breakpoint_owner ?? bp?.owner);
+    const filter = held.breakpoint_filter ?? bp?.filter;
+    return `${owner}'s breakpoint${filter ? ` "${filter}"` : ''}`;
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------
@@ -246,6 +263,12 @@ export class AgentDebugAdapter extends DebugSession {
     // no `description`: VS Code would show it instead of "Paused on breakpoint" beside the thread, crowding out the
     // agent's name in a narrow Call Stack; the held message is the top frame (and the text, for hovers)
     e.body.text = `Held: ${describe(held.message, this.names())}`;
+    // each debugger keeps its own breakpoints, but a hold stops the message for all: say whose breakpoint this is
+    const others = this.othersBreakpoint(held);
+    if (others) {
+      e.body.text += ` (by ${others})`;
+      this.sendEvent(new OutputEvent(`Held by ${others}, not one of this session's: ${describe(held.message, this.names())}\n`, 'console'));
+    }
     e.body.allThreadsStopped = false;
     if (held.breakpoint_id) e.body.hitBreakpointIds = [idNumber(held.breakpoint_id)];
     this.sendEvent(e);
@@ -430,6 +453,10 @@ export class AgentDebugAdapter extends DebugSession {
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     const expr = args.expression.trim();
     try {
+      if (expr === 'breakpoints') {
+        response.body = { result: this.breakpointReport(), variablesReference: 0 };
+        return this.sendResponse(response);
+      }
       const send = /^send\s+(\S+)\s+([\s\S]+)$/.exec(expr);
       if (send) {
         const to = this.resolveAgent(send[1]!);
@@ -447,6 +474,19 @@ export class AgentDebugAdapter extends DebugSession {
     } catch (err) {
       this.sendErrorResponse(response, 3008, errorMessage(err));
     }
+  }
+
+  /** The Debug Console's `breakpoints`: this session's, then every other owner's (read-only here), naming the owner. */
+  private breakpointReport(): string {
+    const all = this.target.allBreakpoints();
+    const line = (b: BreakpointInfoT): string => `  ${b.filter}${b.error ? ` (not valid: ${b.error})` : ''}${b.hits ? ` · ${b.hits} hit${b.hits === 1 ? '' : 's'}` : ''}`;
+    const mine = all.filter((b) => this.ownIds.has(b.breakpoint_id));
+    const out = [`This session (${mine.length}):`, ...mine.map(line)];
+    const byOwner = new Map<string, BreakpointInfoT[]>();
+    for (const b of all) if (!this.ownIds.has(b.breakpoint_id)) byOwner.set(b.owner, [...(byOwner.get(b.owner) ?? []), b]);
+    for (const list of byOwner.values()) out.push(`${ownerLabel(list[0]!.owner_name, list[0]!.owner)} (read-only here; it holds messages for everyone):`, ...list.map(line));
+    if (byOwner.size === 0) out.push('No other debugger has breakpoints.');
+    return out.join('\n');
   }
 
   private resolveAgent(nameOrId: string): string {
@@ -472,6 +512,12 @@ export function functionBreakpointSpec(bp: DebugProtocol.FunctionBreakpoint): Br
   const hits = bp.hitCondition ? Number(/\d+/.exec(bp.hitCondition)?.[0]) : NaN;
   if (Number.isInteger(hits) && hits >= 1) spec.hit_count = hits;
   return spec;
+}
+
+/** A breakpoint owner for a person: its name, with the client id when it is one (mon_…, web_…) to tell two apart. */
+function ownerLabel(name: string | undefined, owner: string | undefined): string {
+  if (name && owner && /^[a-z]+_[0-9a-f]{6,}$/.test(owner)) return `${name} (${owner})`;
+  return name ?? owner ?? 'another debugger';
 }
 
 function idNumber(breakpointId: string): number {

@@ -36,7 +36,10 @@ export interface DebugTarget {
   readonly events: EventEmitter<DebugTargetEvents>;
   agents(): readonly DebugTargetAgent[];
   held(): HeldInfoT[];
-  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]>;
+  /** Replaces this session's breakpoints; ownerName names it to other debuggers (over the wire: the socket's name). */
+  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[], ownerName?: string): Promise<BreakpointInfoT[]>;
+  /** Every owner's breakpoints (this session's, the monitors', other debuggers'), as the hub last told. */
+  allBreakpoints(): BreakpointInfoT[];
   /** Replaces fields of a held message and keeps it held; throws with the reason when the result is not valid. */
   amend(heldId: string, fields: Record<string, unknown>): Envelope;
   /** Actions resolve when the hub did them and reject with the hub's reason when it refused (over the wire: or did not answer). */
@@ -73,7 +76,8 @@ export function hubDebugTarget(hub: Hub): DebugTarget {
     events: dbg.events as unknown as EventEmitter<DebugTargetEvents>,
     agents: () => hub.agents(),
     held: () => dbg.held(),
-    setBreakpoints: async (owner, specs) => dbg.setBreakpoints(owner, specs),
+    setBreakpoints: async (owner, specs, ownerName) => dbg.setBreakpoints(owner, specs, ownerName),
+    allBreakpoints: () => dbg.breakpointInfos(),
     amend: (id, fields) => dbg.amend(id, fields),
     continue: async (id) => dbg.continue(id),
     step: async (id) => dbg.step(id),
@@ -116,6 +120,8 @@ export class WireDebugTarget implements DebugTarget {
   private readonly chat: LogEntry[] = [];
   private readonly logListeners = new Set<(e: LogEntry) => void>();
   private readonly bpWaiters: ((infos: BreakpointInfoT[]) => void)[] = [];
+  /** Every owner's breakpoints (DEBUG_STATE, then DEBUG_ALL_BREAKPOINTS on each change). */
+  private allBps: BreakpointInfoT[] = [];
   private readonly maxChat: number;
   /** Waiting for the hub's next DEBUG_STATE (connect, a reload after a refusal); all let go when the socket closes. */
   private readonly stateWaiters: (() => void)[] = [];
@@ -152,6 +158,7 @@ export class WireDebugTarget implements DebugTarget {
       case 'DEBUG_STATE': {
         this.heldMap.clear();
         for (const h of (m.held as HeldInfoT[] | undefined) ?? []) this.heldMap.set(h.held_id, h);
+        this.allBps = (m.breakpoints as BreakpointInfoT[] | undefined) ?? [];
         for (const id of [...this.edits.keys()]) if (!this.heldMap.has(id)) this.edits.delete(id);
         for (const w of this.stateWaiters.splice(0)) w();
         return;
@@ -172,6 +179,9 @@ export class WireDebugTarget implements DebugTarget {
       case 'DEBUG_LOG':
         this.events.emit('log', m as unknown as DebuggerEventMap['log'][0]);
         return;
+      case 'DEBUG_ALL_BREAKPOINTS':
+        this.allBps = (m.breakpoints as BreakpointInfoT[] | undefined) ?? [];
+        return;
       case 'DEBUG_BREAKPOINTS':
         this.bpWaiters.shift()?.((m.breakpoints as BreakpointInfoT[] | undefined) ?? []);
         return;
@@ -191,6 +201,10 @@ export class WireDebugTarget implements DebugTarget {
       const edited = this.edits.get(h.held_id);
       return edited ? { ...h, message: edited } : h;
     });
+  }
+
+  allBreakpoints(): BreakpointInfoT[] {
+    return [...this.allBps];
   }
 
   setBreakpoints(_owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]> {

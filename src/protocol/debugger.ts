@@ -11,6 +11,7 @@ export const DebuggerMessageType = {
   DEBUG_ACTION_RESULT: 'DEBUG_ACTION_RESULT',
   DEBUG_STATE: 'DEBUG_STATE',
   DEBUG_BREAKPOINTS: 'DEBUG_BREAKPOINTS',
+  DEBUG_ALL_BREAKPOINTS: 'DEBUG_ALL_BREAKPOINTS',
   DEBUG_HELD: 'DEBUG_HELD',
   DEBUG_RELEASED: 'DEBUG_RELEASED',
   DEBUG_LOG: 'DEBUG_LOG',
@@ -47,6 +48,8 @@ export const BreakpointSpec = Type.Object(
 export const BreakpointInfo = Type.Object({
   breakpoint_id: Id,
   owner: Type.String({ maxLength: 256 }),
+  /** Who the owner is, for a person ("Debug Agents in VS Code", a monitor's or front-end's name). */
+  owner_name: Type.Optional(Type.String({ maxLength: 256 })),
   filter: Type.String({ maxLength: 1024 }),
   verified: Type.Boolean(),
   error: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -63,6 +66,10 @@ export const HeldInfo = Type.Object({
   held_id: Id,
   reason: HoldReason,
   breakpoint_id: Type.Optional(Id),
+  /** The owner of that breakpoint (each debugger has its own list; a hold stops the message for every debugger). */
+  breakpoint_owner: Type.Optional(Type.String({ maxLength: 256 })),
+  breakpoint_owner_name: Type.Optional(Type.String({ maxLength: 256 })),
+  breakpoint_filter: Type.Optional(Type.String({ maxLength: 1024 })),
   held_at: Type.String({ maxLength: 128 }),
   bytes: Type.Integer({ minimum: 0 }),
   /** The message as it will be delivered (after any edit). */
@@ -143,6 +150,12 @@ export const DebugBreakpoints = debugMessage(
   "Hub → a debugger client: its breakpoints as set, each verified or with the parse error.",
 );
 
+export const DebugAllBreakpoints = debugMessage(
+  'DEBUG_ALL_BREAKPOINTS',
+  { breakpoints: Type.Array(BreakpointInfo) },
+  "Hub → debugger clients, whenever any owner's list changes: every owner's breakpoints, so each debugger can show the others' (read-only).",
+);
+
 export const DebugHeld = debugMessage(
   'DEBUG_HELD',
   { held: HeldInfo, held_count: Type.Integer({ minimum: 0 }) },
@@ -177,6 +190,7 @@ export const DEBUGGER_MESSAGE_SCHEMAS = {
   DEBUG_ACTION_RESULT: DebugActionResult,
   DEBUG_STATE: DebugState,
   DEBUG_BREAKPOINTS: DebugBreakpoints,
+  DEBUG_ALL_BREAKPOINTS: DebugAllBreakpoints,
   DEBUG_HELD: DebugHeld,
   DEBUG_RELEASED: DebugReleased,
   DEBUG_LOG: DebugLog,

@@ -376,3 +376,47 @@ test('over the wire: an action the hub refuses is an error response that says wh
     await closeAll(hub, planner, ui);
   }
 });
+
+test("another debugger's breakpoint: the stop names its owner, and the Debug Console lists every owner's breakpoints", async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const monitor = await frontend(hub, 'a monitor page');
+  const dap = new DapClient(new AgentDebugAdapter(hub, { owner: 'vscode_s1', ownerName: 'Debug Agents in VS Code' }));
+  const { dap: wire } = await wireSession(hub);
+  try {
+    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+    await dap.request('attach', {});
+    await dap.request('setFunctionBreakpoints', { breakpoints: [{ name: 'to:nobody' }] });
+    await dap.request('configurationDone');
+    await wire.request('configurationDone');
+    // the panel of this window (in process) and a /monitor page (over the wire) keep breakpoints of their own
+    hub.debugger.setBreakpoints('monitor panel', [{ filter: 'to:planner text:refund' }], 'Monitor panel in VS Code');
+    monitor.c.send({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [{ filter: 'type:REPLY' }] });
+    await monitor.c.waitType('DEBUG_BREAKPOINTS');
+
+    const mark = dap.messages.length;
+    const wireMark = wire.messages.length;
+    hub.sendMessage({ receiver_id: planner.id, text_payload: 'refund please' });
+    const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    assert.match(stopped.body.text ?? '', /by Monitor panel in VS Code's breakpoint "to:planner text:refund"/);
+    const out = await dap.event<DebugProtocol.OutputEvent>('output', mark);
+    assert.match(out.body.output, /^Held by Monitor panel in VS Code's breakpoint "to:planner text:refund", not one of this session's/);
+    // over the wire the hold carries the owner too
+    const wireOut = await wire.event<DebugProtocol.OutputEvent>('output', wireMark);
+    assert.match(wireOut.body.output, /^Held by Monitor panel in VS Code's breakpoint/);
+
+    const listed = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'breakpoints', context: 'repl' });
+    assert.match(listed.body.result, /^This session \(1\):\n  to:nobody\n/);
+    assert.match(listed.body.result, /Monitor panel in VS Code \(read-only here; it holds messages for everyone\):\n  to:planner text:refund/);
+    assert.match(listed.body.result, new RegExp(`a monitor page \\(${monitor.id}\\) \\(read-only here[^\\n]*\\n  type:REPLY`));
+    // on the wire socket the hub's DEBUG_ALL_BREAKPOINTS for both sets came before the DEBUG_HELD behind wireOut
+    const wireListed = await wire.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'breakpoints', context: 'repl' });
+    assert.match(wireListed.body.result, /^This session \(0\):\n/);
+    assert.match(wireListed.body.result, /Debug Agents in VS Code \(read-only[^\n]*\n  to:nobody/);
+    assert.match(wireListed.body.result, new RegExp(`a monitor page \\(${monitor.id}\\) \\(read-only here[^\\n]*\\n  type:REPLY`));
+    await dap.request('disconnect', {});
+    await wire.request('disconnect', {});
+  } finally {
+    await closeAll(hub, planner, monitor);
+  }
+});

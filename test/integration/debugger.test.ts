@@ -321,3 +321,32 @@ test('a stopping hub releases what it holds, and the debugger works again after 
     await closeAll(hub, again);
   }
 });
+
+test("each owner keeps its own breakpoints, and every debugger sees the others' (named) and who holds a message", async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const alice = await frontend(hub, 'alice-debugger');
+  const bob = await frontend(hub, 'bob-debugger');
+  try {
+    bob.c.send({ message_type: 'DEBUG_ATTACH' });
+    await bob.c.waitType('DEBUG_STATE');
+    alice.c.send({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [{ filter: 'to:planner' }] });
+    const seen = await bob.c.waitFor((m) => m.message_type === 'DEBUG_ALL_BREAKPOINTS' && (m.breakpoints as unknown[]).length === 1);
+    const [bp] = seen.breakpoints as { breakpoint_id: string; owner: string; owner_name?: string; filter: string }[];
+    assert.deepEqual([bp!.owner, bp!.owner_name, bp!.filter], [alice.id, 'alice-debugger', 'to:planner'], "bob sees alice's breakpoint, named");
+    assert.equal(hub.debugger.breakpointInfos(bob.id).length, 0, "bob's own list stays empty");
+
+    hub.sendMessage({ receiver_id: planner.id, text_payload: 'hello' });
+    const held = (await bob.c.waitType('DEBUG_HELD')).held as HeldInfoT;
+    assert.deepEqual([held.breakpoint_owner, held.breakpoint_owner_name, held.breakpoint_filter], [alice.id, 'alice-debugger', 'to:planner'], 'the hold says whose breakpoint it is');
+    const state = hub.debugger.held()[0]!;
+    assert.equal(state.breakpoint_owner, alice.id);
+
+    // alice leaves: her breakpoints go (and with no debugger owning one, what she held is released), bob is told
+    await alice.c.close();
+    await bob.c.waitFor((m) => m.message_type === 'DEBUG_ALL_BREAKPOINTS' && (m.breakpoints as unknown[]).length === 0);
+    await planner.c.waitFor((m) => m.text_payload === 'hello');
+  } finally {
+    await closeAll(hub, planner, bob);
+  }
+});

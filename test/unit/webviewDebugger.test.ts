@@ -138,3 +138,23 @@ test('the panel: postMessage boundaries accept debugger frames and refuse others
   assert.deepEqual(parseHostNotification(n), n);
   assert.equal(parseHostNotification({ type: HostNotification.Debugger, frame: { message_type: 'DEBUG_ACTION' } }), undefined);
 });
+
+test("other debuggers' breakpoints are listed apart (read-only, named), and a message one of them holds says whose", () => {
+  const holds = new DebugHolds();
+  const bp = (id: string, owner: string, filter: string, owner_name?: string) => ({ breakpoint_id: id, owner, filter, verified: true, hits: 0, ...(owner_name ? { owner_name } : {}) });
+  holds.addBreakpoint('to:agent_b');
+  holds.apply({ message_type: 'DEBUG_STATE', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code')], held: [] });
+  holds.apply({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: [bp('bp_2', 'mon_1', 'to:agent_b')] });
+  holds.apply({ message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code'), bp('bp_2', 'mon_1', 'to:agent_b'), bp('bp_3', 'web_9', 'type:REPLY')] });
+  assert.deepEqual(holds.breakpoints().map((b) => b.filter), ['to:agent_b'], 'its own list is its own');
+  assert.deepEqual(holds.othersBreakpoints().map((b) => [b.filter, b.owner]), [['text:refund', 'Debug Agents in VS Code'], ['type:REPLY', 'web_9']]);
+
+  holds.apply({ message_type: 'DEBUG_HELD', held: { ...held('h1', 'm1'), breakpoint_id: 'bp_1', breakpoint_owner: 'vscode_s1', breakpoint_owner_name: 'Debug Agents in VS Code', breakpoint_filter: 'text:refund' }, held_count: 1 });
+  assert.equal(holds.heldByOther(holds.heldFor('m1')!), 'Debug Agents in VS Code: text:refund');
+  holds.apply({ message_type: 'DEBUG_HELD', held: { ...held('h2', 'm2'), breakpoint_id: 'bp_2', breakpoint_owner: 'mon_1' }, held_count: 2 });
+  assert.equal(holds.heldByOther(holds.heldFor('m2')!), undefined, 'held by its own breakpoint: nothing to add');
+  // the schema accepts what the hub sends
+  assert.ok(Value.Check(DEBUGGER_MESSAGE_SCHEMAS.DEBUG_ALL_BREAKPOINTS, { message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code')] }));
+  holds.reset();
+  assert.deepEqual(holds.othersBreakpoints(), []);
+});

@@ -182,12 +182,15 @@ export class ManagerMonitorSource implements MonitorSource {
         const held = (h: unknown, count: number): void => listener({ message_type: 'DEBUG_HELD', held: h, held_count: count });
         const released = (r: object): void => listener({ message_type: 'DEBUG_RELEASED', ...r });
         const log = (l: object): void => listener({ message_type: 'DEBUG_LOG', ...l });
-        const bps = (): void => listener({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: dbg.breakpointInfos(PANEL_OWNER) });
+        const bps = (): void => {
+          listener({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: dbg.breakpointInfos(PANEL_OWNER) });
+          listener({ message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: dbg.breakpointInfos() });
+        };
         dbg.events.on('held', held);
         dbg.events.on('released', released);
         dbg.events.on('log', log);
         dbg.events.on('breakpoints', bps);
-        listener({ message_type: 'DEBUG_STATE', breakpoints: dbg.breakpointInfos(PANEL_OWNER), held: dbg.held() });
+        listener({ message_type: 'DEBUG_STATE', breakpoints: dbg.breakpointInfos(), held: dbg.held() });
         return () => {
           dbg.events.off('held', held);
           dbg.events.off('released', released);

@@ -27,6 +27,8 @@ export function attachDebugger(port: HubPort): MessageDebugger {
   dbg.events.on('held', (held, count) => toClients({ message_type: D.DEBUG_HELD, held, held_count: count }));
   dbg.events.on('released', (r) => toClients({ message_type: D.DEBUG_RELEASED, ...r }));
   dbg.events.on('log', (l) => toClients({ message_type: D.DEBUG_LOG, ...l }));
+  // each debugger sees every owner's breakpoints (its own list is its own; a hold stops a message for all of them)
+  dbg.events.on('breakpoints', () => toClients({ message_type: D.DEBUG_ALL_BREAKPOINTS, breakpoints: dbg.breakpointInfos() }));
 
   const allowed = (client: ClientContext, type: string): boolean => {
     if (client.role !== undefined && DEBUGGER_ROLES.has(client.role)) return true;
@@ -43,7 +45,7 @@ export function attachDebugger(port: HubPort): MessageDebugger {
   port.handle(D.DEBUG_SET_BREAKPOINTS, (m, client) => {
     if (!allowed(client, D.DEBUG_SET_BREAKPOINTS)) return;
     clients.add(client.id);
-    const infos = dbg.setBreakpoints(client.id, (m as unknown as DebugSetBreakpointsMsg).breakpoints);
+    const infos = dbg.setBreakpoints(client.id, (m as unknown as DebugSetBreakpointsMsg).breakpoints, client.name || undefined);
     client.send({ message_type: D.DEBUG_BREAKPOINTS, breakpoints: infos, timestamp: isoNow() });
   });
 
