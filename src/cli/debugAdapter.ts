@@ -16,7 +16,7 @@ import { DebugSession, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEv
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Hub } from '../hub/hub';
 import { hubDebugTarget, type DebugTarget } from './debugTarget';
-import type { BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
+import type { BreakpointInfoT, BreakpointSpecT, HeldInfoT } from '../protocol/debugger';
 import type { LogEntry } from '../protocol/logEntry';
 import type { Envelope } from '../protocol/schemas';
 import { matchesMessage, parseMessageFilter } from '../protocol/filter';
@@ -49,10 +49,15 @@ const TOOL_APPROVAL_SPEC: BreakpointSpecT = { filter: 'type:TOOL_APPROVAL_REQUES
 export interface DebugAdapterOptions {
   /** Owner name of this session's breakpoints in the hub. */
   owner?: string;
+  /** How other debuggers see this session's breakpoints (in process; over the wire the socket's name says it). */
+  ownerName?: string;
 }
 
 export class AgentDebugAdapter extends DebugSession {
   private readonly owner: string;
+  private readonly ownerName: string;
+  /** The hub's ids of this session's breakpoints (the others' are shown read-only, with their owner). */
+  private ownIds = new Set<string>();
   private readonly threadIds = new Map<string, number>();
   private readonly threadAgents = new Map<number, string>();
   private nextThread = HUB_THREAD + 1;
@@ -65,6 +70,10 @@ export class AgentDebugAdapter extends DebugSession {
   private exceptionSpecs: BreakpointSpecT[] = [];
   private stopErrors: (() => void) | undefined;
   private readonly unsubs: (() => void)[] = [];
+  /** held_id → the thread its stop was shown on. */
+  private readonly stoppedThreads = new Map<string, number>();
+  /** Held messages this session is acting on (their release is shown when the action is answered). */
+  private readonly acting = new Set<string>();
 
   private readonly target: DebugTarget;
 
@@ -74,6 +83,7 @@ export class AgentDebugAdapter extends DebugSession {
     const target = 'inboundChat' in hubOrTarget ? hubOrTarget : hubDebugTarget(hubOrTarget);
     this.target = target;
     this.owner = opts.owner ?? `dap_${Math.random().toString(36).slice(2, 10)}`;
+    this.ownerName = opts.ownerName ?? 'Debug Agents';
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     const onHeld = (held: HeldInfoT): void => this.onHeld(held);
@@ -84,6 +94,10 @@ export class AgentDebugAdapter extends DebugSession {
         this.refOf.delete(r.held_id);
         this.refs.delete(ref);
       }
+      // released by someone else (auto-release, the bound, another debugger, the monitor): the thread shows it
+      const thread = this.stoppedThreads.get(r.held_id);
+      this.stoppedThreads.delete(r.held_id);
+      if (thread !== undefined && !this.acting.has(r.held_id)) this.showThread(thread);
     };
     target.events.on('held', onHeld);
     target.events.on('log', onLog);
@@ -200,8 +214,19 @@ export class AgentDebugAdapter extends DebugSession {
     this.sendResponse(response);
   }
 
-  private applyBreakpoints() {
-    return this.target.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs]);
+  private async applyBreakpoints(): Promise<BreakpointInfoT[]> {
+    const infos = await this.target.setBreakpoints(this.owner, [...this.functionSpecs, ...this.exceptionSpecs], this.ownerName);
+    this.ownIds = new Set(infos.map((i) => i.breakpoint_id));
+    return infos;
+  }
+
+  /** "the monitor panel's breakpoint "to:planner"" — for a message another debugger's breakpoint holds. */
+  private othersBreakpoint(held: HeldInfoT): string | undefined {
+    if (held.reason !== 'breakpoint' || !held.breakpoint_id || this.ownIds.has(held.breakpoint_id)) return undefined;
+    const bp = this.target.allBreakpoints().find((b) => b.breakpoint_id === held.breakpoint_id);
+    const owner = ownerLabel(held.breakpoint_owner_name ?? bp?.owner_name, held.breakpoint_owner ?? bp?.owner);
+    const filter = held.breakpoint_filter ?? bp?.filter;
+    return `${owner}'s breakpoint${filter ? ` "${filter}"` : ''}`;
   }
 
   // --- threads and stops ---------------------------------------------------------------------------------------
@@ -232,10 +257,18 @@ export class AgentDebugAdapter extends DebugSession {
 
   private onHeld(held: HeldInfoT): void {
     this.refFor(held.held_id);
-    const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, this.threadOfMessage(held.message)) as DebugProtocol.StoppedEvent;
+    const thread = this.threadOfMessage(held.message);
+    this.stoppedThreads.set(held.held_id, thread);
+    const e = new StoppedEvent(held.reason === 'order' ? 'breakpoint' : held.reason, thread) as DebugProtocol.StoppedEvent;
     // no `description`: VS Code would show it instead of "Paused on breakpoint" beside the thread, crowding out the
     // agent's name in a narrow Call Stack; the held message is the top frame (and the text, for hovers)
     e.body.text = `Held: ${describe(held.message, this.names())}`;
+    // each debugger keeps its own breakpoints, but a hold stops the message for all: say whose breakpoint this is
+    const others = this.othersBreakpoint(held);
+    if (others) {
+      e.body.text += ` (by ${others})`;
+      this.sendEvent(new OutputEvent(`Held by ${others}, not one of this session's: ${describe(held.message, this.names())}\n`, 'console'));
+    }
     e.body.allThreadsStopped = false;
     if (held.breakpoint_id) e.body.hitBreakpointIds = [idNumber(held.breakpoint_id)];
     this.sendEvent(e);
@@ -354,40 +387,62 @@ export class AgentDebugAdapter extends DebugSession {
 
   // --- execution -------------------------------------------------------------------------------------------------
 
-  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
-    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
     response.body = { allThreadsContinued: false };
+    await this.act(response, args.threadId, 'continue', (h) => this.target.continue(h.held_id));
   }
 
-  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
+  protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    await this.act(response, args.threadId, 'step', (h) => this.target.step(h.held_id));
   }
 
-  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    this.act(response, args.threadId, (h) => this.target.step(h.held_id));
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    await this.act(response, args.threadId, 'step', (h) => this.target.step(h.held_id));
   }
 
-  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.act(response, args.threadId, (h) => this.target.continue(h.held_id));
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    await this.act(response, args.threadId, 'continue', (h) => this.target.continue(h.held_id));
   }
 
-  protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): Promise<void> {
     const agentId = this.threadAgents.get(args.threadId);
     if (!agentId) return this.sendErrorResponse(response, 3003, 'Pause an agent thread: it holds that agent\'s next message.');
-    this.target.pause(agentId);
-    this.sendResponse(response);
-  }
-
-  private act(response: DebugProtocol.Response, threadId: number, fn: (h: HeldInfoT) => void): void {
-    const h = this.heldOnThread(threadId)[0];
-    if (!h) return this.sendErrorResponse(response, 3004, 'Nothing is held on this thread.');
     try {
-      fn(h);
+      await this.target.pause(agentId);
     } catch (err) {
       return this.sendErrorResponse(response, 3005, errorMessage(err));
     }
     this.sendResponse(response);
-    // another message still held on this thread stops it again
+  }
+
+  /**
+   * Acts on the thread's first held message and answers only once the hub has: a refusal (released meanwhile by
+   * auto-release, another debugger or the monitor; an edit the hub finds invalid) is an error response that says so,
+   * and the thread shows what the hub now holds.
+   */
+  private async act(response: DebugProtocol.Response, threadId: number, verb: string, fn: (h: HeldInfoT) => Promise<void>): Promise<void> {
+    const h = this.heldOnThread(threadId)[0];
+    if (!h) return this.sendErrorResponse(response, 3004, 'Nothing is held on this thread.');
+    this.acting.add(h.held_id);
+    try {
+      await fn(h);
+    } catch (err) {
+      const still = this.target.held().some((x) => x.held_id === h.held_id);
+      const what = still
+        ? `Could not ${verb} the held message; it is still held. ${errorMessage(err)}`
+        : `Could not ${verb} the held message: the hub no longer holds it (released meanwhile: auto-release, another debugger or the monitor). ${errorMessage(err)}`;
+      this.sendErrorResponse(response, 3005, what);
+      if (!still) this.showThread(threadId);
+      return;
+    } finally {
+      this.acting.delete(h.held_id);
+    }
+    this.sendResponse(response);
+    this.showThread(threadId);
+  }
+
+  /** Another message still held on this thread stops it again; with none, the thread runs. */
+  private showThread(threadId: number): void {
     const next = this.heldOnThread(threadId)[0];
     if (next) this.onHeld(next);
     else this.sendEvent(new ContinuedEvent(threadId, false));
@@ -398,6 +453,10 @@ export class AgentDebugAdapter extends DebugSession {
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     const expr = args.expression.trim();
     try {
+      if (expr === 'breakpoints') {
+        response.body = { result: this.breakpointReport(), variablesReference: 0 };
+        return this.sendResponse(response);
+      }
       const send = /^send\s+(\S+)\s+([\s\S]+)$/.exec(expr);
       if (send) {
         const to = this.resolveAgent(send[1]!);
@@ -417,6 +476,19 @@ export class AgentDebugAdapter extends DebugSession {
     }
   }
 
+  /** The Debug Console's `breakpoints`: this session's, then every other owner's (read-only here), naming the owner. */
+  private breakpointReport(): string {
+    const all = this.target.allBreakpoints();
+    const line = (b: BreakpointInfoT): string => `  ${b.filter}${b.error ? ` (not valid: ${b.error})` : ''}${b.hits ? ` · ${b.hits} hit${b.hits === 1 ? '' : 's'}` : ''}`;
+    const mine = all.filter((b) => this.ownIds.has(b.breakpoint_id));
+    const out = [`This session (${mine.length}):`, ...mine.map(line)];
+    const byOwner = new Map<string, BreakpointInfoT[]>();
+    for (const b of all) if (!this.ownIds.has(b.breakpoint_id)) byOwner.set(b.owner, [...(byOwner.get(b.owner) ?? []), b]);
+    for (const list of byOwner.values()) out.push(`${ownerLabel(list[0]!.owner_name, list[0]!.owner)} (read-only here; it holds messages for everyone):`, ...list.map(line));
+    if (byOwner.size === 0) out.push('No other debugger has breakpoints.');
+    return out.join('\n');
+  }
+
   private resolveAgent(nameOrId: string): string {
     const agents = this.target.agents();
     const a = agents.find((x) => x.agent_id === nameOrId) ?? agents.find((x) => x.is_online && x.agent_name === nameOrId) ?? agents.find((x) => x.agent_name === nameOrId);
@@ -426,7 +498,8 @@ export class AgentDebugAdapter extends DebugSession {
 
   private names(): Map<string, string> {
     // the person at the UI is "You", as in the monitor (not its session id, web_switchboard)
-    return new Map([[HUB_USER_ID, 'You'], ...this.target.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
+    const you = [HUB_USER_ID, ...(this.target.youIds?.() ?? [])].map((id): [string, string] => [id, 'You']);
+    return new Map([...you, ...this.target.agents().map((a): [string, string] => [a.agent_id, a.agent_name])]);
   }
 }
 
@@ -439,6 +512,12 @@ export function functionBreakpointSpec(bp: DebugProtocol.FunctionBreakpoint): Br
   const hits = bp.hitCondition ? Number(/\d+/.exec(bp.hitCondition)?.[0]) : NaN;
   if (Number.isInteger(hits) && hits >= 1) spec.hit_count = hits;
   return spec;
+}
+
+/** A breakpoint owner for a person: its name, with the client id when it is one (mon_…, web_…) to tell two apart. */
+function ownerLabel(name: string | undefined, owner: string | undefined): string {
+  if (name && owner && /^[a-z]+_[0-9a-f]{6,}$/.test(owner)) return `${name} (${owner})`;
+  return name ?? owner ?? 'another debugger';
 }
 
 function idNumber(breakpointId: string): number {

@@ -21,6 +21,7 @@ import { SwitchboardError } from '../protocol/errors';
 import { isoNow, newMessageId } from '../protocol/ids';
 import type { Logger } from '../protocol/logger';
 import { MonitorClient } from '../sdk/monitorClient';
+import { sendDebugAction, type DebugActionRequest } from '../sdk/debugActions';
 
 export interface DebugTargetAgent {
   agent_id: string;
@@ -35,14 +36,18 @@ export interface DebugTarget {
   readonly events: EventEmitter<DebugTargetEvents>;
   agents(): readonly DebugTargetAgent[];
   held(): HeldInfoT[];
-  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]>;
+  /** Replaces this session's breakpoints; ownerName names it to other debuggers (over the wire: the socket's name). */
+  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[], ownerName?: string): Promise<BreakpointInfoT[]>;
+  /** Every owner's breakpoints (this session's, the monitors', other debuggers'), as the hub last told. */
+  allBreakpoints(): BreakpointInfoT[];
   /** Replaces fields of a held message and keeps it held; throws with the reason when the result is not valid. */
   amend(heldId: string, fields: Record<string, unknown>): Envelope;
-  continue(heldId: string): void;
-  step(heldId: string): void;
-  drop(heldId: string, errorToSender?: string): void;
-  pause(agentId: string): void;
-  releaseAll(): void;
+  /** Actions resolve when the hub did them and reject with the hub's reason when it refused (over the wire: or did not answer). */
+  continue(heldId: string): Promise<void>;
+  step(heldId: string): Promise<void>;
+  drop(heldId: string, errorToSender?: string): Promise<void>;
+  pause(agentId: string): Promise<void>;
+  releaseAll(): Promise<void>;
   /** Every event-log entry as it is logged (for "every ERROR"). */
   onLogEntry(listener: (e: LogEntry) => void): () => void;
   /**
@@ -54,6 +59,8 @@ export interface DebugTarget {
   send(receiverId: string, text: string): Promise<string>;
   /** Lets go of the target: this session's breakpoints removed, everything held released. */
   close(owner: string): void;
+  /** Client ids that are the person at this UI besides the hub's own (HUB_USER_ID): shown as "You". */
+  youIds?(): readonly string[];
   /** The target went away by itself (the hub stopped, the socket dropped); absent for a hub in this process. */
   onLost?(listener: (why: string) => void): () => void;
 }
@@ -69,13 +76,14 @@ export function hubDebugTarget(hub: Hub): DebugTarget {
     events: dbg.events as unknown as EventEmitter<DebugTargetEvents>,
     agents: () => hub.agents(),
     held: () => dbg.held(),
-    setBreakpoints: async (owner, specs) => dbg.setBreakpoints(owner, specs),
+    setBreakpoints: async (owner, specs, ownerName) => dbg.setBreakpoints(owner, specs, ownerName),
+    allBreakpoints: () => dbg.breakpointInfos(),
     amend: (id, fields) => dbg.amend(id, fields),
-    continue: (id) => dbg.continue(id),
-    step: (id) => dbg.step(id),
-    drop: (id, err) => dbg.drop(id, err),
-    pause: (agentId) => dbg.pause(agentId),
-    releaseAll: () => dbg.releaseAll(),
+    continue: async (id) => dbg.continue(id),
+    step: async (id) => dbg.step(id),
+    drop: async (id, err) => dbg.drop(id, err),
+    pause: async (agentId) => dbg.pause(agentId),
+    releaseAll: async () => dbg.releaseAll(),
     onLogEntry(listener) {
       hub.events.on('log', listener);
       return () => hub.events.off('log', listener);
@@ -94,6 +102,10 @@ export interface WireDebugTargetOptions {
   url: string;
   logger: Logger;
   name?: string;
+  /** Other client ids of this window on that hub (its monitor connection, which sends its messages): shown as "You". */
+  youIds?: () => readonly string[];
+  /** How long an action waits for the hub's DEBUG_ACTION_RESULT (default DEBUG_ACTION_TIMEOUT_MS). */
+  actionTimeoutMs?: number;
   /** Inbound chat entries kept for the conversation frames (the hub sends its recent ones first). */
   maxChat?: number;
 }
@@ -108,8 +120,11 @@ export class WireDebugTarget implements DebugTarget {
   private readonly chat: LogEntry[] = [];
   private readonly logListeners = new Set<(e: LogEntry) => void>();
   private readonly bpWaiters: ((infos: BreakpointInfoT[]) => void)[] = [];
+  /** Every owner's breakpoints (DEBUG_STATE, then DEBUG_ALL_BREAKPOINTS on each change). */
+  private allBps: BreakpointInfoT[] = [];
   private readonly maxChat: number;
-  private stateReady: (() => void) | undefined;
+  /** Waiting for the hub's next DEBUG_STATE (connect, a reload after a refusal); all let go when the socket closes. */
+  private readonly stateWaiters: (() => void)[] = [];
   private closing = false;
 
   constructor(private readonly opts: WireDebugTargetOptions) {
@@ -123,14 +138,15 @@ export class WireDebugTarget implements DebugTarget {
       if (this.chat.length > this.maxChat) this.chat.splice(0, this.chat.length - this.maxChat);
     });
     this.client.onFrame((m) => this.onFrame(m));
+    this.client.onState((state) => {
+      if (state === 'closed') for (const w of this.stateWaiters.splice(0)) w();
+    });
   }
 
   /** Registers, attaches as a debugger client and waits for the hub's DEBUG_STATE and agent list. */
   async connect(): Promise<void> {
     await this.client.connect();
-    const state = new Promise<void>((resolve) => (this.stateReady = resolve));
-    await this.client.sendRaw(this.frame({ message_type: 'DEBUG_ATTACH' }));
-    await Promise.all([state, this.client.waitForAgents(5000).catch(() => undefined)]);
+    await Promise.all([this.attach(), this.client.waitForAgents(5000).catch(() => undefined)]);
   }
 
   private frame(f: Envelope): Envelope {
@@ -142,9 +158,9 @@ export class WireDebugTarget implements DebugTarget {
       case 'DEBUG_STATE': {
         this.heldMap.clear();
         for (const h of (m.held as HeldInfoT[] | undefined) ?? []) this.heldMap.set(h.held_id, h);
+        this.allBps = (m.breakpoints as BreakpointInfoT[] | undefined) ?? [];
         for (const id of [...this.edits.keys()]) if (!this.heldMap.has(id)) this.edits.delete(id);
-        this.stateReady?.();
-        this.stateReady = undefined;
+        for (const w of this.stateWaiters.splice(0)) w();
         return;
       }
       case 'DEBUG_HELD': {
@@ -163,13 +179,15 @@ export class WireDebugTarget implements DebugTarget {
       case 'DEBUG_LOG':
         this.events.emit('log', m as unknown as DebuggerEventMap['log'][0]);
         return;
+      case 'DEBUG_ALL_BREAKPOINTS':
+        this.allBps = (m.breakpoints as BreakpointInfoT[] | undefined) ?? [];
+        return;
       case 'DEBUG_BREAKPOINTS':
         this.bpWaiters.shift()?.((m.breakpoints as BreakpointInfoT[] | undefined) ?? []);
         return;
       case MessageType.ERROR:
-        // an action the hub refused (the message was released meanwhile…): take the hub's state again
-        this.opts.logger.warn(`debugger: ${String(m.text_payload ?? m.error_message ?? 'refused')}`);
-        void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ATTACH' })).catch(() => undefined);
+        // actions are answered by DEBUG_ACTION_RESULT (sendDebugAction); an ERROR here is about something else
+        this.opts.logger.warn(`debugger: ${String(m.text_payload ?? m.error_message ?? 'the hub reported an error')}`);
         return;
     }
   }
@@ -183,6 +201,10 @@ export class WireDebugTarget implements DebugTarget {
       const edited = this.edits.get(h.held_id);
       return edited ? { ...h, message: edited } : h;
     });
+  }
+
+  allBreakpoints(): BreakpointInfoT[] {
+    return [...this.allBps];
   }
 
   setBreakpoints(_owner: string, specs: readonly BreakpointSpecT[]): Promise<BreakpointInfoT[]> {
@@ -207,10 +229,29 @@ export class WireDebugTarget implements DebugTarget {
     return edited;
   }
 
-  private act(action: string, heldId: string, extra: Record<string, unknown> = {}): void {
-    this.heldMap.delete(heldId);
-    this.edits.delete(heldId);
-    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action, held_id: heldId, ...extra })).catch((err: unknown) => this.opts.logger.warn(`debugger: ${String(err)}`));
+  /**
+   * Sends the action and waits for the hub's answer. DEBUG_RELEASED comes before the answer on this socket, so when it
+   * resolves the held map already says what the hub holds. Refused or unanswered: the hub's state is taken again (the
+   * message may have been released meanwhile by auto-release, another debugger or the monitor) and the error says why.
+   */
+  private async act(req: DebugActionRequest): Promise<void> {
+    try {
+      await sendDebugAction(this.client, req, this.opts.actionTimeoutMs);
+    } catch (err) {
+      if (!this.closing) await this.attach().catch(() => undefined);
+      throw err;
+    }
+    if (req.held_id !== undefined) {
+      this.heldMap.delete(req.held_id);
+      this.edits.delete(req.held_id);
+    }
+  }
+
+  /** DEBUG_ATTACH (again): the hub answers with DEBUG_STATE (every held message), which replaces the held map. */
+  private async attach(): Promise<void> {
+    const state = new Promise<void>((resolve) => this.stateWaiters.push(resolve));
+    await this.client.sendRaw(this.frame({ message_type: 'DEBUG_ATTACH' }));
+    await state;
   }
 
   /** The changed fields of an edited message (what a wire `edit` carries), or undefined when it was not edited. */
@@ -224,32 +265,34 @@ export class WireDebugTarget implements DebugTarget {
     return fields;
   }
 
-  continue(heldId: string): void {
+  continue(heldId: string): Promise<void> {
     const fields = this.changedFields(heldId);
-    this.act(fields ? 'edit' : 'continue', heldId, fields ? { fields } : {});
+    return this.act(fields ? { action: 'edit', held_id: heldId, fields } : { action: 'continue', held_id: heldId });
   }
 
-  step(heldId: string): void {
+  async step(heldId: string): Promise<void> {
     const fields = this.changedFields(heldId);
-    if (!fields) return this.act('step', heldId);
-    // an edit delivers; the pause that follows it (same socket, so before any answer) holds that agent's next message
+    if (!fields) return this.act({ action: 'step', held_id: heldId });
+    // an edit delivers; the pause that follows it holds that agent's next message (the hub handles this socket's
+    // frames in order, and both are sent before any answer to the edited message can come back)
     const agent = this.heldMap.get(heldId)?.message.receiver_id;
-    this.act('edit', heldId, { fields });
-    if (typeof agent === 'string' && agent) this.pause(agent);
+    const edit = this.act({ action: 'edit', held_id: heldId, fields });
+    const pause = typeof agent === 'string' && agent ? this.pause(agent) : Promise.resolve();
+    await Promise.all([edit, pause]);
   }
 
-  drop(heldId: string, errorToSender?: string): void {
-    this.act('drop', heldId, errorToSender === undefined ? {} : { error_to_sender: errorToSender });
+  drop(heldId: string, errorToSender?: string): Promise<void> {
+    return this.act(errorToSender === undefined ? { action: 'drop', held_id: heldId } : { action: 'drop', held_id: heldId, error_to_sender: errorToSender });
   }
 
-  pause(agentId: string): void {
-    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'pause', agent_id: agentId })).catch(() => undefined);
+  pause(agentId: string): Promise<void> {
+    return this.act({ action: 'pause', agent_id: agentId });
   }
 
-  releaseAll(): void {
+  async releaseAll(): Promise<void> {
+    await this.act({ action: 'release_all' });
     this.heldMap.clear();
     this.edits.clear();
-    void this.client.sendRaw(this.frame({ message_type: 'DEBUG_ACTION', action: 'release_all' })).catch(() => undefined);
   }
 
   onLogEntry(listener: (e: LogEntry) => void): () => void {
@@ -278,6 +321,11 @@ export class WireDebugTarget implements DebugTarget {
 
   send(receiverId: string, text: string): Promise<string> {
     return this.client.send(receiverId, text);
+  }
+
+  youIds(): readonly string[] {
+    const own = this.client.id;
+    return [...(own ? [own] : []), ...(this.opts.youIds?.() ?? [])];
   }
 
   onLost(listener: (why: string) => void): () => void {

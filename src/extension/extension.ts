@@ -148,6 +148,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     ...registerDebugAgents({
       hub: () => manager.hub as Hub | undefined,
       attachedUrl: () => (manager.connection?.mode === 'attached' && manager.connection.state === 'running' ? manager.connection.info().agentUrl || undefined : undefined),
+      attachedClientIds: () => {
+        const id = (manager.connection as { streamClient?: { id?: string | undefined } } | undefined)?.streamClient?.id;
+        return id ? [id] : [];
+      },
       logger: root.child('debug'),
       demoRunning: () => demo.running,
       agentUrl: () => manager.connection?.info().agentUrl,

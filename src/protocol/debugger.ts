@@ -8,8 +8,10 @@ export const DebuggerMessageType = {
   DEBUG_ATTACH: 'DEBUG_ATTACH',
   DEBUG_SET_BREAKPOINTS: 'DEBUG_SET_BREAKPOINTS',
   DEBUG_ACTION: 'DEBUG_ACTION',
+  DEBUG_ACTION_RESULT: 'DEBUG_ACTION_RESULT',
   DEBUG_STATE: 'DEBUG_STATE',
   DEBUG_BREAKPOINTS: 'DEBUG_BREAKPOINTS',
+  DEBUG_ALL_BREAKPOINTS: 'DEBUG_ALL_BREAKPOINTS',
   DEBUG_HELD: 'DEBUG_HELD',
   DEBUG_RELEASED: 'DEBUG_RELEASED',
   DEBUG_LOG: 'DEBUG_LOG',
@@ -46,6 +48,8 @@ export const BreakpointSpec = Type.Object(
 export const BreakpointInfo = Type.Object({
   breakpoint_id: Id,
   owner: Type.String({ maxLength: 256 }),
+  /** Who the owner is, for a person ("Debug Agents in VS Code", a monitor's or front-end's name). */
+  owner_name: Type.Optional(Type.String({ maxLength: 256 })),
   filter: Type.String({ maxLength: 1024 }),
   verified: Type.Boolean(),
   error: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -62,6 +66,10 @@ export const HeldInfo = Type.Object({
   held_id: Id,
   reason: HoldReason,
   breakpoint_id: Type.Optional(Id),
+  /** The owner of that breakpoint (each debugger has its own list; a hold stops the message for every debugger). */
+  breakpoint_owner: Type.Optional(Type.String({ maxLength: 256 })),
+  breakpoint_owner_name: Type.Optional(Type.String({ maxLength: 256 })),
+  breakpoint_filter: Type.Optional(Type.String({ maxLength: 1024 })),
   held_at: Type.String({ maxLength: 128 }),
   bytes: Type.Integer({ minimum: 0 }),
   /** The message as it will be delivered (after any edit). */
@@ -114,6 +122,22 @@ export const DebugAction = debugMessage(
   'A debugger client acts on a held message: continue, step, edit, drop, release_all, or pause an agent.',
 );
 
+export const DebugActionResult = debugMessage(
+  'DEBUG_ACTION_RESULT',
+  {
+    /** The DEBUG_ACTION's message_id (absent when it carried none). */
+    in_reply_to_message_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Number()])),
+    action: Type.String({ maxLength: 64 }),
+    held_id: Type.Optional(Id),
+    /** true: done; false: refused, and nothing changed (the message was already released, the edit is not valid…). */
+    ok: Type.Boolean(),
+    /** Refused: the error code (invalid_message…) and what happened, for the person who asked. */
+    code: Type.Optional(Type.String({ maxLength: 64 })),
+    error: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  "Hub → the debugger client that sent a DEBUG_ACTION: its answer, done or refused, naming the action's message_id.",
+);
+
 export const DebugState = debugMessage(
   'DEBUG_STATE',
   { breakpoints: Type.Array(BreakpointInfo), held: Type.Array(HeldInfo) },
@@ -124,6 +148,12 @@ export const DebugBreakpoints = debugMessage(
   'DEBUG_BREAKPOINTS',
   { breakpoints: Type.Array(BreakpointInfo) },
   "Hub → a debugger client: its breakpoints as set, each verified or with the parse error.",
+);
+
+export const DebugAllBreakpoints = debugMessage(
+  'DEBUG_ALL_BREAKPOINTS',
+  { breakpoints: Type.Array(BreakpointInfo) },
+  "Hub → debugger clients, whenever any owner's list changes: every owner's breakpoints, so each debugger can show the others' (read-only).",
 );
 
 export const DebugHeld = debugMessage(
@@ -157,8 +187,10 @@ export const DEBUGGER_MESSAGE_SCHEMAS = {
   DEBUG_ATTACH: DebugAttach,
   DEBUG_SET_BREAKPOINTS: DebugSetBreakpoints,
   DEBUG_ACTION: DebugAction,
+  DEBUG_ACTION_RESULT: DebugActionResult,
   DEBUG_STATE: DebugState,
   DEBUG_BREAKPOINTS: DebugBreakpoints,
+  DEBUG_ALL_BREAKPOINTS: DebugAllBreakpoints,
   DEBUG_HELD: DebugHeld,
   DEBUG_RELEASED: DebugReleased,
   DEBUG_LOG: DebugLog,
@@ -172,3 +204,4 @@ export type DebugActionNameT = Static<typeof DebugActionName>;
 export type ReleaseOutcomeT = Static<typeof ReleaseOutcome>;
 export type DebugSetBreakpointsMsg = Static<typeof DebugSetBreakpoints>;
 export type DebugActionMsg = Static<typeof DebugAction>;
+export type DebugActionResultMsg = Static<typeof DebugActionResult>;

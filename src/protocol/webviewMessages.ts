@@ -350,6 +350,6 @@ export function parseHostNotification(data: unknown): HostToWebview | undefined 
 /** The frames a monitor sends its hub's debugger (the browser page as they are; the panel's host through hub.debugger). */
 export const DEBUG_COMMAND_FRAME_TYPES: ReadonlySet<string> = new Set(['DEBUG_ATTACH', 'DEBUG_SET_BREAKPOINTS', 'DEBUG_ACTION']);
 /** The frames the hub's debugger announces to a monitor. */
-export const DEBUG_NOTIFICATION_FRAME_TYPES: ReadonlySet<string> = new Set(['DEBUG_STATE', 'DEBUG_BREAKPOINTS', 'DEBUG_HELD', 'DEBUG_RELEASED', 'DEBUG_LOG']);
+export const DEBUG_NOTIFICATION_FRAME_TYPES: ReadonlySet<string> = new Set(['DEBUG_STATE', 'DEBUG_BREAKPOINTS', 'DEBUG_ALL_BREAKPOINTS', 'DEBUG_HELD', 'DEBUG_RELEASED', 'DEBUG_LOG']);
 export type DebugCommand = { type: typeof WebviewCommand.Debug; request_id: string; frame: Record<string, unknown> };
 export type DebuggerNotification = { type: typeof HostNotification.Debugger; frame: Record<string, unknown> };

@@ -10,6 +10,7 @@ export const DebugFrame = {
   ACTION: 'DEBUG_ACTION',
   STATE: 'DEBUG_STATE',
   BREAKPOINTS: 'DEBUG_BREAKPOINTS',
+  ALL_BREAKPOINTS: 'DEBUG_ALL_BREAKPOINTS',
   HELD: 'DEBUG_HELD',
   RELEASED: 'DEBUG_RELEASED',
 } as const;
@@ -21,6 +22,10 @@ export interface HeldMessage {
   reason: string;
   message_id: string;
   message: Record<string, unknown>;
+  /** The breakpoint that holds it, when it is not one of this monitor's: its filter and owner (for "held by …"). */
+  breakpoint_id?: string;
+  breakpoint_filter?: string;
+  breakpoint_owner?: string;
 }
 
 export interface MonitorBreakpoint {
@@ -29,6 +34,8 @@ export interface MonitorBreakpoint {
   verified: boolean;
   error?: string;
   hits: number;
+  /** Who set it, for other owners' breakpoints (a name, else the owner's id). */
+  owner?: string;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -37,7 +44,16 @@ function heldOf(v: unknown): HeldMessage | undefined {
   if (!isRecord(v) || typeof v.held_id !== 'string' || !isRecord(v.message)) return undefined;
   const id = v.message.message_id;
   if (typeof id !== 'string' && typeof id !== 'number') return undefined;
-  return { held_id: v.held_id, reason: typeof v.reason === 'string' ? v.reason : 'breakpoint', message_id: String(id), message: v.message };
+  const h: HeldMessage = { held_id: v.held_id, reason: typeof v.reason === 'string' ? v.reason : 'breakpoint', message_id: String(id), message: v.message };
+  if (typeof v.breakpoint_id === 'string') h.breakpoint_id = v.breakpoint_id;
+  if (typeof v.breakpoint_filter === 'string') h.breakpoint_filter = v.breakpoint_filter;
+  const owner = ownerOf(v.breakpoint_owner_name, v.breakpoint_owner);
+  if (owner) h.breakpoint_owner = owner;
+  return h;
+}
+
+function ownerOf(name: unknown, id: unknown): string | undefined {
+  return typeof name === 'string' && name ? name : typeof id === 'string' && id ? id : undefined;
 }
 
 function breakpointsOf(v: unknown): MonitorBreakpoint[] {
@@ -45,7 +61,15 @@ function breakpointsOf(v: unknown): MonitorBreakpoint[] {
   const out: MonitorBreakpoint[] = [];
   for (const b of v) {
     if (!isRecord(b) || typeof b.breakpoint_id !== 'string' || typeof b.filter !== 'string') continue;
-    out.push({ breakpoint_id: b.breakpoint_id, filter: b.filter, verified: b.verified === true, hits: typeof b.hits === 'number' ? b.hits : 0, ...(typeof b.error === 'string' ? { error: b.error } : {}) });
+    const owner = ownerOf(b.owner_name, b.owner);
+    out.push({
+      breakpoint_id: b.breakpoint_id,
+      filter: b.filter,
+      verified: b.verified === true,
+      hits: typeof b.hits === 'number' ? b.hits : 0,
+      ...(typeof b.error === 'string' ? { error: b.error } : {}),
+      ...(owner ? { owner } : {}),
+    });
   }
   return out;
 }
@@ -57,6 +81,8 @@ export class DebugHolds {
   private filters: string[] = [];
   /** The hub's answer for them (verified, or the parse error). */
   private infos: MonitorBreakpoint[] = [];
+  /** Every owner's breakpoints, as the hub last told (DEBUG_STATE, DEBUG_ALL_BREAKPOINTS). */
+  private all: MonitorBreakpoint[] = [];
 
   get count(): number {
     return this.byMessage.size;
@@ -77,10 +103,29 @@ export class DebugHolds {
     });
   }
 
+  /**
+   * Other debuggers' breakpoints (Debug Agents sessions, other monitors): read-only here, named by owner. Each owner
+   * keeps its own list in the hub, but what one holds is held for everyone, so a person sees them all.
+   */
+  othersBreakpoints(): MonitorBreakpoint[] {
+    const mine = new Set(this.infos.map((b) => b.breakpoint_id));
+    return this.all.filter((b) => !mine.has(b.breakpoint_id));
+  }
+
+  /** Whose breakpoint holds this message, when it is another debugger's ("Debug Agents in VS Code: to:planner"). */
+  heldByOther(h: HeldMessage): string | undefined {
+    if (!h.breakpoint_id || this.infos.some((b) => b.breakpoint_id === h.breakpoint_id)) return undefined;
+    const bp = this.all.find((b) => b.breakpoint_id === h.breakpoint_id);
+    const owner = h.breakpoint_owner ?? bp?.owner;
+    const filter = h.breakpoint_filter ?? bp?.filter;
+    return owner || filter ? `${owner ?? 'another debugger'}${filter ? `: ${filter}` : ''}` : undefined;
+  }
+
   /** A new connection: the hub forgot this monitor's breakpoints with the old one. */
   reset(): void {
     this.byMessage.clear();
     this.infos = [];
+    this.all = [];
   }
 
   /** Takes a DEBUG_* frame; true when what the monitor shows changed. */
@@ -89,6 +134,7 @@ export class DebugHolds {
       case DebugFrame.STATE: {
         this.byMessage.clear();
         if (Array.isArray(frame.held)) for (const h of frame.held) this.add(heldOf(h));
+        this.all = breakpointsOf(frame.breakpoints);
         return true;
       }
       case DebugFrame.HELD:
@@ -101,6 +147,9 @@ export class DebugHolds {
       }
       case DebugFrame.BREAKPOINTS:
         this.infos = breakpointsOf(frame.breakpoints);
+        return true;
+      case DebugFrame.ALL_BREAKPOINTS:
+        this.all = breakpointsOf(frame.breakpoints);
         return true;
       default:
         return false;

@@ -108,6 +108,10 @@ export class HubFrameTranslator {
         const text = typeof f.text_payload === 'string' ? f.text_payload : 'The hub reported an error.';
         return [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: text }];
       }
+      case 'DEBUG_ACTION_RESULT':
+        // a debugger action the hub refused (released meanwhile, an invalid edit) is told like an ERROR; done is silent
+        if (f.ok === true) return [];
+        return [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: typeof f.error === 'string' ? f.error : 'The hub refused the debugger action.' }];
       case MessageType.SHUTDOWN:
         return [{ type: HostNotification.Hub, hub: { hub_id: this.hubId, state: 'stopped', mode: 'browser' } }];
       default:
@@ -171,7 +175,7 @@ export class HubFrameTranslator {
       case WebviewCommand.Debug: {
         if (!this.monitorId) return { frames: [], reply: notConnected(cmd.request_id) };
         if (typeof cmd.frame.message_type !== 'string' || !DEBUG_COMMAND_FRAME_TYPES.has(cmd.frame.message_type)) return { frames: [] };
-        // the hub answers with DEBUG_BREAKPOINTS / DEBUG_RELEASED, or refuses with an ERROR
+        // the hub answers with DEBUG_BREAKPOINTS / DEBUG_RELEASED and DEBUG_ACTION_RESULT (done or refused)
         return { frames: [{ ...cmd.frame, message_id: newMessageId() }], reply: { type: HostNotification.CommandResult, request_id: cmd.request_id, ok: true, detail: 'sent' } };
       }
       case WebviewCommand.RequestSnapshot:

@@ -5,6 +5,7 @@ import { registerSwitchboardSuite } from './switchboard.suite';
 import { registerApprovalsSuite } from './approvals.suite';
 import { registerTopicsSuite } from './topics.suite';
 import { registerDebuggerSuite } from './debugger.suite';
+import { registerAttachedDebuggerSuite } from './debuggerAttached.suite';
 
 export async function run(): Promise<void> {
   // mocha 12 is ESM-only: load it with import() so this CommonJS bundle works in any extension host
@@ -15,6 +16,7 @@ export async function run(): Promise<void> {
   registerApprovalsSuite();
   registerTopicsSuite();
   registerDebuggerSuite();
+  registerAttachedDebuggerSuite();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }

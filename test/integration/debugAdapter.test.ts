@@ -299,14 +299,20 @@ test('over the wire (a window attached to a hub it does not run): threads, a sto
   }
 });
 
-test('over the wire: a hub that stops ends the session (terminated), it does not hang', async () => {
-  const hub = await startHub();
+/** A wire target to the hub (as an attached window has), its adapter initialized and attached. */
+async function wireSession(hub: Awaited<ReturnType<typeof startHub>>): Promise<{ target: WireDebugTarget; dap: DapClient }> {
   const target = new WireDebugTarget({ url: `ws://127.0.0.1:${hub.port}/ws?token=${encodeURIComponent(hub.token ?? '')}`, logger: createLogger(() => undefined, 'error') });
   await target.connect();
   const dap = new DapClient(new AgentDebugAdapter(target));
+  await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+  await dap.request('attach', {});
+  return { target, dap };
+}
+
+test('over the wire: a hub that stops ends the session (terminated), it does not hang', async () => {
+  const hub = await startHub();
+  const { dap } = await wireSession(hub);
   try {
-    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
-    await dap.request('attach', {});
     await dap.request('configurationDone');
     const mark = dap.messages.length;
     await hub.stop();
@@ -315,5 +321,102 @@ test('over the wire: a hub that stops ends the session (terminated), it does not
     await dap.event('terminated', mark);
   } finally {
     await hub.stop();
+  }
+});
+
+test('over the wire: an action the hub refuses is an error response that says why, and the thread shows what the hub holds', async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const ui = await frontend(hub, 'ui');
+  const { target, dap } = await wireSession(hub);
+  try {
+    await dap.request('setFunctionBreakpoints', { breakpoints: [{ name: 'to:planner' }] });
+    await dap.request('configurationDone');
+    const threads = await dap.request<DebugProtocol.ThreadsResponse>('threads');
+    const plannerThread = threads.body.threads.find((t) => t.name.startsWith('planner'))!;
+
+    // released at the hub (another debugger, auto-release) while this session's continue is on its way: in this tick
+    // the wire target has not yet heard DEBUG_RELEASED, so it asks the hub, and the hub refuses
+    let mark = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'first' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    const first = hub.debugger.held()[0]!;
+    mark = dap.messages.length;
+    hub.debugger.continue(first.held_id);
+    const refused = await dap.request<DebugProtocol.ContinueResponse>('continue', { threadId: plannerThread.id });
+    assert.equal(refused.success, false, 'the DAP answer says the hub refused');
+    assert.match(refused.message ?? '', /no longer holds it/);
+    assert.match(refused.message ?? '', /already released/);
+    const ran = await dap.event<DebugProtocol.ContinuedEvent>('continued', mark);
+    assert.equal(ran.body.threadId, plannerThread.id, 'the thread no longer looks stopped');
+    await planner.c.waitFor((m) => m.text_payload === 'first');
+    assert.equal(target.held().length, 0);
+
+    // released at the hub and heard first: the thread runs at once, a continue after it finds nothing held
+    mark = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'second' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    mark = dap.messages.length;
+    hub.debugger.continue(hub.debugger.held()[0]!.held_id);
+    assert.equal((await dap.event<DebugProtocol.ContinuedEvent>('continued', mark)).body.threadId, plannerThread.id);
+    const nothing = await dap.request<DebugProtocol.ContinueResponse>('continue', { threadId: plannerThread.id });
+    assert.equal(nothing.success, false);
+    assert.match(nothing.message ?? '', /Nothing is held/);
+
+    // an action the hub does: its answer comes back before the DAP response
+    mark = dap.messages.length;
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'third' });
+    await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    const ok = await dap.request<DebugProtocol.ContinueResponse>('continue', { threadId: plannerThread.id });
+    assert.equal(ok.success, true, ok.message);
+    assert.equal(hub.debugger.held().length, 0, 'released at the hub by the time the response came');
+    await planner.c.waitFor((m) => m.text_payload === 'third');
+    await dap.request('disconnect', {});
+  } finally {
+    await closeAll(hub, planner, ui);
+  }
+});
+
+test("another debugger's breakpoint: the stop names its owner, and the Debug Console lists every owner's breakpoints", async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const monitor = await frontend(hub, 'a monitor page');
+  const dap = new DapClient(new AgentDebugAdapter(hub, { owner: 'vscode_s1', ownerName: 'Debug Agents in VS Code' }));
+  const { dap: wire } = await wireSession(hub);
+  try {
+    await dap.request('initialize', { adapterID: 'switchboard', pathFormat: 'path' });
+    await dap.request('attach', {});
+    await dap.request('setFunctionBreakpoints', { breakpoints: [{ name: 'to:nobody' }] });
+    await dap.request('configurationDone');
+    await wire.request('configurationDone');
+    // the panel of this window (in process) and a /monitor page (over the wire) keep breakpoints of their own
+    hub.debugger.setBreakpoints('monitor panel', [{ filter: 'to:planner text:refund' }], 'Monitor panel in VS Code');
+    monitor.c.send({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [{ filter: 'type:REPLY' }] });
+    await monitor.c.waitType('DEBUG_BREAKPOINTS');
+
+    const mark = dap.messages.length;
+    const wireMark = wire.messages.length;
+    hub.sendMessage({ receiver_id: planner.id, text_payload: 'refund please' });
+    const stopped = await dap.event<DebugProtocol.StoppedEvent>('stopped', mark);
+    assert.match(stopped.body.text ?? '', /by Monitor panel in VS Code's breakpoint "to:planner text:refund"/);
+    const out = await dap.event<DebugProtocol.OutputEvent>('output', mark);
+    assert.match(out.body.output, /^Held by Monitor panel in VS Code's breakpoint "to:planner text:refund", not one of this session's/);
+    // over the wire the hold carries the owner too
+    const wireOut = await wire.event<DebugProtocol.OutputEvent>('output', wireMark);
+    assert.match(wireOut.body.output, /^Held by Monitor panel in VS Code's breakpoint/);
+
+    const listed = await dap.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'breakpoints', context: 'repl' });
+    assert.match(listed.body.result, /^This session \(1\):\n  to:nobody\n/);
+    assert.match(listed.body.result, /Monitor panel in VS Code \(read-only here; it holds messages for everyone\):\n  to:planner text:refund/);
+    assert.match(listed.body.result, new RegExp(`a monitor page \\(${monitor.id}\\) \\(read-only here[^\\n]*\\n  type:REPLY`));
+    // on the wire socket the hub's DEBUG_ALL_BREAKPOINTS for both sets came before the DEBUG_HELD behind wireOut
+    const wireListed = await wire.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'breakpoints', context: 'repl' });
+    assert.match(wireListed.body.result, /^This session \(0\):\n/);
+    assert.match(wireListed.body.result, /Debug Agents in VS Code \(read-only[^\n]*\n  to:nobody/);
+    assert.match(wireListed.body.result, new RegExp(`a monitor page \\(${monitor.id}\\) \\(read-only here[^\\n]*\\n  type:REPLY`));
+    await dap.request('disconnect', {});
+    await wire.request('disconnect', {});
+  } finally {
+    await closeAll(hub, planner, monitor);
   }
 });

@@ -39,10 +39,17 @@ test('a breakpoint set over the wire holds a matching message before delivery; c
     assert.deepEqual(texts(planner.c), ['hello'], 'held, not delivered');
     assert.equal(hub.debugger.held().length, 1);
 
-    dbg.c.send({ message_type: 'DEBUG_ACTION', action: 'continue', held_id: info.held_id });
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'cont-1', action: 'continue', held_id: info.held_id });
     await planner.c.waitFor((m) => m.text_payload === 'a full refund please');
     const rel = await dbg.c.waitType('DEBUG_RELEASED');
     assert.equal(rel.outcome, 'continued');
+    const done = await dbg.c.waitType('DEBUG_ACTION_RESULT');
+    assert.deepEqual([done.ok, done.action, done.held_id, done.in_reply_to_message_id], [true, 'continue', info.held_id, 'cont-1']);
+    // the same action again: the message is no longer held, and the answer says so
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'cont-2', action: 'continue', held_id: info.held_id });
+    const again = await dbg.c.waitFor((m) => m.message_type === 'DEBUG_ACTION_RESULT' && m.in_reply_to_message_id === 'cont-2');
+    assert.equal(again.ok, false);
+    assert.match(String(again.error), /already released/);
     assert.equal(hub.debugger.held().length, 0);
     const logged = hub.log.recent().filter((e) => e.direction === 'internal' && e.message_type.startsWith('DEBUG_')).map((e) => e.message_type);
     assert.ok(logged.includes('DEBUG_BREAKPOINTS_SET') && logged.includes('DEBUG_HELD') && logged.includes('DEBUG_RELEASED'), logged.join(','));
@@ -61,12 +68,19 @@ test('edit: the codec validates, the edited message is delivered, the original i
     hub.sendMessage({ receiver_id: planner.id, text_payload: 'refund 10 EUR' });
     const info = (await dbg.c.waitType('DEBUG_HELD')).held as HeldInfoT;
 
-    dbg.c.send({ message_type: 'DEBUG_ACTION', action: 'edit', held_id: info.held_id, fields: { text_payload: 42 } });
-    const bad = await dbg.c.waitType('ERROR');
-    assert.match(String(bad.text_payload), /not valid.*text_payload/);
-    dbg.c.send({ message_type: 'DEBUG_ACTION', action: 'edit', held_id: info.held_id, fields: { sender_id: 'someone_else' } });
-    await dbg.c.waitFor((m) => m.message_type === 'ERROR' && /cannot be edited/.test(String(m.text_payload)));
+    // a refused action is answered as refused, naming the action (its message_id), with the reason
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'act-1', action: 'edit', held_id: info.held_id, fields: { text_payload: 42 } });
+    const bad = await dbg.c.waitFor((m) => m.message_type === 'DEBUG_ACTION_RESULT' && m.in_reply_to_message_id === 'act-1');
+    assert.equal(bad.ok, false);
+    assert.equal(bad.code, 'invalid_message');
+    assert.equal(bad.held_id, info.held_id);
+    assert.match(String(bad.error), /not valid.*text_payload/);
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'act-2', action: 'edit', held_id: info.held_id, fields: { sender_id: 'someone_else' } });
+    const bad2 = await dbg.c.waitFor((m) => m.message_type === 'DEBUG_ACTION_RESULT' && m.in_reply_to_message_id === 'act-2');
+    assert.equal(bad2.ok, false);
+    assert.match(String(bad2.error), /cannot be edited/);
     assert.equal(hub.debugger.held().length, 1, 'a refused edit leaves it held');
+    assert.equal(dbg.c.ofType('ERROR').length, 0, 'a refusal is the action\'s answer, not a second ERROR');
 
     dbg.c.send({ message_type: 'DEBUG_ACTION', action: 'edit', held_id: info.held_id, fields: { text_payload: 'refund 100 EUR' } });
     const got = await planner.c.waitType('TEXT');
@@ -305,5 +319,34 @@ test('a stopping hub releases what it holds, and the debugger works again after 
     await again.c.waitFor((m) => m.text_payload === 'held after restart');
   } finally {
     await closeAll(hub, again);
+  }
+});
+
+test("each owner keeps its own breakpoints, and every debugger sees the others' (named) and who holds a message", async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const alice = await frontend(hub, 'alice-debugger');
+  const bob = await frontend(hub, 'bob-debugger');
+  try {
+    bob.c.send({ message_type: 'DEBUG_ATTACH' });
+    await bob.c.waitType('DEBUG_STATE');
+    alice.c.send({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [{ filter: 'to:planner' }] });
+    const seen = await bob.c.waitFor((m) => m.message_type === 'DEBUG_ALL_BREAKPOINTS' && (m.breakpoints as unknown[]).length === 1);
+    const [bp] = seen.breakpoints as { breakpoint_id: string; owner: string; owner_name?: string; filter: string }[];
+    assert.deepEqual([bp!.owner, bp!.owner_name, bp!.filter], [alice.id, 'alice-debugger', 'to:planner'], "bob sees alice's breakpoint, named");
+    assert.equal(hub.debugger.breakpointInfos(bob.id).length, 0, "bob's own list stays empty");
+
+    hub.sendMessage({ receiver_id: planner.id, text_payload: 'hello' });
+    const held = (await bob.c.waitType('DEBUG_HELD')).held as HeldInfoT;
+    assert.deepEqual([held.breakpoint_owner, held.breakpoint_owner_name, held.breakpoint_filter], [alice.id, 'alice-debugger', 'to:planner'], 'the hold says whose breakpoint it is');
+    const state = hub.debugger.held()[0]!;
+    assert.equal(state.breakpoint_owner, alice.id);
+
+    // alice leaves: her breakpoints go (and with no debugger owning one, what she held is released), bob is told
+    await alice.c.close();
+    await bob.c.waitFor((m) => m.message_type === 'DEBUG_ALL_BREAKPOINTS' && (m.breakpoints as unknown[]).length === 0);
+    await planner.c.waitFor((m) => m.text_payload === 'hello');
+  } finally {
+    await closeAll(hub, planner, bob);
   }
 });

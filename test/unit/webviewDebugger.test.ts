@@ -121,6 +121,10 @@ test('the page: DEBUG_* frames become Debugger notifications, Debug commands bec
   assert.equal(out.frames[0]!.message_type, 'DEBUG_ACTION');
   assert.equal(out.frames[0]!.held_id, 'h1');
   assert.equal(typeof out.frames[0]!.message_id, 'string');
+  // the hub's answer: done is silent, a refusal is told like an ERROR
+  assert.deepEqual(t.fromHub({ message_type: 'DEBUG_ACTION_RESULT', action: 'continue', held_id: 'h1', ok: true, in_reply_to_message_id: out.frames[0]!.message_id }), []);
+  const refused = t.fromHub({ message_type: 'DEBUG_ACTION_RESULT', action: 'continue', held_id: 'h1', ok: false, code: 'invalid_message', error: 'No held message "h1"' });
+  assert.deepEqual(refused, [{ type: HostNotification.CommandResult, request_id: 'hub-error', ok: false, detail: 'No held message "h1"' }]);
   // a webview cannot smuggle other frame types through the debugger command
   assert.deepEqual(t.toHub({ type: WebviewCommand.Debug, request_id: 'r2', frame: { message_type: 'TEXT' } }).frames, []);
 });
@@ -133,4 +137,24 @@ test('the panel: postMessage boundaries accept debugger frames and refuse others
   const n = { type: HostNotification.Debugger, frame: { message_type: 'DEBUG_RELEASED', held_id: 'h1' } };
   assert.deepEqual(parseHostNotification(n), n);
   assert.equal(parseHostNotification({ type: HostNotification.Debugger, frame: { message_type: 'DEBUG_ACTION' } }), undefined);
+});
+
+test("other debuggers' breakpoints are listed apart (read-only, named), and a message one of them holds says whose", () => {
+  const holds = new DebugHolds();
+  const bp = (id: string, owner: string, filter: string, owner_name?: string) => ({ breakpoint_id: id, owner, filter, verified: true, hits: 0, ...(owner_name ? { owner_name } : {}) });
+  holds.addBreakpoint('to:agent_b');
+  holds.apply({ message_type: 'DEBUG_STATE', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code')], held: [] });
+  holds.apply({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: [bp('bp_2', 'mon_1', 'to:agent_b')] });
+  holds.apply({ message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code'), bp('bp_2', 'mon_1', 'to:agent_b'), bp('bp_3', 'web_9', 'type:REPLY')] });
+  assert.deepEqual(holds.breakpoints().map((b) => b.filter), ['to:agent_b'], 'its own list is its own');
+  assert.deepEqual(holds.othersBreakpoints().map((b) => [b.filter, b.owner]), [['text:refund', 'Debug Agents in VS Code'], ['type:REPLY', 'web_9']]);
+
+  holds.apply({ message_type: 'DEBUG_HELD', held: { ...held('h1', 'm1'), breakpoint_id: 'bp_1', breakpoint_owner: 'vscode_s1', breakpoint_owner_name: 'Debug Agents in VS Code', breakpoint_filter: 'text:refund' }, held_count: 1 });
+  assert.equal(holds.heldByOther(holds.heldFor('m1')!), 'Debug Agents in VS Code: text:refund');
+  holds.apply({ message_type: 'DEBUG_HELD', held: { ...held('h2', 'm2'), breakpoint_id: 'bp_2', breakpoint_owner: 'mon_1' }, held_count: 2 });
+  assert.equal(holds.heldByOther(holds.heldFor('m2')!), undefined, 'held by its own breakpoint: nothing to add');
+  // the schema accepts what the hub sends
+  assert.ok(Value.Check(DEBUGGER_MESSAGE_SCHEMAS.DEBUG_ALL_BREAKPOINTS, { message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: [bp('bp_1', 'vscode_s1', 'text:refund', 'Debug Agents in VS Code')] }));
+  holds.reset();
+  assert.deepEqual(holds.othersBreakpoints(), []);
 });

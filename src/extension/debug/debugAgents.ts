@@ -19,6 +19,8 @@ export interface DebugAgentsDeps {
   hub(): Hub | undefined;
   /** The ws://…/ws?token=… of the hub this window is attached to (runs in another window or a terminal), if any. */
   attachedUrl?(): string | undefined;
+  /** This window's client ids on the attached hub (its monitor connection sends the window's messages): "You". */
+  attachedClientIds?(): readonly string[];
   logger?: Logger;
   /** Whether the demo fleet runs. */
   demoRunning(): boolean;
@@ -40,11 +42,13 @@ export function registerDebugAgents(deps: DebugAgentsDeps): vscode.Disposable[] 
     async createDebugAdapterDescriptor(session) {
       const { AgentDebugAdapter } = await import('../../cli/debugAdapter');
       const hub = deps.hub();
-      if (hub) return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(hub, { owner: `vscode_${session.id}` }));
+      const ownerName = 'Debug Agents in VS Code';
+      if (hub) return new vscode.DebugAdapterInlineImplementation(new AgentDebugAdapter(hub, { owner: `vscode_${session.id}`, ownerName }));
       const url = deps.attachedUrl?.();
       if (!url || !deps.logger) throw new Error('Debug Agents needs a hub: start one (Switchboard: Start Hub) or attach to a running one, then debug again.');
       const { WireDebugTarget } = await import('../../cli/debugTarget');
-      const target = new WireDebugTarget({ url, logger: deps.logger, name: `debug-agents-${process.pid}` });
+      const youIds = deps.attachedClientIds;
+      const target = new WireDebugTarget({ url, logger: deps.logger, name: `${ownerName} (pid ${process.pid})`, ...(youIds ? { youIds } : {}) });
       try {
         await target.connect();
       } catch (err) {

@@ -18,6 +18,7 @@ import { newMessageId } from '../../protocol/ids';
 import type { MessageDebugger } from '../../hub/debugger';
 import { DEBUG_NOTIFICATION_FRAME_TYPES } from '../../protocol/webviewMessages';
 import { relayDebugCommand } from './monitorDebugRelay';
+import { sendDebugAction, debugActionRequest } from '../../sdk/debugActions';
 
 /** The owner of the Monitor panel's breakpoints in the in-process hub's debugger. */
 const PANEL_OWNER = 'monitor panel';
@@ -181,12 +182,15 @@ export class ManagerMonitorSource implements MonitorSource {
         const held = (h: unknown, count: number): void => listener({ message_type: 'DEBUG_HELD', held: h, held_count: count });
         const released = (r: object): void => listener({ message_type: 'DEBUG_RELEASED', ...r });
         const log = (l: object): void => listener({ message_type: 'DEBUG_LOG', ...l });
-        const bps = (): void => listener({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: dbg.breakpointInfos(PANEL_OWNER) });
+        const bps = (): void => {
+          listener({ message_type: 'DEBUG_BREAKPOINTS', breakpoints: dbg.breakpointInfos(PANEL_OWNER) });
+          listener({ message_type: 'DEBUG_ALL_BREAKPOINTS', breakpoints: dbg.breakpointInfos() });
+        };
         dbg.events.on('held', held);
         dbg.events.on('released', released);
         dbg.events.on('log', log);
         dbg.events.on('breakpoints', bps);
-        listener({ message_type: 'DEBUG_STATE', breakpoints: dbg.breakpointInfos(PANEL_OWNER), held: dbg.held() });
+        listener({ message_type: 'DEBUG_STATE', breakpoints: dbg.breakpointInfos(), held: dbg.held() });
         return () => {
           dbg.events.off('held', held);
           dbg.events.off('released', released);
@@ -211,6 +215,8 @@ export class ManagerMonitorSource implements MonitorSource {
     if (dbg) return relayDebugCommand(dbg, PANEL_OWNER, frame);
     const client = this.streamClient(this.current('use the message debugger'));
     if (!client) throw new SwitchboardError('shutdown', 'Cannot use the message debugger: this window neither runs nor watches a hub.');
+    // an action waits for the hub's answer, so the panel says "refused" (released meanwhile…) instead of "done"
+    if (frame.message_type === 'DEBUG_ACTION') return sendDebugAction(client, debugActionRequest(frame));
     await client.sendRaw({ ...frame, message_id: newMessageId(), sender_id: client.id ?? null } as never);
   }
 }

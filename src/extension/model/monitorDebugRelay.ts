@@ -5,13 +5,16 @@
 import type { MessageDebugger } from '../../hub/debugger';
 import { SwitchboardError } from '../../protocol/errors';
 
+/** How other debuggers (Debug Agents, /monitor pages) see the panel's breakpoints. */
+export const PANEL_OWNER_NAME = 'Monitor panel in VS Code';
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function relayDebugCommand(dbg: MessageDebugger, owner: string, frame: Record<string, unknown>): void {
   if (frame.message_type === 'DEBUG_SET_BREAKPOINTS') {
     if (!Array.isArray(frame.breakpoints)) throw new SwitchboardError('invalid_message', 'DEBUG_SET_BREAKPOINTS needs "breakpoints".');
     const specs = frame.breakpoints.filter(isRecord).flatMap((b) => (typeof b.filter === 'string' ? [{ filter: b.filter.slice(0, 1024) }] : []));
-    dbg.setBreakpoints(owner, specs.slice(0, 1000));
+    dbg.setBreakpoints(owner, specs.slice(0, 1000), PANEL_OWNER_NAME);
     return;
   }
   if (frame.message_type !== 'DEBUG_ACTION') throw new SwitchboardError('invalid_message', `The monitor cannot send ${String(frame.message_type)}.`);

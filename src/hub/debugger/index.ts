@@ -1,6 +1,7 @@
 // The message debugger as a message family: attachDebugger(port) — one line in the façade — installs the wire side
-// (DEBUG_ATTACH, DEBUG_SET_BREAKPOINTS, DEBUG_ACTION from debugger clients; DEBUG_STATE, DEBUG_BREAKPOINTS, DEBUG_HELD,
-// DEBUG_RELEASED, DEBUG_LOG to them) over the in-process MessageDebugger the extension and tests use directly.
+// (DEBUG_ATTACH, DEBUG_SET_BREAKPOINTS, DEBUG_ACTION from debugger clients; DEBUG_STATE, DEBUG_BREAKPOINTS,
+// DEBUG_ACTION_RESULT, DEBUG_HELD, DEBUG_RELEASED, DEBUG_LOG to them) over the in-process MessageDebugger the
+// extension and tests use directly.
 // Debugger clients are front-ends and monitors; an agent or a routing broker may not debug the system it is part of.
 
 import type { Envelope } from '../../protocol/schemas';
@@ -26,6 +27,8 @@ export function attachDebugger(port: HubPort): MessageDebugger {
   dbg.events.on('held', (held, count) => toClients({ message_type: D.DEBUG_HELD, held, held_count: count }));
   dbg.events.on('released', (r) => toClients({ message_type: D.DEBUG_RELEASED, ...r }));
   dbg.events.on('log', (l) => toClients({ message_type: D.DEBUG_LOG, ...l }));
+  // each debugger sees every owner's breakpoints (its own list is its own; a hold stops a message for all of them)
+  dbg.events.on('breakpoints', () => toClients({ message_type: D.DEBUG_ALL_BREAKPOINTS, breakpoints: dbg.breakpointInfos() }));
 
   const allowed = (client: ClientContext, type: string): boolean => {
     if (client.role !== undefined && DEBUGGER_ROLES.has(client.role)) return true;
@@ -42,19 +45,28 @@ export function attachDebugger(port: HubPort): MessageDebugger {
   port.handle(D.DEBUG_SET_BREAKPOINTS, (m, client) => {
     if (!allowed(client, D.DEBUG_SET_BREAKPOINTS)) return;
     clients.add(client.id);
-    const infos = dbg.setBreakpoints(client.id, (m as unknown as DebugSetBreakpointsMsg).breakpoints);
+    const infos = dbg.setBreakpoints(client.id, (m as unknown as DebugSetBreakpointsMsg).breakpoints, client.name || undefined);
     client.send({ message_type: D.DEBUG_BREAKPOINTS, breakpoints: infos, timestamp: isoNow() });
   });
 
+  // every DEBUG_ACTION from a debugger client is answered, done or refused, naming the action's message_id: a client
+  // (the Debug Agents adapter over the wire) tells the person the truth instead of assuming the hub did it
   port.handle(D.DEBUG_ACTION, (m, client) => {
     if (!allowed(client, D.DEBUG_ACTION)) return;
     clients.add(client.id);
+    const action = m as unknown as DebugActionMsg;
+    const result: Envelope = { message_type: D.DEBUG_ACTION_RESULT, action: action.action, ok: true, timestamp: isoNow() };
+    if (m.message_id !== undefined && m.message_id !== null) result.in_reply_to_message_id = m.message_id;
+    if (action.held_id !== undefined) result.held_id = action.held_id;
     try {
-      act(dbg, m as unknown as DebugActionMsg);
+      act(dbg, action);
     } catch (err) {
-      if (err instanceof SwitchboardError) client.error(err.code, err.message);
-      else throw err;
+      if (!(err instanceof SwitchboardError)) throw err;
+      result.ok = false;
+      result.code = err.code;
+      result.error = err.message;
     }
+    client.send(result);
   });
 
   port.onLifecycle({

@@ -86,6 +86,8 @@ export class MessageDebugger {
   private nameCache: { at: number; map: Map<string, string> } | undefined;
 
   private readonly unsubLifecycle: () => void;
+  /** Owner → a name for people (given with setBreakpoints); absent owners are shown by their id. */
+  private readonly ownerNames = new Map<string, string>();
 
   constructor(private readonly port: HubPort) {
     const forget = (): void => {
@@ -114,21 +116,35 @@ export class MessageDebugger {
   // --- breakpoints ---------------------------------------------------------------------------------------------
 
   /** Replaces one owner's breakpoints (a debugger client's id, or an in-process session's name). */
-  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[]): BreakpointInfoT[] {
-    const infos = this.breakpoints.set(owner, specs);
+  setBreakpoints(owner: string, specs: readonly BreakpointSpecT[], ownerName?: string): BreakpointInfoT[] {
+    if (ownerName !== undefined) this.ownerNames.set(owner, ownerName);
+    const infos = this.named(this.breakpoints.set(owner, specs));
+    if (infos.length === 0) this.ownerNames.delete(owner);
     this.port.logInternal({ message_type: 'DEBUG_BREAKPOINTS_SET', owner, breakpoints: infos });
     this.syncStrategy();
     this.events.emit('breakpoints');
     return infos;
   }
 
+  /** One owner's breakpoints, or every owner's (each with its owner and the owner's name). */
   breakpointInfos(owner?: string): BreakpointInfoT[] {
-    return this.breakpoints.infos(owner);
+    return this.named(this.breakpoints.infos(owner));
+  }
+
+  private named(infos: BreakpointInfoT[]): BreakpointInfoT[] {
+    for (const i of infos) {
+      const name = this.ownerNames.get(i.owner);
+      if (name !== undefined) i.owner_name = name;
+    }
+    return infos;
   }
 
   /** An owner left: its breakpoints go; when no debugger is left, everything held is released. */
   removeOwner(owner: string): void {
+    const had = this.breakpoints.infos(owner).length > 0;
     this.breakpoints.removeOwner(owner);
+    this.ownerNames.delete(owner);
+    if (had) this.events.emit('breakpoints');
     if (this.breakpoints.size === 0) {
       this.traps = [];
       if (this.entries.size) this.releaseAll('released_all');
@@ -139,7 +155,21 @@ export class MessageDebugger {
   // --- what is held ----------------------------------------------------------------------------------------------
 
   held(): HeldInfoT[] {
-    return [...this.entries.values()].filter((e) => e.state === 'stopped' || e.state === 'queued').sort((a, b) => a.seq - b.seq).map(heldInfo);
+    return [...this.entries.values()].filter((e) => e.state === 'stopped' || e.state === 'queued').sort((a, b) => a.seq - b.seq).map((e) => this.heldInfo(e));
+  }
+
+  /** A held message as announced: with the owner of the breakpoint that stopped it (a person sees whose it is). */
+  private heldInfo(e: Entry): HeldInfoT {
+    const i = heldInfo(e);
+    if (e.breakpointId !== undefined) {
+      const bp = this.breakpointInfos().find((b) => b.breakpoint_id === e.breakpointId);
+      if (bp) {
+        i.breakpoint_owner = bp.owner;
+        if (bp.owner_name !== undefined) i.breakpoint_owner_name = bp.owner_name;
+        i.breakpoint_filter = bp.filter;
+      }
+    }
+    return i;
   }
 
   heldCount(): number {
@@ -378,7 +408,7 @@ export class MessageDebugger {
   // --- announcements ---------------------------------------------------------------------------------------------
 
   private announce(e: Entry): void {
-    this.events.emit('held', heldInfo(e), this.entries.size);
+    this.events.emit('held', this.heldInfo(e), this.entries.size);
   }
 
   private log(breakpointId: string, text: string, message: Envelope): void {

@@ -44,7 +44,7 @@ export class DebugView {
     this.shown = this.keyFor(e);
     const out: HTMLElement[] = [];
     const held = this.holds.heldFor(e.message_id);
-    if (held) out.push(this.heldBox(held.held_id, held.reason, held.message));
+    if (held) out.push(this.heldBox(held.held_id, held.reason, held.message, this.holds.heldByOther(held)));
     if (e.direction === 'in' && e.message_id && BREAKABLE.test(e.message_type)) {
       const filter = breakpointFilterFor(e);
       const b = custom('vscode-button', { icon: 'debug-breakpoint', secondary: '', class: 'break-like', title: `Hold every message matching: ${filter}` }, 'Break on messages like this');
@@ -68,10 +68,10 @@ export class DebugView {
 
   private keyFor(e: LogEntry): string {
     const held = this.holds.heldFor(e.message_id);
-    return JSON.stringify([e.seq, held?.held_id, held ? this.holds.count : 0, this.holds.breakpoints()]);
+    return JSON.stringify([e.seq, held?.held_id, held ? this.holds.count : 0, this.holds.breakpoints(), this.holds.othersBreakpoints()]);
   }
 
-  private heldBox(heldId: string, reason: string, message: Record<string, unknown>): HTMLElement {
+  private heldBox(heldId: string, reason: string, message: Record<string, unknown>, byOther: string | undefined): HTMLElement {
     const btn = (action: HeldAction, ic: string, label: string, title: string, secondary = true): HTMLElement => {
       const b = custom('vscode-button', { icon: ic, class: `held-${action}`, title, ...(secondary ? { secondary: '' } : {}) }, label);
       b.addEventListener('click', () => this.cb.onAction(action, heldId));
@@ -99,6 +99,8 @@ export class DebugView {
       'section',
       { class: 'held-box', 'aria-label': 'Held message' },
       el('h4', {}, icon('debug-pause'), ` Held by the hub (${reason})`),
+      // another debugger's breakpoint: acting here releases it for that debugger too
+      ...(byOther ? [el('p', { class: 'held-by-other' }, `By the breakpoint of ${byOther}.`)] : []),
       el(
         'div',
         { class: 'actions' },
@@ -113,7 +115,8 @@ export class DebugView {
 
   private breakpointList(): HTMLElement | undefined {
     const bps = this.holds.breakpoints();
-    if (!bps.length) return undefined;
+    const others = this.holds.othersBreakpoints();
+    if (!bps.length && !others.length) return undefined;
     const ul = el('ul', { class: 'breakpoint-list', 'aria-label': 'Message breakpoints' });
     for (const bp of bps) {
       const remove = custom('vscode-toolbar-button', { icon: 'close', label: `Remove breakpoint ${bp.filter}`, title: `Remove breakpoint ${bp.filter}`, class: 'breakpoint-remove' });
@@ -121,6 +124,14 @@ export class DebugView {
       const state = bp.error ? ` — ${bp.error}` : bp.hits ? ` · ${bp.hits} hit${bp.hits === 1 ? '' : 's'}` : '';
       ul.append(el('li', { class: `breakpoint${bp.error ? ' invalid' : ''}`, 'data-filter': bp.filter }, icon(bp.error ? 'debug-breakpoint-unverified' : 'debug-breakpoint'), el('code', {}, bp.filter), state, remove));
     }
-    return el('section', { class: 'breakpoints' }, el('h4', {}, 'Breakpoints'), ul);
+    const parts: HTMLElement[] = [];
+    if (bps.length) parts.push(el('h4', {}, 'Breakpoints'), ul);
+    if (others.length) {
+      // read-only: each owner keeps its own list, but what its breakpoints hold is held here too
+      const theirs = el('ul', { class: 'breakpoint-list others', 'aria-label': "Other debuggers' breakpoints" });
+      for (const bp of others) theirs.append(el('li', { class: 'breakpoint other', 'data-filter': bp.filter, title: `Set by ${bp.owner ?? 'another debugger'}; remove it there` }, icon('debug-breakpoint'), el('code', {}, bp.filter), ` — ${bp.owner ?? 'another debugger'}`));
+      parts.push(el('h4', {}, "Other debuggers' breakpoints"), theirs);
+    }
+    return el('section', { class: 'breakpoints' }, ...parts);
   }
 }
