@@ -270,15 +270,10 @@ export class WireDebugTarget implements DebugTarget {
     return this.act(fields ? { action: 'edit', held_id: heldId, fields } : { action: 'continue', held_id: heldId });
   }
 
-  async step(heldId: string): Promise<void> {
+  step(heldId: string): Promise<void> {
+    // the edit travels with the step, so the hub applies both or (the edit refused) neither: no pause left behind
     const fields = this.changedFields(heldId);
-    if (!fields) return this.act({ action: 'step', held_id: heldId });
-    // an edit delivers; the pause that follows it holds that agent's next message (the hub handles this socket's
-    // frames in order, and both are sent before any answer to the edited message can come back)
-    const agent = this.heldMap.get(heldId)?.message.receiver_id;
-    const edit = this.act({ action: 'edit', held_id: heldId, fields });
-    const pause = typeof agent === 'string' && agent ? this.pause(agent) : Promise.resolve();
-    await Promise.all([edit, pause]);
+    return this.act(fields ? { action: 'step', held_id: heldId, fields } : { action: 'step', held_id: heldId });
   }
 
   drop(heldId: string, errorToSender?: string): Promise<void> {

@@ -114,7 +114,10 @@ export const DebugAction = debugMessage(
     held_id: Type.Optional(Id),
     /** pause: hold the next message to or from this agent. */
     agent_id: Type.Optional(Id),
-    /** edit: fields replaced in the held message (message_id and sender_id cannot change); the codec validates the result. */
+    /**
+     * edit (and optionally step): fields replaced in the held message (message_id and sender_id cannot change); the
+     * codec validates the result. A step with fields is applied whole or, the edit refused, not at all.
+     */
     fields: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown())),
     /** drop: also send the sender an ERROR with this text (by default it gets nothing). */
     error_to_sender: Type.Optional(Type.String({ maxLength: 4096 })),

@@ -143,6 +143,47 @@ test('step releases the message and holds the next one of the agent it went to (
   }
 });
 
+test('a step over the wire may carry an edit: applied with the step, or (refused) neither — no pause left behind', async () => {
+  const hub = await startHub();
+  const planner = await agent(hub, 'planner');
+  const ui = await frontend(hub, 'ui');
+  const dbg = await frontend(hub, 'debugger');
+  try {
+    dbg.c.send({ message_type: 'DEBUG_SET_BREAKPOINTS', breakpoints: [{ filter: 'type:TEXT text:plan' }] });
+    await dbg.c.waitType('DEBUG_BREAKPOINTS');
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'plan it' });
+    const held = (await dbg.c.waitType('DEBUG_HELD')).held as HeldInfoT;
+
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'st-1', action: 'step', held_id: held.held_id, fields: { text_payload: 7 } });
+    const bad = await dbg.c.waitFor((m) => m.message_type === 'DEBUG_ACTION_RESULT' && m.in_reply_to_message_id === 'st-1');
+    assert.equal(bad.ok, false);
+    assert.equal(hub.debugger.held().length, 1, 'a refused step-with-edit leaves the message held');
+    assert.equal(hub.debugger.held()[0].message.text_payload, 'plan it', 'and unedited');
+    // no trap was set: continued, the planner's answer is not held (the breakpoint matches TEXT only)
+    dbg.c.send({ message_type: 'DEBUG_ACTION', action: 'continue', held_id: held.held_id });
+    const first = await planner.c.waitType('TEXT');
+    planner.c.send({ message_type: 'REPLY', receiver_id: ui.id, text_payload: 'first answer', in_reply_to_message_id: first.message_id });
+    await ui.c.waitFor((m) => m.message_type === 'REPLY' && m.text_payload === 'first answer');
+    assert.equal(hub.debugger.held().length, 0);
+
+    ui.c.send({ message_type: 'TEXT', receiver_id: planner.id, text_payload: 'plan again' });
+    const again = (await dbg.c.waitFor((m) => m.message_type === 'DEBUG_HELD' && (m.held as HeldInfoT).message.text_payload === 'plan again')).held as HeldInfoT;
+    const stepped = nextHeld(hub);
+    dbg.c.send({ message_type: 'DEBUG_ACTION', message_id: 'st-2', action: 'step', held_id: again.held_id, fields: { text_payload: 'plan the offsite' } });
+    const ok = await dbg.c.waitFor((m) => m.message_type === 'DEBUG_ACTION_RESULT' && m.in_reply_to_message_id === 'st-2');
+    assert.equal(ok.ok, true);
+    const asked = await planner.c.waitFor((m) => m.message_type === 'TEXT' && m.text_payload === 'plan the offsite');
+    planner.c.send({ message_type: 'REPLY', receiver_id: ui.id, text_payload: 'planned', in_reply_to_message_id: asked.message_id });
+    const reply = await stepped;
+    assert.equal(reply.reason, 'step');
+    assert.equal(reply.message.text_payload, 'planned');
+    hub.debugger.continue(reply.held_id);
+    await ui.c.waitFor((m) => m.message_type === 'REPLY' && m.text_payload === 'planned');
+  } finally {
+    await closeAll(hub, planner, ui, dbg);
+  }
+});
+
 test('order per sender: a later message waits behind an earlier held one for the same receiver; release all lets all go in order', async () => {
   const hub = await startHub();
   const planner = await agent(hub, 'planner');

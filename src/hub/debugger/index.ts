@@ -89,6 +89,8 @@ function act(dbg: MessageDebugger, m: DebugActionMsg): void {
     case 'continue':
       return dbg.continue(m.held_id);
     case 'step':
+      // a step may carry the edit made before it: amended and stepped together, or (the edit refused) neither
+      if (m.fields) dbg.amend(m.held_id, m.fields);
       return dbg.step(m.held_id);
     case 'drop':
       return dbg.drop(m.held_id, m.error_to_sender);
