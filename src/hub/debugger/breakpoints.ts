@@ -1,8 +1,14 @@
 // Message breakpoints: each owner (a debugger client's id, or an in-process session) has its own set, replaced
 // whole as DAP's setFunctionBreakpoints does. A breakpoint is a filter (src/protocol/filter.ts), optionally a hit
 // count (stop from the Nth match on), a condition (a second filter) or a log message (a logpoint: record, never hold).
+//
+// Every routed message is checked, so the check is built when breakpoints are set, not per message: each filter is
+// compiled to a predicate, and an index by message type and by receiver (id or name) hands a message only the
+// breakpoints that could match it, in the order they were set (a message to the coder never meets "to:planner …").
+// One MessageView is reused for every message: lower-casing, name look-ups and the message's JSON happen at most once
+// a message, and a message that meets no breakpoint allocates nothing here.
 
-import { matchesMessage, parseMessageFilter, type FieldMemo, type MessageFilter, type NameOf } from '../../protocol/filter';
+import { compileMessageFilter, filterKeys, MessageView, parseMessageFilter, type CompiledFilter, type NameOf } from '../../protocol/filter';
 import type { BreakpointInfoT, BreakpointSpecT } from '../../protocol/debugger';
 import type { Envelope } from '../../protocol/schemas';
 
@@ -10,9 +16,13 @@ interface Breakpoint {
   readonly id: string;
   readonly owner: string;
   readonly spec: BreakpointSpecT;
-  readonly filter: MessageFilter | undefined;
-  readonly condition: MessageFilter | undefined;
+  /** The compiled filter and condition; undefined filter: it did not parse (unverified, never matches). */
+  readonly filter: CompiledFilter | undefined;
+  readonly condition: CompiledFilter | undefined;
+  readonly keys: ReturnType<typeof filterKeys>;
   readonly error: string | undefined;
+  /** Its place among all breakpoints: the order they are checked in. */
+  order: number;
   hits: number;
 }
 
@@ -24,11 +34,42 @@ export interface BreakpointVerdict {
   logs: { breakpointId: string; text: string }[];
 }
 
-const NO_VERDICT: BreakpointVerdict = Object.freeze({ logs: [] }) as BreakpointVerdict;
+const NO_VERDICT: BreakpointVerdict = Object.freeze({ logs: Object.freeze([]) as unknown as BreakpointVerdict['logs'] });
+
+/** The breakpoints a message of one type could meet: those for any receiver, and those keyed by a receiver. */
+interface Bucket {
+  readonly anyReceiver: readonly Breakpoint[];
+  /** Lower-cased receiver id or name → breakpoints naming it (each list in check order); undefined when none do. */
+  readonly byReceiver: ReadonlyMap<string, readonly Breakpoint[]> | undefined;
+}
+
+const EMPTY_BUCKET: Bucket = { anyReceiver: [], byReceiver: undefined };
+
+function bucketOf(bps: readonly Breakpoint[]): Bucket {
+  const anyReceiver: Breakpoint[] = [];
+  let byReceiver: Map<string, Breakpoint[]> | undefined;
+  for (const bp of bps) {
+    if (bp.keys.receivers === undefined) {
+      anyReceiver.push(bp);
+      continue;
+    }
+    byReceiver ??= new Map();
+    for (const r of new Set(bp.keys.receivers)) {
+      let list = byReceiver.get(r);
+      if (!list) byReceiver.set(r, (list = []));
+      list.push(bp);
+    }
+  }
+  return { anyReceiver, byReceiver };
+}
 
 export class Breakpoints {
   private readonly byOwner = new Map<string, Breakpoint[]>();
   private all: Breakpoint[] = [];
+  /** Lower-cased message type → what a message of that type could meet; other types meet `otherTypes`. */
+  private byType = new Map<string, Bucket>();
+  private otherTypes: Bucket = EMPTY_BUCKET;
+  private readonly view = new MessageView();
   private nextId = 1;
 
   get size(): number {
@@ -49,41 +90,90 @@ export class Breakpoints {
         id: `bp_${this.nextId++}`,
         owner,
         spec,
-        filter: f.ok ? f.filter : undefined,
-        condition: c?.ok ? c.filter : undefined,
+        filter: f.ok ? compileMessageFilter(f.filter) : undefined,
+        condition: c?.ok ? compileMessageFilter(c.filter) : undefined,
+        keys: f.ok ? filterKeys(f.filter) : {},
         error,
+        order: 0,
         hits: 0,
       };
     });
     if (list.length) this.byOwner.set(owner, list);
     else this.byOwner.delete(owner);
-    this.all = [...this.byOwner.values()].flat();
+    this.reindex();
     return list.map(info);
   }
 
   removeOwner(owner: string): void {
-    if (this.byOwner.delete(owner)) this.all = [...this.byOwner.values()].flat();
+    if (this.byOwner.delete(owner)) this.reindex();
   }
 
   infos(owner?: string): BreakpointInfoT[] {
     return (owner === undefined ? this.all : (this.byOwner.get(owner) ?? [])).map(info);
   }
 
-  /** Checks every breakpoint against a message in flight; counts hits. */
+  private reindex(): void {
+    this.all = [...this.byOwner.values()].flat();
+    this.all.forEach((bp, i) => (bp.order = i));
+    // a breakpoint whose filter did not parse never matches and is in no bucket
+    const live = this.all.filter((bp) => bp.filter !== undefined);
+    const types = new Set(live.flatMap((bp) => bp.keys.types ?? []));
+    this.byType = new Map([...types].map((t) => [t, bucketOf(live.filter((bp) => bp.keys.types === undefined || bp.keys.types.includes(t)))]));
+    this.otherTypes = bucketOf(live.filter((bp) => bp.keys.types === undefined));
+  }
+
+  /** Checks the breakpoints that could match a message in flight, in the order they were set; counts hits. */
   check(message: Envelope, nameOf: NameOf): BreakpointVerdict {
     if (this.all.length === 0) return NO_VERDICT;
-    let verdict: BreakpointVerdict | undefined;
-    const memo: FieldMemo = new Map();
-    for (const bp of this.all) {
-      if (!bp.filter || !matchesMessage(bp.filter, message, nameOf, memo)) continue;
-      if (bp.condition && !matchesMessage(bp.condition, message, nameOf, memo)) continue;
-      bp.hits++;
-      if (bp.spec.hit_count !== undefined && bp.hits < bp.spec.hit_count) continue;
-      verdict ??= { logs: [] };
-      if (bp.spec.log_message !== undefined) verdict.logs.push({ breakpointId: bp.id, text: fillLogMessage(bp.spec.log_message, message, nameOf) });
-      else verdict.stop ??= { breakpointId: bp.id };
+    const view = this.view.reset(message, nameOf);
+    try {
+      const bucket = this.byType.get(view.type()) ?? this.otherTypes;
+      const a = bucket.anyReceiver;
+      if (bucket.byReceiver === undefined) {
+        let verdict: BreakpointVerdict | undefined;
+        for (const bp of a) verdict = this.meet(bp, view, nameOf, verdict);
+        return verdict ?? NO_VERDICT;
+      }
+      // the three lists (any receiver, this receiver's id, its name) merged in check order; a breakpoint naming both
+      // the id and the name is in two of them and met once
+      const b = bucket.byReceiver.get(view.receiver.id());
+      const name = view.receiver.name();
+      let c = name === undefined ? undefined : bucket.byReceiver.get(name);
+      if (c === b) c = undefined;
+      let verdict: BreakpointVerdict | undefined;
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      let last = -1;
+      for (;;) {
+        const x = a[i];
+        const y = b?.[j];
+        const z = c?.[k];
+        let next = x;
+        if (y !== undefined && (next === undefined || y.order < next.order)) next = y;
+        if (z !== undefined && (next === undefined || z.order < next.order)) next = z;
+        if (next === undefined) return verdict ?? NO_VERDICT;
+        if (next === x) i++;
+        else if (next === y) j++;
+        else k++;
+        if (next.order === last) continue;
+        last = next.order;
+        verdict = this.meet(next, view, nameOf, verdict);
+      }
+    } finally {
+      this.view.reset();
     }
-    return verdict ?? NO_VERDICT;
+  }
+
+  private meet(bp: Breakpoint, view: MessageView, nameOf: NameOf, verdict: BreakpointVerdict | undefined): BreakpointVerdict | undefined {
+    if (!bp.filter!(view)) return verdict;
+    if (bp.condition && !bp.condition(view)) return verdict;
+    bp.hits++;
+    if (bp.spec.hit_count !== undefined && bp.hits < bp.spec.hit_count) return verdict;
+    verdict ??= { logs: [] };
+    if (bp.spec.log_message !== undefined) verdict.logs.push({ breakpointId: bp.id, text: fillLogMessage(bp.spec.log_message, view.message as Envelope, nameOf) });
+    else verdict.stop ??= { breakpointId: bp.id };
+    return verdict;
   }
 }
 
