@@ -497,14 +497,23 @@ export function compileMessageFilter(filter: MessageFilter): CompiledFilter {
 
 /**
  * What a message needs for the filter to match it, for an index over many filters: its lower-cased message_type
- * among `types`, its receiver's lower-cased id or name among `receivers` (a key left out: any).
+ * among `types`, its receiver's lower-cased id or name among `receivers`, one of `texts` in its lower-cased
+ * text_payload, one of `words` in its lower-cased JSON (a key left out: any).
  */
-export function filterKeys(filter: MessageFilter): { types?: readonly string[]; receivers?: readonly string[] } {
-  const keys: { types?: readonly string[]; receivers?: readonly string[] } = {};
+export interface FilterKeys {
+  readonly types?: readonly string[];
+  readonly receivers?: readonly string[];
+  readonly texts?: readonly string[];
+  readonly words?: readonly string[];
+}
+
+export function filterKeys(filter: MessageFilter): FilterKeys {
+  const keys: { -readonly [K in keyof FilterKeys]: FilterKeys[K] } = {};
   for (const c of filter.clauses) {
     if (c.field === 'type') keys.types ??= c.values;
     else if (c.field === 'to') keys.receivers ??= c.values;
+    else if (c.field === 'text') keys.texts ??= c.values;
+    else if (c.field === 'any') keys.words ??= c.values;
   }
   return keys;
 }
-

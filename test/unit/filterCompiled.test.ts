@@ -10,12 +10,13 @@ import type { BreakpointSpecT } from '../../src/protocol/debugger';
 import type { Envelope } from '../../src/protocol/schemas';
 
 // Small vocabularies that overlap, so filters match some messages and miss others; names may equal another agent's
-// id, differ from it only in case, or be missing; words carry letters whose lower case is not one ASCII letter.
+// id, differ from it only in case, or be missing; words carry letters whose lower case is not one ASCII letter, and
+// characters a regular expression would read as operators.
 const IDS = ['agent_a1', 'Agent_B2', 'agent_p9', 'planner', ''];
 const NAMES: Record<string, string> = { agent_a1: 'Triage', Agent_B2: 'planner', agent_p9: 'AGENT_A1' };
 const nameOf: NameOf = (id) => NAMES[id];
 const TYPES = ['TEXT', 'REPLY', 'text', 'PUBLISH', 'TOPIC_MESSAGE', 'ERROR'];
-const WORDS = ['refund', 'Refund', 'full refund', 'order', '42', 'eur', 'İstanbul', 'STRASSE', 'straße', 'Σίσυφος', 't-7', 'news', 'crew:news', 'x'];
+const WORDS = ['refund', 'Refund', 'full refund', 'order', '42', 'eur', 'İstanbul', 'STRASSE', 'straße', 'Σίσυφος', 't-7', 'news', 'crew:news', 'x', 'C++', '(x)', '$5.00', 'a|b', '[1]', 'x\\y', 'a/b', '^*?'];
 
 const word = fc.constantFrom(...WORDS);
 const anyValue = fc.oneof(word, fc.constantFrom(...IDS.filter(Boolean), ...Object.values(NAMES), ...TYPES), fc.string({ maxLength: 6 }));
@@ -107,11 +108,13 @@ class PlainBreakpoints {
   }
 }
 
-// Breakpoint filters are short and mostly name a type and a receiver (what the index keys on), by id or by name.
+// Breakpoint filters are short and mostly name a type, a receiver (by id or by name) or a text word: what the index
+// and the joined text search key on.
 const PARTIES = [...IDS.filter(Boolean), ...Object.values(NAMES)];
 const keyedTerm = fc.oneof(
   fc.array(fc.constantFrom(...PARTIES), { minLength: 1, maxLength: 2 }).map((vs) => `to:${vs.join(',')}`),
   fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 2 }).map((vs) => `type:${vs.join(',')}`),
+  word.map((w) => `text:"${w}"`),
   term,
 );
 const bpFilter = fc.array(keyedTerm, { maxLength: 3 }).map((ts) => ts.join(' '));

@@ -5,10 +5,12 @@
 // Every routed message is checked, so the check is built when breakpoints are set, not per message: each filter is
 // compiled to a predicate, and an index by message type and by receiver (id or name) hands a message only the
 // breakpoints that could match it, in the order they were set (a message to the coder never meets "to:planner …").
-// One MessageView is reused for every message: lower-casing, name look-ups and the message's JSON happen at most once
-// a message, and a message that meets no breakpoint allocates nothing here.
+// The text: terms of all breakpoints are searched for at once, with one regular expression of their words, so ten
+// breakpoints on words that do not occur cost one pass over the text, not ten (bare words over the message alike). One MessageView is reused for every
+// message: lower-casing, name look-ups and the message's JSON happen at most once a message, and a message that
+// meets no breakpoint allocates nothing here but its lower-cased text.
 
-import { compileMessageFilter, filterKeys, MessageView, parseMessageFilter, type CompiledFilter, type NameOf } from '../../protocol/filter';
+import { compileMessageFilter, filterKeys, MessageView, parseMessageFilter, type CompiledFilter, type FilterKeys, type NameOf } from '../../protocol/filter';
 import type { BreakpointInfoT, BreakpointSpecT } from '../../protocol/debugger';
 import type { Envelope } from '../../protocol/schemas';
 
@@ -19,7 +21,7 @@ interface Breakpoint {
   /** The compiled filter and condition; undefined filter: it did not parse (unverified, never matches). */
   readonly filter: CompiledFilter | undefined;
   readonly condition: CompiledFilter | undefined;
-  readonly keys: ReturnType<typeof filterKeys>;
+  readonly keys: FilterKeys;
   readonly error: string | undefined;
   /** Its place among all breakpoints: the order they are checked in. */
   order: number;
@@ -70,6 +72,9 @@ export class Breakpoints {
   private byType = new Map<string, Bucket>();
   private otherTypes: Bucket = EMPTY_BUCKET;
   private readonly view = new MessageView();
+  /** Every breakpoint's text: words, searched for at once in the text; and bare words in the message's JSON. */
+  private readonly texts = new WordGate((view) => view.text());
+  private readonly words = new WordGate((view) => view.whole());
   private nextId = 1;
 
   get size(): number {
@@ -120,12 +125,16 @@ export class Breakpoints {
     const types = new Set(live.flatMap((bp) => bp.keys.types ?? []));
     this.byType = new Map([...types].map((t) => [t, bucketOf(live.filter((bp) => bp.keys.types === undefined || bp.keys.types.includes(t)))]));
     this.otherTypes = bucketOf(live.filter((bp) => bp.keys.types === undefined));
+    this.texts.set(live.flatMap((bp) => bp.keys.texts ?? []));
+    this.words.set(live.flatMap((bp) => bp.keys.words ?? []));
   }
 
   /** Checks the breakpoints that could match a message in flight, in the order they were set; counts hits. */
   check(message: Envelope, nameOf: NameOf): BreakpointVerdict {
     if (this.all.length === 0) return NO_VERDICT;
     const view = this.view.reset(message, nameOf);
+    this.texts.reset();
+    this.words.reset();
     try {
       const bucket = this.byType.get(view.type()) ?? this.otherTypes;
       const a = bucket.anyReceiver;
@@ -166,6 +175,9 @@ export class Breakpoints {
   }
 
   private meet(bp: Breakpoint, view: MessageView, nameOf: NameOf, verdict: BreakpointVerdict | undefined): BreakpointVerdict | undefined {
+    // a breakpoint with a text: term cannot match a message that has none of any breakpoint's text words
+    if (bp.keys.texts !== undefined && !this.texts.has(view)) return verdict;
+    if (bp.keys.words !== undefined && !this.words.has(view)) return verdict;
     if (!bp.filter!(view)) return verdict;
     if (bp.condition && !bp.condition(view)) return verdict;
     bp.hits++;
@@ -175,6 +187,38 @@ export class Breakpoints {
     else verdict.stop ??= { breakpointId: bp.id };
     return verdict;
   }
+}
+
+/** Words joined into one pattern at most (more are left to each breakpoint's own search). */
+const MAX_JOINED_WORDS = 2000;
+
+/**
+ * The words of many breakpoints' terms on one field, as one regular expression: whether a message has any of them is
+ * one search, done once a message on first need. False means no such term can match; true, that each must look.
+ */
+class WordGate {
+  private pattern: RegExp | undefined;
+  private seen: boolean | undefined;
+
+  constructor(private readonly field: (view: MessageView) => string) {}
+
+  set(words: readonly string[]): void {
+    const unique = [...new Set(words)];
+    this.pattern = unique.length && unique.length <= MAX_JOINED_WORDS ? new RegExp(unique.map(escapeRegExp).join('|')) : undefined;
+  }
+
+  reset(): void {
+    this.seen = undefined;
+  }
+
+  has(view: MessageView): boolean {
+    return this.pattern === undefined || (this.seen ??= this.pattern.test(this.field(view)));
+  }
+}
+
+/** A literal word as a regular expression (no u flag: it matches UTF-16 units as String.includes does). */
+function escapeRegExp(word: string): string {
+  return word.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
 function info(bp: Breakpoint): BreakpointInfoT {
