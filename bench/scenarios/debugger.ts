@@ -6,11 +6,12 @@ import { startProc, fmt, percentile, type Row } from '../lib';
 import { Breakpoints } from '../../src/hub/debugger/breakpoints';
 import { agentPairs, windowed, alternate } from './ws';
 
-export async function debuggerThroughput(ms = 3000): Promise<{ ours: number; baseline: number }> {
+/** `breakpoints`: how many the measured hub has (0: an A/A run, both hubs alike — the noise floor of the ratio). */
+export async function debuggerThroughput(ms = 3000, breakpoints = 10): Promise<{ ours: number; baseline: number }> {
   const P = 8;
   const W = 64;
   const ROUND_MS = 500;
-  const withBps = await startProc('hubProc', { logRingSize: 10_000, benchBreakpoints: 10 });
+  const withBps = await startProc('hubProc', { logRingSize: 10_000, benchBreakpoints: breakpoints });
   const without = await startProc('hubProc', { logRingSize: 10_000 });
   const sockets: WebSocket[] = [];
   const pairs = await agentPairs(withBps, P, sockets);
@@ -63,8 +64,14 @@ export async function debuggerRows(quick: boolean): Promise<Row[]> {
   const r = await debuggerThroughput(quick ? 1500 : 3000);
   const ratio = r.ours / r.baseline;
   const c = breakpointCheckCost(quick ? 100_000 : 400_000);
-  return [
+  const rows: Row[] = [
     { what: 'routed throughput with 10 message breakpoints that match nothing', ours: fmt.rate(r.ours), baseline: `${fmt.rate(r.baseline)} (no breakpoints)`, ratio: fmt.ratio(ratio), goal: '≥ 0.95×', met: ratio >= 0.95 },
     { what: 'added latency: 10 non-matching breakpoints checked per message, p99', ours: `${c.p99Us.toFixed(2)} µs`, baseline: `${c.baselineP99Us.toFixed(2)} µs (none set)`, ratio: `+${(c.p99Us - c.baselineP99Us).toFixed(2)} µs`, goal: '—', met: null, notes: 'per message, batches of 100 timed' },
   ];
+  if (process.env.BENCH_DEBUGGER_AA) {
+    // the same measurement with no breakpoints on either hub: how far the ratio strays when nothing differs
+    const aa = await debuggerThroughput(quick ? 1500 : 3000, 0);
+    rows.push({ what: 'A/A: the same routed throughput, no breakpoints on either hub', ours: fmt.rate(aa.ours), baseline: `${fmt.rate(aa.baseline)} (no breakpoints)`, ratio: fmt.ratio(aa.ours / aa.baseline), goal: '1×', met: null, notes: 'noise floor of the row above (BENCH_DEBUGGER_AA=1)' });
+  }
+  return rows;
 }
