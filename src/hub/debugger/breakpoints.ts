@@ -43,9 +43,16 @@ interface Bucket {
   readonly anyReceiver: readonly Breakpoint[];
   /** Lower-cased receiver id or name → breakpoints naming it (each list in check order); undefined when none do. */
   readonly byReceiver: ReadonlyMap<string, readonly Breakpoint[]> | undefined;
+  /** Every one of anyReceiver has a text: term (or a bare word): none can match a message without those words. */
+  readonly anyNeedText: boolean;
+  readonly anyNeedWords: boolean;
 }
 
-const EMPTY_BUCKET: Bucket = { anyReceiver: [], byReceiver: undefined };
+const NONE: readonly Breakpoint[] = [];
+const EMPTY_BUCKET: Bucket = { anyReceiver: NONE, byReceiver: undefined, anyNeedText: false, anyNeedWords: false };
+
+/** Raw message types remembered with their bucket at most (types are few; anything past this is looked up each time). */
+const MAX_RAW_TYPES = 64;
 
 function bucketOf(bps: readonly Breakpoint[]): Bucket {
   const anyReceiver: Breakpoint[] = [];
@@ -62,7 +69,9 @@ function bucketOf(bps: readonly Breakpoint[]): Bucket {
       list.push(bp);
     }
   }
-  return { anyReceiver, byReceiver };
+  const anyNeedText = anyReceiver.length > 0 && anyReceiver.every((bp) => bp.keys.texts !== undefined);
+  const anyNeedWords = anyReceiver.length > 0 && anyReceiver.every((bp) => bp.keys.words !== undefined);
+  return { anyReceiver, byReceiver, anyNeedText, anyNeedWords };
 }
 
 export class Breakpoints {
@@ -71,6 +80,8 @@ export class Breakpoints {
   /** Lower-cased message type → what a message of that type could meet; other types meet `otherTypes`. */
   private byType = new Map<string, Bucket>();
   private otherTypes: Bucket = EMPTY_BUCKET;
+  /** The same by message_type as it comes (most often one of a few upper-case names), saving a lower-casing. */
+  private readonly rawTypes = new Map<string, Bucket>();
   private readonly view = new MessageView();
   /** Every breakpoint's text: words, searched for at once in the text; and bare words in the message's JSON. */
   private readonly texts = new WordGate((view) => view.text());
@@ -125,6 +136,7 @@ export class Breakpoints {
     const types = new Set(live.flatMap((bp) => bp.keys.types ?? []));
     this.byType = new Map([...types].map((t) => [t, bucketOf(live.filter((bp) => bp.keys.types === undefined || bp.keys.types.includes(t)))]));
     this.otherTypes = bucketOf(live.filter((bp) => bp.keys.types === undefined));
+    this.rawTypes.clear();
     this.texts.set(live.flatMap((bp) => bp.keys.texts ?? []));
     this.words.set(live.flatMap((bp) => bp.keys.words ?? []));
   }
@@ -136,8 +148,14 @@ export class Breakpoints {
     this.texts.reset();
     this.words.reset();
     try {
-      const bucket = this.byType.get(view.type()) ?? this.otherTypes;
-      const a = bucket.anyReceiver;
+      const raw = message.message_type;
+      let bucket = typeof raw === 'string' ? this.rawTypes.get(raw) : undefined;
+      if (bucket === undefined) {
+        bucket = this.byType.get(view.type()) ?? this.otherTypes;
+        if (typeof raw === 'string' && this.rawTypes.size < MAX_RAW_TYPES) this.rawTypes.set(raw, bucket);
+      }
+      // the words of the text: terms (and bare words) first, once for the whole list when every breakpoint in it has one
+      const a = (bucket.anyNeedText && !this.texts.has(view)) || (bucket.anyNeedWords && !this.words.has(view)) ? NONE : bucket.anyReceiver;
       if (bucket.byReceiver === undefined) {
         let verdict: BreakpointVerdict | undefined;
         for (const bp of a) verdict = this.meet(bp, view, nameOf, verdict);
