@@ -6,9 +6,9 @@
 // compiled to a predicate, and an index by message type and by receiver (id or name) hands a message only the
 // breakpoints that could match it, in the order they were set (a message to the coder never meets "to:planner …").
 // The text: terms of all breakpoints are searched for at once, with one regular expression of their words, so ten
-// breakpoints on words that do not occur cost one pass over the text, not ten (bare words over the message alike). One MessageView is reused for every
-// message: lower-casing, name look-ups and the message's JSON happen at most once a message, and a message that
-// meets no breakpoint allocates nothing here but its lower-cased text.
+// breakpoints on words that do not occur cost one pass over the text, not ten (bare words over the message alike).
+// One MessageView is reused for every message: lower-casing, name look-ups and the message's JSON happen at most once
+// a message, and a message that meets no breakpoint allocates nothing here but its lower-cased text.
 
 import { compileMessageFilter, filterKeys, MessageView, parseMessageFilter, type CompiledFilter, type FilterKeys, type NameOf } from '../../protocol/filter';
 import type { BreakpointInfoT, BreakpointSpecT } from '../../protocol/debugger';
