@@ -244,13 +244,18 @@ function lower(v: unknown): string {
   }
 }
 
-function pathValue(message: FilterableMessage, path: string): unknown {
+function pathValue(message: FilterableMessage, path: readonly string[]): unknown {
   let v: unknown = message;
-  for (const part of path.split('.')) {
+  for (const part of path) {
     if (typeof v !== 'object' || v === null) return undefined;
     v = (v as Record<string, unknown>)[part];
   }
   return v;
+}
+
+/** `topic:news` is news in any namespace, `topic:crew:news` that namespace's only (topics lower-cased). */
+function topicIn(topics: readonly string[], v: string): boolean {
+  return topics.some((t) => (v.includes(':') ? topicMatches(t, v) : t.slice(t.indexOf(':') + 1) === v));
 }
 
 function partyMatches(id: unknown, values: readonly string[], nameOf: NameOf | undefined): boolean {
@@ -260,29 +265,16 @@ function partyMatches(id: unknown, values: readonly string[], nameOf: NameOf | u
   return values.some((v) => v === lid || (name !== undefined && v === name));
 }
 
-/**
- * Lower-cased fields of one message, computed once when many filters look at it (a hub checking every breakpoint
- * against a message in flight). A fresh one per message.
- */
-export type FieldMemo = Map<string, string>;
-
-function lowerField(message: FilterableMessage, key: string, memo: FieldMemo | undefined): string {
-  if (!memo) return lower(message[key]);
-  let v = memo.get(key);
-  if (v === undefined) memo.set(key, (v = lower(message[key])));
-  return v;
-}
-
-function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: NameOf | undefined, memo: FieldMemo | undefined): boolean {
+function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: NameOf | undefined): boolean {
   switch (c.field) {
     case 'type':
-      return c.values.includes(lowerField(message, 'message_type', memo));
+      return c.values.includes(lower(message.message_type));
     case 'from':
       return partyMatches(message.sender_id, c.values, nameOf);
     case 'to':
       return partyMatches(message.receiver_id, c.values, nameOf);
     case 'text': {
-      const t = lowerField(message, 'text_payload', memo);
+      const t = lower(message.text_payload);
       return c.values.some((v) => t.includes(v));
     }
     case 'thread':
@@ -290,23 +282,238 @@ function clauseMatches(c: FilterClause, message: FilterableMessage, nameOf: Name
     case 'id':
       return c.values.includes(lower(message.message_id));
     case 'topic': {
-      // `topic:news` is news in any namespace, `topic:crew:news` that namespace's only
       const topics = topicsOfMessage(message.message_type, message, undefined).map((t) => t.toLowerCase());
-      return c.values.some((v) => topics.some((t) => (v.includes(':') ? topicMatches(t, v) : t.slice(t.indexOf(':') + 1) === v)));
+      return c.values.some((v) => topicIn(topics, v));
     }
     case 'any': {
       const h = lower(message);
       return c.values.some((v) => h.includes(v));
     }
     default: {
-      const v = lower(pathValue(message, c.field.slice('payload.'.length)));
+      const v = lower(pathValue(message, c.field.slice('payload.'.length).split('.')));
       return v !== '' && c.values.some((x) => v.includes(x));
     }
   }
 }
 
-/** True when every clause of the filter holds for the message (memo: see FieldMemo). */
-export function matchesMessage(filter: MessageFilter, message: FilterableMessage, nameOf?: NameOf, memo?: FieldMemo): boolean {
-  for (const c of filter.clauses) if (!clauseMatches(c, message, nameOf, memo)) return false;
+/** True when every clause of the filter holds for the message: the plain matcher, the reference for compiled ones. */
+export function matchesMessage(filter: MessageFilter, message: FilterableMessage, nameOf?: NameOf): boolean {
+  for (const c of filter.clauses) if (!clauseMatches(c, message, nameOf)) return false;
   return true;
+}
+
+// --- Compiled filters: the same language, checked against many messages ------------------------------------------
+//
+// A hub checks every message in flight against its message breakpoints, so there a filter is compiled once, when it
+// is set: compileMessageFilter turns it into a predicate over a MessageView — one message whose lower-cased fields
+// (type, text, the parties' ids and names, its JSON for bare words) are computed at most once, on first use, however
+// many filters look at it. Nothing is allocated per filter. matchesMessage stays the reference: the two agree on
+// every message and filter (test/unit/filterCompiled.test.ts checks it with random ones).
+
+/** One message as compiled filters see it. One view is reused: reset() it for each message. */
+export class MessageView {
+  private m: FilterableMessage = NO_MESSAGE;
+  private lType: string | undefined;
+  private lText: string | undefined;
+  private lThread: string | undefined;
+  private lId: string | undefined;
+  private lWhole: string | undefined;
+  private lTopics: string[] | undefined;
+  private readonly from = new PartyView();
+  private readonly to = new PartyView();
+
+  /** Looks at `message` from now on (and at no message when called without one, so it keeps none alive). */
+  reset(message: FilterableMessage = NO_MESSAGE, nameOf?: NameOf): this {
+    this.m = message;
+    this.lType = this.lText = this.lThread = this.lId = this.lWhole = undefined;
+    this.lTopics = undefined;
+    this.from.reset(message.sender_id, nameOf);
+    this.to.reset(message.receiver_id, nameOf);
+    return this;
+  }
+
+  get message(): FilterableMessage {
+    return this.m;
+  }
+
+  type(): string {
+    return (this.lType ??= lower(this.m.message_type));
+  }
+
+  text(): string {
+    return (this.lText ??= lower(this.m.text_payload));
+  }
+
+  thread(): string {
+    return (this.lThread ??= lower(this.m.thread));
+  }
+
+  id(): string {
+    return (this.lId ??= lower(this.m.message_id));
+  }
+
+  /** The whole message's JSON, lower-cased: what a bare word searches. */
+  whole(): string {
+    return (this.lWhole ??= lower(this.m));
+  }
+
+  topics(): string[] {
+    return (this.lTopics ??= topicsOfMessage(this.m.message_type, this.m, undefined).map((t) => t.toLowerCase()));
+  }
+
+  get sender(): PartyView {
+    return this.from;
+  }
+
+  get receiver(): PartyView {
+    return this.to;
+  }
+}
+
+const NO_MESSAGE: FilterableMessage = Object.freeze({});
+
+/** A sender or receiver: its lower-cased id ('' when it has none) and name (undefined when unknown), looked up once. */
+export class PartyView {
+  private raw: unknown;
+  private nameOf: NameOf | undefined;
+  private lId: string | undefined;
+  private lName: string | undefined;
+  private named = false;
+
+  reset(raw: unknown, nameOf: NameOf | undefined): void {
+    this.raw = raw;
+    this.nameOf = nameOf;
+    this.lId = this.lName = undefined;
+    this.named = false;
+  }
+
+  id(): string {
+    return (this.lId ??= typeof this.raw === 'string' ? this.raw.toLowerCase() : '');
+  }
+
+  name(): string | undefined {
+    if (!this.named) {
+      this.named = true;
+      this.lName = typeof this.raw === 'string' && this.raw !== '' ? this.nameOf?.(this.raw)?.toLowerCase() : undefined;
+    }
+    return this.lName;
+  }
+}
+
+export type CompiledFilter = (view: MessageView) => boolean;
+
+type ClauseCheck = CompiledFilter;
+
+function anyOf(values: readonly string[], pick: (view: MessageView) => string): ClauseCheck {
+  if (values.length === 1) {
+    const only = values[0]!;
+    return (view) => pick(view) === only;
+  }
+  return (view) => values.includes(pick(view));
+}
+
+function someContained(values: readonly string[], pick: (view: MessageView) => string): ClauseCheck {
+  if (values.length === 1) {
+    const only = values[0]!;
+    return (view) => pick(view).includes(only);
+  }
+  return (view) => {
+    const s = pick(view);
+    for (const v of values) if (s.includes(v)) return true;
+    return false;
+  };
+}
+
+function partyIs(values: readonly string[], pick: (view: MessageView) => PartyView): ClauseCheck {
+  return (view) => {
+    const p = pick(view);
+    const id = p.id();
+    if (id === '') return false;
+    for (const v of values) if (v === id) return true;
+    const name = p.name();
+    return name !== undefined && values.includes(name);
+  };
+}
+
+/** How much a clause costs to check, so the cheap ones (a string compare) run first and the rest often not at all. */
+const CLAUSE_COST: Readonly<Record<string, number>> = { type: 0, id: 0, thread: 0, from: 1, to: 1, text: 2, topic: 3, any: 5 };
+
+function compileClause(c: FilterClause): ClauseCheck {
+  const values = c.values;
+  switch (c.field) {
+    case 'type':
+      return anyOf(values, (v) => v.type());
+    case 'from':
+      return partyIs(values, (v) => v.sender);
+    case 'to':
+      return partyIs(values, (v) => v.receiver);
+    case 'text':
+      return someContained(values, (v) => v.text());
+    case 'thread':
+      return anyOf(values, (v) => v.thread());
+    case 'id':
+      return anyOf(values, (v) => v.id());
+    case 'topic':
+      return (view) => {
+        const topics = view.topics();
+        return values.some((v) => topicIn(topics, v));
+      };
+    case 'any':
+      return someContained(values, (v) => v.whole());
+    default: {
+      const path = c.field.slice('payload.'.length).split('.');
+      return (view) => {
+        const s = lower(pathValue(view.message, path));
+        if (s === '') return false;
+        for (const v of values) if (s.includes(v)) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** The filter as a predicate over a MessageView; true exactly when matchesMessage is for the view's message. */
+export function compileMessageFilter(filter: MessageFilter): CompiledFilter {
+  const checks = filter.clauses
+    .map((c, i) => ({ check: compileClause(c), cost: CLAUSE_COST[c.field] ?? 4, i }))
+    .sort((a, b) => a.cost - b.cost || a.i - b.i)
+    .map((x) => x.check);
+  switch (checks.length) {
+    case 0:
+      return () => true;
+    case 1:
+      return checks[0]!;
+    case 2: {
+      const [a, b] = checks as [ClauseCheck, ClauseCheck];
+      return (view) => a(view) && b(view);
+    }
+    default:
+      return (view) => {
+        for (const c of checks) if (!c(view)) return false;
+        return true;
+      };
+  }
+}
+
+/**
+ * What a message needs for the filter to match it, for an index over many filters: its lower-cased message_type
+ * among `types`, its receiver's lower-cased id or name among `receivers`, one of `texts` in its lower-cased
+ * text_payload, one of `words` in its lower-cased JSON (a key left out: any).
+ */
+export interface FilterKeys {
+  readonly types?: readonly string[];
+  readonly receivers?: readonly string[];
+  readonly texts?: readonly string[];
+  readonly words?: readonly string[];
+}
+
+export function filterKeys(filter: MessageFilter): FilterKeys {
+  const keys: { -readonly [K in keyof FilterKeys]: FilterKeys[K] } = {};
+  for (const c of filter.clauses) {
+    if (c.field === 'type') keys.types ??= c.values;
+    else if (c.field === 'to') keys.receivers ??= c.values;
+    else if (c.field === 'text') keys.texts ??= c.values;
+    else if (c.field === 'any') keys.words ??= c.values;
+  }
+  return keys;
 }
