@@ -303,8 +303,16 @@ test('`switchboard demo --with-hub` starts a hub, and the demo agents are seen c
   try {
     const [, url] = await p.waitForLine(READY);
     for (const name of ['planner', 'researcher', 'coder', 'reviewer', 'summariser']) await p.waitForLine(new RegExp(`● online\\s+${name} agent_`), 30_000);
-    // The simulated person's first task is answered, with status lines on the way.
-    await p.waitForLine(/REPLY\s+\S+ → demo user/, 30_000);
+    // The simulated person's first task is answered, with status lines on the way. When it goes to the coder, its
+    // write_file waits for a person: the test approves it with the command the stream prints under it (as a newcomer
+    // would) — otherwise the answer waits out the 30 s default deny.
+    const first = await p.waitForLine(/REPLY\s+\S+ → demo user|→ node dist\/cli\.js approve (ap_\S+)/, 30_000);
+    if (first[1]) {
+      const approved = await cliRun(['approve', first[1], '--url', url!]);
+      assert.equal(approved.exit?.code, 0, approved.stderr.join('\n'));
+      assert.match(approved.stdout.join('\n'), new RegExp(`approved ${first[1]}`));
+      await p.waitForLine(/REPLY\s+coder → demo user/, 30_000);
+    }
     const listed = await cliRun(['agents', '--json', '--url', url!]);
     assert.equal((JSON.parse(listed.stdout.join('\n')) as unknown[]).length, 5);
     p.child.kill('SIGINT');
