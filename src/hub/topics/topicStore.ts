@@ -81,12 +81,12 @@ export function byTimeKey(a: StoredTopicMessageT, b: StoredTopicMessageT): numbe
   return compareTopicIds(a.id, b.id);
 }
 
+/** Enough bytes for the head: 20 digits, a 128-character namespace, a 128-character topic and the keys. */
+const HEAD_MAX = 360;
 /**
  * A stored message's JSON starts with these keys, in this order (the hub builds it so): its topic can be read and
  * replaced without parsing the body. Ids are digits and names are restricted (topics.ts), so no value holds a quote.
  */
-/** Enough bytes for the head: 20 digits, a 128-character namespace, a 128-character topic and the keys. */
-const HEAD_MAX = 360;
 const STORED_HEAD = /^\{"id":"\d+","namespace":"[\w-]+","topic_published_to":"/;
 
 /**
