@@ -10,7 +10,8 @@ import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
 import { agent, closeAll, startHub } from '../integration/hubHarness';
 import { ask, messagesOf, publish, subscribe, topicMessages } from '../integration/topicHarness';
-import { waitFor } from './helpers';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+import { startRabbitHub } from './rabbitHarness';
 import { redisPrefix, requireRedis } from './topicKit';
 
 function message(gen: TopicIdGenerator, topic: string, priority: number, payload: Record<string, unknown>, ttl?: number): StoredTopicMessageT {
@@ -337,5 +338,45 @@ test('Redis store: a Redis of layout 1 (ids in the sets, bodies by key) is conve
   } finally {
     await store.deleteAll();
     await store.close();
+  }
+});
+
+test('two hubs on one RabbitMQ and one Redis: a message that reaches the other hub over the bus is delivered for each of its topics and in each topic\'s set once', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('rtopicsredis');
+  const topicKeyPrefix = redisPrefix('topicbusredis');
+  const opts = { topicStore: url, topicKeyPrefix };
+  const hubA = await startRabbitHub(b.url, prefix, { ...opts, hubId: 'hub_busreda1', topicMachineId: 31 });
+  const hubB = await startRabbitHub(b.url, prefix, { ...opts, hubId: 'hub_busredb2', topicMachineId: 32 });
+  const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+  try {
+    const writer = await agent(hubA, 'writer', { namespace: 'team' });
+    const reader = await agent(hubB, 'reader', { namespace: 'team' });
+    await subscribe(reader.c, 'alpha');
+    await subscribe(reader.c, 'beta');
+    await hubB.topics.settled();
+    const both = await publish(writer.c, ['alpha', 'beta'], { step: 1 });
+    const one = await publish(writer.c, 'alpha', { step: 2 });
+    // B stores what it receives over the bus before delivering it: once delivered, its write (or its skip) is done;
+    // each topic's copy of the message published to two arrives (the bus de-duplicates by message_id)
+    await reader.c.waitFor((f) => f.message_id === one.id, 20_000, 'the second message on hub B');
+    await reader.c.waitFor((f) => f.message_id === both.id && (f.message as StoredTopicMessageT).topic_published_to === 'beta', 20_000, 'the first on beta');
+    for (const [topic, ids] of [['alpha', [both.id, one.id]], ['beta', [both.id]]] as const) {
+      const members = await probe.redis.zrange(`${topicKeyPrefix}z:team:${topic}`, 0, -1);
+      assert.deepEqual(members.map((m) => idOfJson(m.slice(MEMBER_HEAD))), ids, `${topic}: each message once`);
+      assert.deepEqual(messagesOf(await ask(reader.c, { message_type: 'HISTORY', topic })).map((m) => m.id), ids, `${topic}'s history on B`);
+    }
+    await Promise.all([writer.c.close(), reader.c.close()]);
+  } finally {
+    await probe.deleteAll();
+    await probe.close();
+    for (const h of [hubB, hubA]) {
+      await h.stop();
+      h.dispose();
+    }
+    await cleanupRabbit(b.url, { prefix, exchanges: [`${prefix}switchboard.bus`] });
   }
 });

@@ -174,6 +174,12 @@ export class RedisTopicStore implements TopicStore {
     return b.done;
   }
 
+  /** Stored unless its body key is there: the hub that minted it wrote it to this Redis already. */
+  async adopt(m: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
+    if ((await this.redis.exists(this.mkey(m.namespace, m.id))) === 1) return;
+    await this.put(m, json, topics);
+  }
+
   /**
    * Many messages at once (imports, the bench's large topics): put in one turn, so one pipeline. The same keys as
    * append().

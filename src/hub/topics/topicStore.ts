@@ -40,6 +40,12 @@ export interface TopicStore {
    * keeps these bytes, not a serialisation of its own. Idempotent per id.
    */
   put(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void>;
+  /**
+   * A message another hub minted (it came over the bus), stored like put() unless this store knows its id already —
+   * as it does when both hubs share it (one Redis): a store whose entries are the message's bytes (Redis's sorted
+   * sets) would otherwise hold it twice if the bytes differed.
+   */
+  adopt(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void>;
   history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]>;
   /**
    * The same selection as history(), as each message's JSON text unparsed (topic_published_to set to `topic`): the

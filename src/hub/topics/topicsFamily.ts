@@ -424,7 +424,9 @@ export class TopicsFamily {
     const sent =
       notifier
         ? notifier.publish(channel, (data ?? topicFrameJson(this.frame(s, undefined), json)).slice(0, -1) + ',"origin_hub":' + JSON.stringify(this.port.id) + '}')
-        : link.publish(channel, { ...this.frame(s, undefined), origin_hub: this.port.id });
+        : // the bus drops a message_id it has seen (its de-duplication of redeliveries): each topic's copy of a message
+          // published to several needs its own there; the receiving hub delivers s.id as the message_id again
+          link.publish(channel, { ...this.frame(s, undefined), message_id: `${s.id}:${s.topic_published_to}`, origin_hub: this.port.id });
     sent.catch((err: unknown) => {
       this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
     });
@@ -443,7 +445,7 @@ export class TopicsFamily {
     if (isExpired(s)) return;
     const json = JSON.stringify(s);
     try {
-      await this.store?.put(s, json, [s.topic_published_to]);
+      await this.store?.adopt(s, json, [s.topic_published_to]);
     } catch (err) {
       this.logger.warn(`topic message ${s.id} from hub ${String(m.origin_hub)} not stored: ${errorMessage(err)}`);
     }
