@@ -8,6 +8,7 @@ import { MEMBER_HEAD, RedisTopicStore, memberHead } from '../../src/hub/topics/r
 import { idOfJson } from '../../src/hub/topics/topicStore';
 import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
+import type { Hub } from '../../src/hub/hub';
 import { agent, closeAll, startHub } from '../integration/hubHarness';
 import { ask, messagesOf, publish, subscribe, topicMessages } from '../integration/topicHarness';
 import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
@@ -30,6 +31,16 @@ function message(gen: TopicIdGenerator, topic: string, priority: number, payload
   };
   if (ttl !== undefined) m.ttl = ttl;
   return m;
+}
+
+/** Deletes the run's keys through `probe`, closes it, then stops and disposes the hubs in the order given. */
+async function teardown(probe: RedisTopicStore, ...hubs: Hub[]): Promise<void> {
+  await probe.deleteAll();
+  await probe.close();
+  for (const h of hubs) {
+    await h.stop();
+    h.dispose();
+  }
 }
 
 test('Redis store: since id is exclusive across many ids of one millisecond and every priority, across pages; by ids; namespaces apart', async (t) => {
@@ -173,12 +184,7 @@ test('hubs on one Redis and no shared bus deliver to each other over Redis pub/s
     await Promise.all([writer.c.close(), localReader.c.close()]);
     await waitFor(async () => (await subscribers()) === 0, 'hub A to drop its Redis subscription');
   } finally {
-    await probe.deleteAll();
-    await probe.close();
-    for (const h of [hubB, hubA]) {
-      await h.stop();
-      h.dispose();
-    }
+    await teardown(probe, hubB, hubA);
   }
 });
 
@@ -371,12 +377,7 @@ test('two hubs on one RabbitMQ and one Redis: a message that reaches the other h
     }
     await Promise.all([writer.c.close(), reader.c.close()]);
   } finally {
-    await probe.deleteAll();
-    await probe.close();
-    for (const h of [hubB, hubA]) {
-      await h.stop();
-      h.dispose();
-    }
+    await teardown(probe, hubB, hubA);
     await cleanupRabbit(b.url, { prefix, exchanges: [`${prefix}switchboard.bus`] });
   }
 });
