@@ -4,12 +4,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisTopicStore } from '../../src/hub/topics/redisTopicStore';
+import { MEMBER_HEAD, RedisTopicStore, memberHead } from '../../src/hub/topics/redisTopicStore';
+import { idOfJson } from '../../src/hub/topics/topicStore';
 import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
+import type { Hub } from '../../src/hub/hub';
 import { agent, closeAll, startHub } from '../integration/hubHarness';
 import { ask, messagesOf, publish, subscribe, topicMessages } from '../integration/topicHarness';
-import { waitFor } from './helpers';
+import { cleanupRabbit, requireBroker, uniquePrefix, waitFor } from './helpers';
+import { startRabbitHub } from './rabbitHarness';
 import { redisPrefix, requireRedis } from './topicKit';
 
 function message(gen: TopicIdGenerator, topic: string, priority: number, payload: Record<string, unknown>, ttl?: number): StoredTopicMessageT {
@@ -28,6 +31,16 @@ function message(gen: TopicIdGenerator, topic: string, priority: number, payload
   };
   if (ttl !== undefined) m.ttl = ttl;
   return m;
+}
+
+/** Deletes the run's keys through `probe`, closes it, then stops and disposes the hubs in the order given. */
+async function teardown(probe: RedisTopicStore, ...hubs: Hub[]): Promise<void> {
+  await probe.deleteAll();
+  await probe.close();
+  for (const h of hubs) {
+    await h.stop();
+    h.dispose();
+  }
 }
 
 test('Redis store: since id is exclusive across many ids of one millisecond and every priority, across pages; by ids; namespaces apart', async (t) => {
@@ -96,7 +109,8 @@ test('Redis store: a ttl is the message key\'s TTL; an expired message is gone f
     await waitFor(async () => (await store.redis.exists(`${prefix}m:ns1:${gone.id}`)) === 0, 'Redis to expire the key', 5000);
     assert.deepEqual((await store.history('ns1', 'short', { limit: 10 })).map((m) => m.id), [keep.id]);
     assert.deepEqual((await store.byIds('ns1', [gone.id])).length, 0);
-    assert.equal(await store.redis.zscore(`${prefix}z:ns1:short`, gone.id), null, 'the expired id leaves the topic\'s set when met');
+    const left = await store.redis.zrange(`${prefix}z:ns1:short`, 0, -1);
+    assert.deepEqual(left.map((m) => idOfJson(m.slice(MEMBER_HEAD))), [keep.id], 'the expired message leaves the topic\'s set when met');
   } finally {
     await store.deleteAll();
     await store.close();
@@ -170,12 +184,7 @@ test('hubs on one Redis and no shared bus deliver to each other over Redis pub/s
     await Promise.all([writer.c.close(), localReader.c.close()]);
     await waitFor(async () => (await subscribers()) === 0, 'hub A to drop its Redis subscription');
   } finally {
-    await probe.deleteAll();
-    await probe.close();
-    for (const h of [hubB, hubA]) {
-      await h.stop();
-      h.dispose();
-    }
+    await teardown(probe, hubB, hubA);
   }
 });
 
@@ -205,7 +214,7 @@ test('Redis store: appendBatch writes in one pipeline what append writes; a page
   }
 });
 
-test('hub on Redis: a message published to several topics is stored once (one body key, listed in each topic\'s set); each topic\'s history names that topic; the log keeps a HISTORY_RESPONSE as a summary', async (t) => {
+test('hub on Redis: a message published to several topics has one body key (lookup by id) and a member in each topic\'s set; each topic\'s history names that topic; the log keeps a HISTORY_RESPONSE as a summary', async (t) => {
   const url = await requireRedis(t);
   if (!url) return;
   const topicKeyPrefix = redisPrefix('topicmulti');
@@ -218,9 +227,10 @@ test('hub on Redis: a message published to several topics is stored once (one bo
     const both = await publish(w.c, ['alpha', 'beta'], { step: 1 });
     const delivered = await reader.c.waitFor((f) => f.message_id === both.id, 10_000, 'the message on beta');
     assert.equal((delivered.message as StoredTopicMessageT).topic_published_to, 'beta', 'delivered as published to beta');
-    assert.deepEqual(await probe.redis.keys(`${topicKeyPrefix}m:*`), [`${topicKeyPrefix}m:team:${both.id}`], 'one body key for both topics');
+    assert.deepEqual(await probe.redis.keys(`${topicKeyPrefix}m:*`), [`${topicKeyPrefix}m:team:${both.id}`], 'one body key for both topics (lookup by id)');
     for (const topic of ['alpha', 'beta']) {
-      assert.notEqual(await probe.redis.zscore(`${topicKeyPrefix}z:team:${topic}`, both.id), null, `listed in ${topic}'s set`);
+      const members = await probe.redis.zrange(`${topicKeyPrefix}z:team:${topic}`, 0, -1);
+      assert.deepEqual(members.map((m) => idOfJson(m.slice(MEMBER_HEAD))), [both.id], `listed in ${topic}'s set`);
       const got = messagesOf(await ask(reader.c, { message_type: 'HISTORY', topic, since_id: '0' }));
       assert.deepEqual(got.map((m) => [m.id, m.topic_published_to, m.payload.step]), [[both.id, topic, 1]], `${topic}'s history`);
     }
@@ -274,5 +284,100 @@ test('Redis store: trimming one topic keeps a body another topic still lists; th
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
+  }
+});
+
+test('Redis store: a Redis of layout 1 (ids in the sets, bodies by key) is converted when a store opens it, and an id member written later is converted when read — old history stays readable', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const prefix = redisPrefix('topiclayout');
+  const store = new RedisTopicStore(url, { keyPrefix: prefix });
+  const r = store.redis;
+  /** What a hub of layout 1 wrote: the body under m:, the id in the topic's set (scored by ms), the topic listed. */
+  const writeOld = async (m: StoredTopicMessageT, topics: string[]): Promise<void> => {
+    const json = JSON.stringify(m);
+    if (m.ttl) await r.set(`${prefix}m:ns1:${m.id}`, json, 'PX', m.ttl * 1000);
+    else await r.set(`${prefix}m:ns1:${m.id}`, json);
+    for (const topic of topics) {
+      await r.zadd(`${prefix}z:ns1:${topic}`, Math.round(m.timestamp * 1000), m.id);
+      await r.sadd(`${prefix}topics`, `ns1:${topic}`);
+    }
+  };
+  try {
+    let calls = 0;
+    const now = Date.now();
+    // 30 ids per millisecond, every priority: the old sets ordered them by text within a score, not by id
+    const gen = new TopicIdGenerator(7, () => now + Math.floor(calls++ / 30));
+    const old = Array.from({ length: 120 }, (_, i) => message(gen, 'legacy', (i * 3) % 10, { i }));
+    for (const m of old) await writeOld(m, ['legacy']);
+    const shared = message(gen, 'legacy', 4, { shared: true });
+    await writeOld(shared, ['legacy', 'other']);
+    const expiring = message(gen, 'legacy', 4, { expiring: true }, 3600);
+    await writeOld(expiring, ['legacy']);
+    assert.equal(await r.get(`${prefix}layout`), null);
+
+    const all = await store.history('ns1', 'legacy', { limit: 1000 });
+    assert.deepEqual(all.map((m) => m.id), [...old, shared, expiring].map((m) => m.id), 'every old message, in id order');
+    assert.equal(await r.get(`${prefix}layout`), '2', 'the layout is recorded once converted');
+    assert.ok((await r.zrange(`${prefix}z:ns1:legacy`, 0, -1)).every((mem) => mem.length > MEMBER_HEAD && mem[MEMBER_HEAD] === '{'), 'no id member left');
+    const since = await store.history('ns1', 'legacy', { sinceId: old[44]!.id, limit: 10 });
+    assert.deepEqual(since.map((m) => m.payload.i), old.slice(45, 55).map((m) => m.payload.i), 'since id on converted members');
+    const other = await store.history('ns1', 'other', { limit: 10 });
+    assert.deepEqual(other.map((m) => [m.id, m.topic_published_to]), [[shared.id, 'other']], 'each topic converted, its messages named after it');
+    const head = (await r.zrangebyscore(`${prefix}z:ns1:legacy`, '-inf', '+inf')).find((mem) => mem.includes(`"id":"${expiring.id}"`))!;
+    assert.equal(head.slice(0, MEMBER_HEAD), memberHead(expiring.id, Math.round(expiring.timestamp * 1000) + 3600 * 1000), 'the ttl is kept in the converted member');
+    assert.deepEqual((await store.byIds('ns1', [old[3]!.id])).map((m) => m.payload.i), [3], 'by id: the body keys are layout 1\'s');
+
+    // a hub of the old version writes to the same Redis afterwards: its id member is converted when met
+    const late = message(gen, 'legacy', 4, { late: true });
+    await writeOld(late, ['legacy']);
+    const latest = await store.history('ns1', 'legacy', { limit: 2 });
+    assert.deepEqual(latest.map((m) => m.id), [expiring.id, late.id]);
+
+    await r.set(`${prefix}layout`, '9');
+    const fresh = new RedisTopicStore(url, { keyPrefix: prefix });
+    try {
+      await assert.rejects(fresh.history('ns1', 'legacy', { limit: 1 }), /layout 9, which this hub does not know/);
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await store.deleteAll();
+    await store.close();
+  }
+});
+
+test('two hubs on one RabbitMQ and one Redis: a message that reaches the other hub over the bus is delivered for each of its topics and in each topic\'s set once', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const b = await requireBroker('rabbitmq', t);
+  if (!b) return;
+  const prefix = uniquePrefix('rtopicsredis');
+  const topicKeyPrefix = redisPrefix('topicbusredis');
+  const opts = { topicStore: url, topicKeyPrefix };
+  const hubA = await startRabbitHub(b.url, prefix, { ...opts, hubId: 'hub_busreda1', topicMachineId: 31 });
+  const hubB = await startRabbitHub(b.url, prefix, { ...opts, hubId: 'hub_busredb2', topicMachineId: 32 });
+  const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+  try {
+    const writer = await agent(hubA, 'writer', { namespace: 'team' });
+    const reader = await agent(hubB, 'reader', { namespace: 'team' });
+    await subscribe(reader.c, 'alpha');
+    await subscribe(reader.c, 'beta');
+    await hubB.topics.settled();
+    const both = await publish(writer.c, ['alpha', 'beta'], { step: 1 });
+    const one = await publish(writer.c, 'alpha', { step: 2 });
+    // B stores what it receives over the bus before delivering it: once delivered, its write (or its skip) is done;
+    // each topic's copy of the message published to two arrives (the bus de-duplicates by message_id)
+    await reader.c.waitFor((f) => f.message_id === one.id, 20_000, 'the second message on hub B');
+    await reader.c.waitFor((f) => f.message_id === both.id && (f.message as StoredTopicMessageT).topic_published_to === 'beta', 20_000, 'the first on beta');
+    for (const [topic, ids] of [['alpha', [both.id, one.id]], ['beta', [both.id]]] as const) {
+      const members = await probe.redis.zrange(`${topicKeyPrefix}z:team:${topic}`, 0, -1);
+      assert.deepEqual(members.map((m) => idOfJson(m.slice(MEMBER_HEAD))), ids, `${topic}: each message once`);
+      assert.deepEqual(messagesOf(await ask(reader.c, { message_type: 'HISTORY', topic })).map((m) => m.id), ids, `${topic}'s history on B`);
+    }
+    await Promise.all([writer.c.close(), reader.c.close()]);
+  } finally {
+    await teardown(probe, hubB, hubA);
+    await cleanupRabbit(b.url, { prefix, exchanges: [`${prefix}switchboard.bus`] });
   }
 });

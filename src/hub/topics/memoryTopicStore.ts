@@ -35,6 +35,11 @@ export class MemoryTopicStore implements TopicStore {
     return Promise.resolve();
   }
 
+  /** put() is idempotent per id here already. */
+  adopt(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
+    return this.put(message, json, topics);
+  }
+
   historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]> {
     return this.history(namespace, topic, q).then((ms) => ms.map((m) => this.json.get(m) ?? JSON.stringify(m)));
   }

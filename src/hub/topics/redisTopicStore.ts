@@ -1,30 +1,64 @@
 // The Redis topic store (seed 004's production backend): a sorted set per topic scored by time in ms (Redis scores are
-// doubles, so not by the 64-bit id), a key per message id holding the message's JSON once (a message published to
-// several topics is listed in each topic's set), the message's ttl as the key's TTL, and a set of known topics.
-// Several hubs on one Redis see the same history; it survives restarts.
+// doubles, so not by the 64-bit id), a key per message id holding the message's JSON (lookup by id), the message's ttl
+// as that key's TTL, and a set of known topics. Several hubs on one Redis see the same history; it survives restarts.
+//
+// Layout 2 (LAYOUT): a topic's set holds the messages themselves. A member is a head of MEMBER_HEAD ASCII bytes — the
+// id's time key (time, sequence, machine: the order "since id" follows) as 15 hex digits, then the epoch ms the message
+// expires at as 12 hex digits (NEVER for none) — followed by the message's JSON as published to that topic. Members
+// of one score sort by their bytes, so Redis keeps a topic in id order, and a history page is ONE ZRANGEBYSCORE whose
+// reply is the page's bodies: since-id, before-id and expiry are byte comparisons of each member's head, and the
+// bodies go into the HISTORY_RESPONSE as Redis's bytes, never parsed or decoded to strings. Measured against layout 1
+// (ids in the set, bodies by MGET): Redis's time per page of 1,000 ~0.1 ms against ~1.1 ms, one round trip not two.
+// The cost: a message's JSON is held twice (its key, for lookup by id, and its topic's member) — once more per
+// further topic it was published to.
+// Layout 1 (before it; its sets held ids): a hub of this version converts a Redis of layout 1 when it opens it (each
+// topic in place, chunk by chunk), and a topic that still meets an id member (a hub of the old version writing to the
+// same Redis) is converted when read — old history stays readable, never silently empty. Hubs of the old version must
+// not share a Redis with this one: they read a layout 2 member as an id whose key is gone and would drop it.
 //
 // Writes: every message put in one turn of the event loop goes out in ONE pipeline of a few commands (an MSET of the
 // bodies, a ZADD per topic; nothing read first), and the hub delivers once that pipeline is written — history never
 // lacks a delivered message. The JSON stored is the hub's own serialisation, the same text it sends to subscribers.
-// Reads: a history page is ZRANGEBYSCORE with LIMIT, then MGET (two round trips of plain commands, see page()); the
-// bodies come back as Redis gave them — bytes, never parsed — for the hub to splice into its HISTORY_RESPONSE, and an
-// expired message's key is gone (Redis judges the TTL), so nothing is parsed to filter either.
-// A message published to several topics shares one body key and has a count of the topics that list it (an `r:` key
-// beside the body, with its TTL): trimming one topic past its bound takes one off the count, and the body goes only
-// when the last topic has let it go.
+// A message published to several topics has one body key and a count of the topics that list it (an `r:` key beside
+// the body, with its TTL): trimming one topic past its bound takes one off the count, and the body key goes only when
+// the last topic has let it go (each topic's own member goes with that topic's trim).
 
 import { Redis } from 'ioredis';
 import type { StoredTopicMessageT } from '../../protocol/topics';
-import { decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
-import { expiresAt, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
+import { TOPIC_ID_EPOCH, decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
+import { expiresAt, idOfJson, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
 export const DEFAULT_REDIS_TOPIC_LIMIT = 1_000_000;
 const TRIM_EVERY = 256;
 
-/** One page of a topic's history: [full, last score, ids, bodies (null: the key is gone)], each as Redis's bytes. */
-type HistoryPage = [full: number, lastScore: Buffer, ids: Buffer[], values: (Buffer | null)[]];
+/** The layout of a topic's set this store reads and writes (the header comment); kept under `<prefix>layout`. */
+export const LAYOUT = '2';
+/** A member's head: 15 hex digits of the id's time key, 12 of the expiry's epoch ms. */
+const KEY_HEX = 15;
+const EXPIRY_HEX = 12;
+export const MEMBER_HEAD = KEY_HEX + EXPIRY_HEX;
+const NEVER = 'f'.repeat(EXPIRY_HEX);
+/** A layout 1 member: a decimal id. */
+const OLD_MEMBER = /^[0-9]{1,20}$/;
+/** Old members converted per round of a layout 1 topic's conversion. */
+const CONVERT_CHUNK = 1000;
+
+/** The head of a topic member: the id's time key, then when it expires (never: NEVER). */
+export function memberHead(id: string, expiresAtMs: number | undefined): string {
+  return topicIdTimeKey(id).toString(16).padStart(KEY_HEX, '0') + (expiresAtMs === undefined ? NEVER : expiresAtMs.toString(16).padStart(EXPIRY_HEX, '0'));
+}
+
+/** The epoch ms a member's message was published at (its score), read from the head's time key. */
+function msOfMember(member: Buffer): number {
+  // the time key's first 11 hex digits are 44 bits: the 41 of time and 3 of the sequence
+  return Math.floor(parseInt(member.toString('latin1', 0, 11), 16) / 8) + TOPIC_ID_EPOCH;
+}
+
+function isOldMember(member: Buffer): boolean {
+  return member.length <= 20 && OLD_MEMBER.test(member.toString('latin1'));
+}
 
 interface WriteBatch {
   /** key, json, key, json… of the bodies without a ttl (one MSET). */
@@ -60,6 +94,8 @@ export class RedisTopicStore implements TopicStore {
   private pending: WriteBatch | undefined;
   /** Per-topic bounds being kept (after writes, one after another); close() waits for them. */
   private trimming: Promise<void> = Promise.resolve();
+  /** The check (and, for a Redis of layout 1, the conversion) of the layout, made on first use; retried if it failed. */
+  private layout: Promise<void> | undefined;
 
   /** Redis pub/sub under this store's prefix: hubs on one Redis without a shared bus still deliver to each other. */
   readonly notifier: TopicNotifier = {
@@ -119,11 +155,13 @@ export class RedisTopicStore implements TopicStore {
       else b.plain.push(refs, String(topics.length));
     }
     const score = Math.round(m.timestamp * 1000);
+    const head = memberHead(m.id, at);
     for (const topic of topics) {
       const z = this.zkey(m.namespace, topic);
       let members = b.zadds.get(z);
       if (!members) b.zadds.set(z, (members = []));
-      members.push(score, m.id);
+      // each topic's member carries the JSON as published to that topic: read back as it is
+      members.push(score, head + (topic === topics[0] ? json : withTopic(json, topic)));
       const tk = topicKey(m.namespace, topic);
       if (!this.knownTopics.has(tk)) {
         b.newTopics.push(tk);
@@ -134,6 +172,12 @@ export class RedisTopicStore implements TopicStore {
       if (n >= TRIM_EVERY) b.trims.set(z, m.namespace);
     }
     return b.done;
+  }
+
+  /** Stored unless its body key is there: the hub that minted it wrote it to this Redis already. */
+  async adopt(m: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void> {
+    if ((await this.redis.exists(this.mkey(m.namespace, m.id))) === 1) return;
+    await this.put(m, json, topics);
   }
 
   /**
@@ -154,6 +198,7 @@ export class RedisTopicStore implements TopicStore {
     const b: WriteBatch = { plain: [], expiring: [], zadds: new Map(), newTopics: [], trims: new Map(), done: Promise.resolve() };
     b.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       if (this.pending === b) this.pending = undefined;
+      await this.layoutReady();
       const p = this.redis.pipeline();
       if (b.plain.length) p.mset(...b.plain);
       for (const [key, json, at] of b.expiring) p.set(key, json, 'PXAT', at);
@@ -175,80 +220,70 @@ export class RedisTopicStore implements TopicStore {
   }
 
   async historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]> {
+    await this.layoutReady();
     const z = this.zkey(namespace, topic);
-    const forward = q.sinceId !== undefined;
-    const page = Math.max(q.limit + 16, 64);
-    // each id's time key computed once (a BigInt per id; comparing ids as text in a sort would parse them again and again)
-    const sinceKey = q.sinceId !== undefined ? topicIdTimeKey(q.sinceId) : undefined;
-    const beforeKey = q.beforeId !== undefined ? topicIdTimeKey(q.beforeId) : undefined;
-    // whole milliseconds at a time: members of one score sort by their text in Redis, not by id, so a page never ends
-    // inside a millisecond
-    let bound = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
-    /** Pages in the order read (forward: oldest first; backward: newest first), each oldest first. */
-    const pages: JsonText[][] = [];
-    const mprefix = this.mkey(namespace, '');
-    let count = 0;
-    while (count < q.limit) {
-      const [fullFlag, lastScoreBytes, idBytes, values] = await this.page(z, bound, forward ? '+inf' : '-inf', page, forward, mprefix);
-      if (idBytes.length === 0) break;
-      bound = '(' + lastScoreBytes.toString('latin1');
-      const ids = idBytes.map((b) => b.toString('latin1'));
-      // ids decide what is kept (after since_id, before before_id, the nearest `limit`); bodies are not parsed
-      let keyed: { id: string; key: bigint; value: Buffer | null }[] = [];
-      for (let i = 0; i < ids.length; i++) {
-        const key = topicIdTimeKey(ids[i]!);
-        if (sinceKey !== undefined && key <= sinceKey) continue;
-        if (beforeKey !== undefined && key >= beforeKey) continue;
-        keyed.push({ id: ids[i]!, key, value: values[i] ?? null });
-      }
-      keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const want = q.limit - count;
-      if (keyed.length > want) keyed = forward ? keyed.slice(0, want) : keyed.slice(keyed.length - want);
-      const loaded: JsonText[] = [];
-      const gone: string[] = [];
-      for (const k of keyed) {
-        if (k.value === null) gone.push(k.id);
-        else loaded.push(withTopic(k.value, topic));
-      }
-      if (gone.length) await this.redis.zrem(z, ...gone); // expired keys: their ids leave the topic's set
-      if (loaded.length) {
-        pages.push(loaded);
-        count += loaded.length;
-      }
-      if (fullFlag !== 1) break;
+    for (;;) {
+      const got = await this.readHistory(z, q);
+      if (got) return got;
+      // a member of layout 1 (an id, written by a hub of the old version): convert the topic, then read again
+      await this.convertTopic(namespace, topic);
     }
-    return forward ? pages.flat() : pages.reverse().flat();
   }
 
   /**
-   * One page in two round trips of plain commands: the ids of a score range (forward or backward, LIMIT page), then
-   * in one pipeline the bodies (MGET: every key it reads is a key it names, as Redis Cluster requires — with one hash
-   * slot per topic, which these key names do not give) and, when the page is full, every id of its last score (a
-   * page never ends inside a millisecond; members of one score sort by text, not by id). A Lua script doing both in
-   * one round trip was measured against this (INFO commandstats, 1,000 of 100,000): 12-19 ms of Redis's time per page
-   * against 1.2-1.5 ms — the script's table conversions of 1,000 bodies cost more than a round trip.
+   * The members of a history query, bodies only (the head cut off, no copy), oldest first; undefined when a layout 1
+   * member was met. Forward (since_id) from since_id's millisecond up, else backward from before_id's (or the newest):
+   * pages of ZRANGEBYSCORE/ZREVRANGEBYSCORE with LIMIT, each continuing at the last member's millisecond with an offset
+   * past the members of it already read. Members are in id order (their heads sort so), so the bounds and expiry are
+   * byte comparisons of heads; expired members met leave the set.
    */
-  private async page(z: string, from: string, to: string, page: number, forward: boolean, mprefix: string): Promise<HistoryPage> {
-    const raw = forward ? await this.redis.zrangebyscoreBuffer(z, from, to, 'WITHSCORES', 'LIMIT', 0, page) : await this.redis.zrevrangebyscoreBuffer(z, from, to, 'WITHSCORES', 'LIMIT', 0, page);
-    if (raw.length === 0) return [0, Buffer.alloc(0), [], []];
-    const ids: Buffer[] = [];
-    for (let i = 0; i < raw.length; i += 2) ids.push(raw[i]!);
-    const last = raw[raw.length - 1]!;
-    const full = ids.length === page ? 1 : 0;
-    const p = this.redis.pipeline();
-    p.mgetBuffer(ids.map((id) => mprefix + id.toString('latin1')));
-    if (full) p.zrangebyscoreBuffer(z, last.toString('latin1'), last.toString('latin1'));
-    const res = (await p.exec()) ?? [];
-    const values = res[0]![1] as (Buffer | null)[];
-    if (full) {
-      const seen = new Set(ids.map((b) => b.toString('latin1')));
-      const more = (res[1]![1] as Buffer[]).filter((b) => !seen.has(b.toString('latin1')));
-      if (more.length) {
-        ids.push(...more);
-        values.push(...(await this.redis.mgetBuffer(more.map((id) => mprefix + id.toString('latin1')))));
+  private async readHistory(z: string, q: HistoryQuery): Promise<Buffer[] | undefined> {
+    const forward = q.sinceId !== undefined;
+    const since = q.sinceId !== undefined ? Buffer.from(memberHead(q.sinceId, undefined), 'latin1') : undefined;
+    const before = q.beforeId !== undefined ? Buffer.from(memberHead(q.beforeId, undefined), 'latin1') : undefined;
+    const now = Buffer.from(memberHead('0', Date.now()), 'latin1');
+    let from = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
+    let offset = 0;
+    const out: Buffer[] = [];
+    const gone: Buffer[] = [];
+    let done = false;
+    while (!done && out.length < q.limit) {
+      const ask = Math.max(q.limit - out.length + 16, 64);
+      const page = forward ? await this.redis.zrangebyscoreBuffer(z, from, '+inf', 'LIMIT', offset, ask) : await this.redis.zrevrangebyscoreBuffer(z, from, '-inf', 'LIMIT', offset, ask);
+      for (const m of page) {
+        if (m.length <= MEMBER_HEAD || m[MEMBER_HEAD] !== 0x7b /* { */) {
+          if (isOldMember(m)) return undefined;
+          continue; // not a member this store wrote
+        }
+        // m.compare(target, tStart, tEnd, sStart, sEnd): this member's bytes against the target's
+        if (since && m.compare(since, 0, KEY_HEX, 0, KEY_HEX) <= 0) {
+          if (forward) continue; // the since-id's own millisecond, at or before it
+          done = true; // backward, down to since-id
+          break;
+        }
+        if (before && m.compare(before, 0, KEY_HEX, 0, KEY_HEX) >= 0) {
+          if (!forward) continue; // before-id's own millisecond, at or after it
+          done = true; // forward, up to before-id
+          break;
+        }
+        if (m.compare(now, KEY_HEX, MEMBER_HEAD, KEY_HEX, MEMBER_HEAD) <= 0) {
+          gone.push(m); // expired: Redis dropped its key; its member goes now
+          continue;
+        }
+        out.push(m.subarray(MEMBER_HEAD));
+        if (out.length === q.limit) break;
       }
+      if (page.length < ask) break;
+      // go on at the last member's millisecond, past the members of it this query has read
+      const lastMs = msOfMember(page[page.length - 1]!);
+      let inLast = 0;
+      while (inLast < page.length && msOfMember(page[page.length - 1 - inLast]!) === lastMs) inLast++;
+      const next = String(lastMs);
+      offset = next === from ? offset + inLast : inLast;
+      from = next;
     }
-    return [full, last, ids, values];
+    if (gone.length) await this.redis.zrem(z, ...gone);
+    return forward ? out : out.reverse();
   }
 
   async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {
@@ -269,6 +304,7 @@ export class RedisTopicStore implements TopicStore {
   }
 
   async close(): Promise<void> {
+    await this.layout?.catch(() => undefined);
     await this.pending?.done.catch(() => undefined);
     await this.trimming;
     this.channelHandlers.clear();
@@ -326,18 +362,76 @@ export class RedisTopicStore implements TopicStore {
   private async trim(namespace: string, z: string): Promise<void> {
     const excess = (await this.redis.zcard(z)) - this.perTopic;
     if (excess <= 0) return;
-    const old = await this.redis.zrange(z, 0, excess - 1);
-    if (old.length === 0) return;
+    const members = await this.redis.zrangeBuffer(z, 0, excess - 1);
+    if (members.length === 0) return;
+    const old = members.map((m) => idOfJson(m.subarray(MEMBER_HEAD)));
     // a body listed by other topics too stays until the last of them trims it
     const shared = ((await this.redis.pipeline(old.map((id) => ['exists', this.rkey(namespace, id)])).exec()) ?? []).map(([, n]) => n === 1);
     const own = old.filter((_, i) => !shared[i]);
     const p = this.redis.pipeline();
     if (own.length) p.del(...own.map((id) => this.mkey(namespace, id)));
-    await p.zremrangebyrank(z, 0, old.length - 1).exec();
+    await p.zremrangebyrank(z, 0, members.length - 1).exec();
     const sharedIds = old.filter((_, i) => shared[i]);
     if (sharedIds.length === 0) return;
     const left = (await this.redis.pipeline(sharedIds.map((id) => ['decr', this.rkey(namespace, id)])).exec()) ?? [];
     const done = sharedIds.filter((_, i) => Number(left[i]?.[1] ?? 0) <= 0);
     if (done.length) await this.redis.del(...done.flatMap((id) => [this.mkey(namespace, id), this.rkey(namespace, id)]));
+  }
+
+  /** Resolves once this Redis holds layout 2 under the prefix: at once when its layout key says so, else after converting. */
+  private layoutReady(): Promise<void> {
+    if (!this.layout) {
+      this.layout = this.checkLayout();
+      this.layout.catch(() => {
+        this.layout = undefined; // the next use tries again
+      });
+    }
+    return this.layout;
+  }
+
+  private async checkLayout(): Promise<void> {
+    const key = `${this.prefix}layout`;
+    const found = await this.redis.get(key);
+    if (found === LAYOUT) return;
+    if (found !== null) throw new Error(`The topic history in Redis under "${this.prefix}" has layout ${found}, which this hub does not know (it reads layout ${LAYOUT}): a newer version wrote it.`);
+    // no layout key: a new Redis, or one of layout 1 (whose hubs listed every topic in the set of known topics)
+    for (const k of await this.redis.smembers(`${this.prefix}topics`)) {
+      const at = k.indexOf(':');
+      await this.convertTopic(k.slice(0, at), k.slice(at + 1));
+    }
+    await this.redis.set(key, LAYOUT);
+  }
+
+  /**
+   * Converts a topic's layout 1 members (ids) to layout 2 members (head + body, the body from its key, as published to
+   * this topic), chunk by chunk, each chunk's ZADDs and ZREMs in one MULTI. Idempotent: hubs converting one topic at
+   * once write the same members; an id whose key is gone (expired) just leaves the set.
+   */
+  private async convertTopic(namespace: string, topic: string): Promise<void> {
+    const z = this.zkey(namespace, topic);
+    let cursor = '0';
+    do {
+      const [next, items] = await this.redis.zscan(z, cursor, 'COUNT', CONVERT_CHUNK);
+      cursor = next;
+      const ids: string[] = [];
+      const scores: string[] = [];
+      for (let i = 0; i < items.length; i += 2) {
+        if (OLD_MEMBER.test(items[i]!)) {
+          ids.push(items[i]!);
+          scores.push(items[i + 1]!);
+        }
+      }
+      if (ids.length === 0) continue;
+      const bodies = await this.redis.mget(ids.map((id) => this.mkey(namespace, id)));
+      const tx = this.redis.multi();
+      bodies.forEach((body, i) => {
+        if (body !== null) {
+          const m = JSON.parse(body) as StoredTopicMessageT;
+          tx.zadd(z, scores[i]!, memberHead(ids[i]!, expiresAt(m)) + withTopic(body, topic));
+        }
+        tx.zrem(z, ids[i]!);
+      });
+      await tx.exec();
+    } while (cursor !== '0');
   }
 }

@@ -40,6 +40,12 @@ export interface TopicStore {
    * keeps these bytes, not a serialisation of its own. Idempotent per id.
    */
   put(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void>;
+  /**
+   * A message another hub minted (it came over the bus), stored like put() unless this store knows its id already —
+   * as it does when both hubs share it (one Redis): a store whose entries are the message's bytes (Redis's sorted
+   * sets) would otherwise hold it twice if the bytes differed.
+   */
+  adopt(message: StoredTopicMessageT, json: string, topics: readonly string[]): Promise<void>;
   history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]>;
   /**
    * The same selection as history(), as each message's JSON text unparsed (topic_published_to set to `topic`): the
@@ -81,12 +87,12 @@ export function byTimeKey(a: StoredTopicMessageT, b: StoredTopicMessageT): numbe
   return compareTopicIds(a.id, b.id);
 }
 
+/** Enough bytes for the head: 20 digits, a 128-character namespace, a 128-character topic and the keys. */
+const HEAD_MAX = 360;
 /**
  * A stored message's JSON starts with these keys, in this order (the hub builds it so): its topic can be read and
  * replaced without parsing the body. Ids are digits and names are restricted (topics.ts), so no value holds a quote.
  */
-/** Enough bytes for the head: 20 digits, a 128-character namespace, a 128-character topic and the keys. */
-const HEAD_MAX = 360;
 const STORED_HEAD = /^\{"id":"\d+","namespace":"[\w-]+","topic_published_to":"/;
 
 /**

@@ -364,14 +364,20 @@ export class TopicsFamily {
     let head = '{"message_type":"HISTORY_RESPONSE","sender_id":"server","receiver_id":' + JSON.stringify(client.id) + ',"send_timestamp":' + JSON.stringify(summary.send_timestamp);
     head += ',"topic":' + JSON.stringify(topic);
     if (request_id !== undefined) head += ',"request_id":' + JSON.stringify(request_id);
-    // bytes end to end: Redis's replies are copied once into the frame, never decoded to strings and encoded again
-    const parts: Buffer[] = [Buffer.from(head + ',"messages":[')];
-    bodies.forEach((b, i) => {
-      if (i > 0) parts.push(COMMA);
-      parts.push(typeof b === 'string' ? Buffer.from(b) : b);
-    });
-    parts.push(CLOSE_MESSAGES);
-    const data = Buffer.concat(parts);
+    // bytes end to end: Redis's replies are copied once into the frame, never decoded to strings and encoded again;
+    // one buffer of the frame's size, the commas written in place (a Buffer.concat of 2,000 parts took 2-3× as long)
+    const start = Buffer.from(head + ',"messages":[');
+    const parts = bodies.map((b) => (typeof b === 'string' ? Buffer.from(b) : b));
+    let size = start.length + Math.max(0, parts.length - 1) + 2;
+    for (const p of parts) size += p.length;
+    const data = Buffer.allocUnsafe(size);
+    let at = start.copy(data, 0);
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) data[at++] = 0x2c; // ,
+      at += parts[i]!.copy(data, at);
+    }
+    data[at++] = 0x5d; // ]
+    data[at] = 0x7d; // }
     delete summary.messages;
     summary.namespace = namespace; // with topic: the monitor's topic filter places the row
     summary.message_count = bodies.length;
@@ -424,7 +430,9 @@ export class TopicsFamily {
     const sent =
       notifier
         ? notifier.publish(channel, (data ?? topicFrameJson(this.frame(s, undefined), json)).slice(0, -1) + ',"origin_hub":' + JSON.stringify(this.port.id) + '}')
-        : link.publish(channel, { ...this.frame(s, undefined), origin_hub: this.port.id });
+        : // the bus drops a message_id it has seen (its de-duplication of redeliveries): each topic's copy of a message
+          // published to several needs its own there; the receiving hub delivers s.id as the message_id again
+          link.publish(channel, { ...this.frame(s, undefined), message_id: `${s.id}:${s.topic_published_to}`, origin_hub: this.port.id });
     sent.catch((err: unknown) => {
       this.logger.warn(`topic message ${s.id} not sent to other hubs: ${errorMessage(err)}`);
     });
@@ -443,7 +451,7 @@ export class TopicsFamily {
     if (isExpired(s)) return;
     const json = JSON.stringify(s);
     try {
-      await this.store?.put(s, json, [s.topic_published_to]);
+      await this.store?.adopt(s, json, [s.topic_published_to]);
     } catch (err) {
       this.logger.warn(`topic message ${s.id} from hub ${String(m.origin_hub)} not stored: ${errorMessage(err)}`);
     }
@@ -614,8 +622,6 @@ export class TopicsFamily {
   }
 }
 
-const COMMA = Buffer.from(',');
-const CLOSE_MESSAGES = Buffer.from(']}');
 
 /** The TOPIC_MESSAGE `frame` as JSON, around the stored message's JSON (`frame.message` is that message). */
 function topicFrameJson(frame: Envelope, json: string): string {
