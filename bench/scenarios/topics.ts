@@ -8,6 +8,7 @@
 import type WebSocket from 'ws';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { MEMBER_HEAD, RedisTopicStore, memberHead } from '../../src/hub/topics/redisTopicStore';
 import { idOfJson } from '../../src/hub/topics/topicStore';
 import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
@@ -206,8 +207,14 @@ export async function historyRow(redis: Redis, total: number, queries: number, r
     pending?.(n);
   });
   let cpu0 = await hub.stats();
+  // the querying client's own GC pauses while it queries (they delay the frame's arrival as if the hub were slow)
+  const clientGc: number[] = [];
+  const gcObserver = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) clientGc.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   for (let i = 0; i < queries + 10; i++) {
-    const since = ids[Math.floor(Math.random() * (total - 1001))]!;
+    const since = String(ids[Math.floor(Math.random() * (total - 1001))]!);
     t0 = performance.now();
     const got = await new Promise<number>((resolve) => {
       pending = resolve;
@@ -221,6 +228,8 @@ export async function historyRow(redis: Redis, total: number, queries: number, r
     }
   }
   const cpu1 = await hub.stats();
+  gcObserver.disconnect();
+  const gcMax = Math.max(0, ...clientGc);
   q.ws.terminate();
   await hub.stop();
   const hubCpuMs = (cpu1.cpuUserUs + cpu1.cpuSystemUs - cpu0.cpuUserUs - cpu0.cpuSystemUs) / 1000 / queries;
@@ -238,29 +247,34 @@ export async function historyRow(redis: Redis, total: number, queries: number, r
     notes:
       `${queries} queries after 10 to warm up, one at a time; the time from sending HISTORY to the parsed HISTORY_RESPONSE (~${Math.round(size / 1024)} KB each). ` +
       `Of it: until the frame is in the client as a string p50 ${fmt.ms(percentile(arrived, 50))}, p99 ${fmt.ms(percentile(arrived, 99))}; the client's JSON.parse of it p50 ${fmt.ms(percentile(parsing, 50))}, p99 ${fmt.ms(percentile(parsing, 99))}; ` +
-      `hub CPU ${hubCpuMs.toFixed(2)} ms per query`,
+      `hub CPU ${hubCpuMs.toFixed(2)} ms per query; the client's own GC pauses meanwhile: ${clientGc.length}, longest ${fmt.ms(gcMax)}`,
   };
 }
 
-/** The ids of topic `big` under `prefix`, oldest first: filled now, or read back when a kept topic of this size is there. */
-async function fillBigTopic(redis: Redis, prefix: string, total: number): Promise<string[]> {
+/**
+ * The ids of topic `big` under `prefix`, oldest first: filled now, or read back when a kept topic of this size is there.
+ * Kept as 64-bit integers in one typed array, not a million strings: the querying client's heap must not hold a million
+ * objects, or its own mark-compacts (~50 ms each, measured) land in the figure as if the hub had been slow.
+ */
+async function fillBigTopic(redis: Redis, prefix: string, total: number): Promise<BigUint64Array> {
   const z = `${prefix}z:default:big`;
   if ((await redis.zcard(z)) === total) {
-    const ids: string[] = [];
+    const ids = new BigUint64Array(total);
+    let n = 0;
     // members are the messages (a head, then the JSON, whose first key is the id), in id order; a topic kept by a
     // version before layout 2 holds ids, and the hub converts it when it opens it
     for (let i = 0; i < total; i += 100_000) {
-      for (const m of await redis.zrange(z, i, Math.min(total, i + 100_000) - 1)) ids.push(/^\d+$/.test(m) ? m : idOfJson(m.slice(MEMBER_HEAD)));
+      for (const m of await redis.zrange(z, i, Math.min(total, i + 100_000) - 1)) ids[n++] = BigInt(/^\d+$/.test(m) ? m : idOfJson(m.slice(MEMBER_HEAD)));
     }
     return ids;
   }
   const store = new RedisTopicStore(REDIS_URL, { keyPrefix: prefix });
   let t = Date.now() - total - 60_000;
   const gen = new TopicIdGenerator(201, () => t++);
-  const ids: string[] = [];
+  const ids = new BigUint64Array(total);
   for (let i = 0; i < total; i += FILL_CHUNK) {
     const batch = Array.from({ length: Math.min(FILL_CHUNK, total - i) }, (_, j) => message(gen, 'big', i + j));
-    for (const m of batch) ids.push(m.id);
+    batch.forEach((m, j) => (ids[i + j] = BigInt(m.id)));
     await store.appendBatch(batch);
   }
   await store.close();
