@@ -7,18 +7,14 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
-import {
-  freePort, launchChromium, makeRunDir, pruneOldRunDirs, repoRoot, sampleMemory, startCodeServer, workbenchUrl,
-  type CodeServer,
-} from '../../tools/vscode/codeServer.mjs';
-import { monitorFrame as monitorFrameOf, runCommand as runCommandOn, stepper } from './workbenchKit';
+import type { FrameLocator, Page } from 'playwright-core';
+import { freePort, makeRunDir, pruneOldRunDirs, repoRoot, sampleMemory } from '../../tools/vscode/codeServer.mjs';
+import { closeWorkbench, monitorFrame as monitorFrameOf, openWorkbench, runCommand as runCommandOn, stepper, type Workbench } from './workbenchKit';
 
 const RESULTS = join(repoRoot, 'test-results');
 const STEP_TIMEOUT = 90_000;
 
-let server: CodeServer | undefined;
-let context: BrowserContext | undefined;
+const wb: Workbench = {};
 let page: Page;
 let runDir = '';
 /** Steps that stop at the first failure (which leaves a screenshot); later steps say they were not reached. */
@@ -47,24 +43,15 @@ before(async () => {
   runDir = makeRunDir('e2e');
   memory = sampleMemory();
   const hubPort = await freePort();
-  server = await startCodeServer({
-    runDir,
-    settings: { 'switchboard.hub.port': hubPort, 'switchboard.demo.count': 3 },
-    env: { SWITCHBOARD_HUB_FILE_DIR: join(runDir, 'hub-file') },
-  });
-  context = await launchChromium(join(runDir, 'chromium'));
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
-  await page.goto(
-    workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }),
-    { timeout: 120_000 }, // the default 30 s was hit on a loaded machine
-  );
+  page = await openWorkbench(wb, runDir, hubPort);
 });
 
 after(async () => {
-  if (failed() && context) await shot('failure').catch(() => {});
-  await context?.close().catch(() => {});
-  await server?.stop().catch(() => {});
+  if (failed() && wb.page) {
+    page = wb.page;
+    await shot('failure').catch(() => {});
+  }
+  await closeWorkbench(wb);
   const peak = memory?.stop();
   console.log(`workbench e2e: ${((Date.now() - started) / 1000).toFixed(1)} s; peak memory of code-server + Chromium ${peak} MiB (sum of PSS)`);
   if (runDir && !failed()) rmSync(runDir, { recursive: true, force: true });

@@ -12,11 +12,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import {
-  freePort, launchChromium, makeRunDir, pruneOldRunDirs, repoRoot, startCodeServer, workbenchUrl, type CodeServer,
-} from '../../tools/vscode/codeServer.mjs';
-import { monitorFrame, runCommand, stepper } from './workbenchKit';
+import type { Locator, Page } from 'playwright-core';
+import { freePort, makeRunDir, pruneOldRunDirs, repoRoot } from '../../tools/vscode/codeServer.mjs';
+import { closeWorkbench, monitorFrame, openWorkbench, runCommand, stepper, type Workbench } from './workbenchKit';
 
 export interface DebuggerScenarioOptions {
   /** Screenshot prefix (test-results/<prefix>-NN-….png). */
@@ -53,8 +51,7 @@ export function debuggerScenario(opts: DebuggerScenarioOptions): void {
   const { step, failed } = stepper(120_000);
   const WAIT = 60_000;
 
-  let server: CodeServer | undefined;
-  let context: BrowserContext | undefined;
+  const wb: Workbench = {};
   let page: Page;
   let runDir = '';
   let terminal: { child: ChildProcess; hubId: string } | undefined;
@@ -89,22 +86,15 @@ export function debuggerScenario(opts: DebuggerScenarioOptions): void {
     mkdirSync(join(runDir, 'workspace/.vscode'), { recursive: true });
     const config = { type: 'switchboard', request: 'attach', name: 'Debug Agents', ...(opts.attached ? {} : { demo: true }) };
     writeFileSync(join(runDir, 'workspace/.vscode/launch.json'), JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2));
-    server = await startCodeServer({
-      runDir,
-      settings: { 'switchboard.hub.port': hubPort, 'switchboard.demo.count': 3 },
-      env: { SWITCHBOARD_HUB_FILE_DIR: join(runDir, 'hub-file') },
-    });
-    context = await launchChromium(join(runDir, 'chromium'));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
-    // generous: the workbench page's load took over the default 30 s on a loaded machine
-    await page.goto(workbenchUrl(server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }), { timeout: 120_000 });
+    page = await openWorkbench(wb, runDir, hubPort);
   });
 
   after(async () => {
-    if (failed() && context) await shot('failure').catch(() => {});
-    await context?.close().catch(() => {});
-    await server?.stop().catch(() => {});
+    if (failed() && wb.page) {
+      page = wb.page;
+      await shot('failure').catch(() => {});
+    }
+    await closeWorkbench(wb);
     if (terminal && terminal.child.exitCode === null) {
       const exited = new Promise((r) => terminal!.child.once('exit', r));
       terminal.child.kill('SIGTERM');

@@ -3,7 +3,40 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FrameLocator, Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { launchChromium, repoRoot, startCodeServer, workbenchUrl, type CodeServer } from '../../tools/vscode/codeServer.mjs';
+
+/** What a workbench e2e file opened, for its `after` to close — whatever got started, even when a later part failed. */
+export interface Workbench {
+  server?: CodeServer;
+  context?: BrowserContext;
+  page?: Page;
+}
+
+/**
+ * code-server with this repo as a development extension, the window's hub on `hubPort` with 3 demo agents (the hub
+ * file under runDir/hub-file), then Chromium on its workbench with runDir/workspace open.
+ */
+export async function openWorkbench(wb: Workbench, runDir: string, hubPort: number): Promise<Page> {
+  wb.server = await startCodeServer({
+    runDir,
+    settings: { 'switchboard.hub.port': hubPort, 'switchboard.demo.count': 3 },
+    env: { SWITCHBOARD_HUB_FILE_DIR: join(runDir, 'hub-file') },
+  });
+  wb.context = await launchChromium(join(runDir, 'chromium'));
+  const page = (wb.page = wb.context.pages()[0] ?? (await wb.context.newPage()));
+  page.on('pageerror', (e) => console.error(`[browser] page error: ${e.message}`));
+  // generous: the workbench page's load took over the default 30 s on a loaded machine
+  await page.goto(workbenchUrl(wb.server, { folder: join(runDir, 'workspace'), extensionDevelopmentPath: repoRoot }), { timeout: 120_000 });
+  return page;
+}
+
+/** Closes what openWorkbench started. */
+export async function closeWorkbench(wb: Workbench): Promise<void> {
+  await wb.context?.close().catch(() => {});
+  await wb.server?.stop().catch(() => {});
+}
 
 /** Runs a command from the palette: F1, type its title, click its row — retried, a late editor can steal focus. */
 export async function runCommand(page: Page, title: string): Promise<void> {
