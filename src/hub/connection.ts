@@ -165,9 +165,11 @@ export class Connection {
 
   /**
    * Send an already-serialised frame (fan-outs serialise once). A Buffer holds UTF-8 JSON and goes out as a text
-   * frame: one Buffer sent to many clients is encoded once.
+   * frame: one Buffer sent to many clients is encoded once. `onWritten`, if given, is called once the bytes have gone to
+   * the socket (or the socket failed), so that a Buffer may be reused — never for a client that cannot tell (a gRPC
+   * session), nor when false is returned.
    */
-  sendRaw(data: string | Buffer): boolean {
+  sendRaw(data: string | Buffer, onWritten?: () => void): boolean {
     if (!this.isOpen) {
       this.sendDropped++;
       return false;
@@ -189,6 +191,7 @@ export class Connection {
     }
     if (this.corkedSocket === undefined) this.cork();
     if (typeof data === 'string') this.ws.send(data);
+    else if (onWritten && this.socket) this.ws.send(data, AS_TEXT, () => onWritten());
     else this.ws.send(data, AS_TEXT);
     this.framesOut++;
     this.bytesOut += len;

@@ -272,12 +272,12 @@ export class HubCore implements HubPort {
     };
   }
 
-  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string): number {
+  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string, onWritten?: () => void): number {
     let n = 0;
     let only: Connection | undefined;
     for (const id of clientIds) {
       const conn = this.registry.connection(id);
-      if (conn?.sendRaw(data)) {
+      if (conn?.sendRaw(data, onWritten)) {
         n++;
         only = conn;
       }

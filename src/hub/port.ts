@@ -135,8 +135,10 @@ export interface HubPort {
    * Writes a frame already serialised (`data`: UTF-8 JSON text, a string or a Buffer) to every listed client connected
    * here, and appends `logAs` to the event log once in its place: the frame itself (then `logJson`, its JSON, is reused)
    * or a summary of a large one (a HISTORY_RESPONSE of 1,000 bodies logs its count and ids range, not the bodies).
+   * `onWritten` (one client only): called once the bytes are on that client's socket, when it can tell (see
+   * Connection.sendRaw) — a Buffer lent from a pool goes back then.
    */
-  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string): number;
+  sendPrebuilt(clientIds: Iterable<string>, data: string | Buffer, logAs: Envelope, logJson?: string, onWritten?: () => void): number;
 }
 
 /**

@@ -24,9 +24,10 @@
 // the last topic has let it go (each topic's own member goes with that topic's trim).
 
 import { Redis } from 'ioredis';
+import { RedisPageReader, type RedisPage } from './redisPages';
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { TOPIC_ID_EPOCH, decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
-import { expiresAt, idOfJson, isExpired, topicKey, withTopic, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
+import { expiresAt, idOfJson, isExpired, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */
@@ -50,10 +51,10 @@ export function memberHead(id: string, expiresAtMs: number | undefined): string 
   return topicIdTimeKey(id).toString(16).padStart(KEY_HEX, '0') + (expiresAtMs === undefined ? NEVER : expiresAtMs.toString(16).padStart(EXPIRY_HEX, '0'));
 }
 
-/** The epoch ms a member's message was published at (its score), read from the head's time key. */
-function msOfMember(member: Buffer): number {
+/** The epoch ms a member's message was published at (its score), read from the head's time key; `at`: where it starts. */
+function msOfMemberAt(buf: Buffer, at: number): number {
   // the time key's first 11 hex digits are 44 bits: the 41 of time and 3 of the sequence
-  return Math.floor(parseInt(member.toString('latin1', 0, 11), 16) / 8) + TOPIC_ID_EPOCH;
+  return Math.floor(parseInt(buf.toString('latin1', at, at + 11), 16) / 8) + TOPIC_ID_EPOCH;
 }
 
 function isOldMember(member: Buffer): boolean {
@@ -82,6 +83,8 @@ export interface RedisTopicStoreOptions {
 export class RedisTopicStore implements TopicStore {
   readonly kind = 'redis';
   readonly redis: Redis;
+  /** History pages are read on a connection of their own, without ioredis's reply decoder (redisPages.ts). */
+  private readonly pages: RedisPageReader;
   private readonly prefix: string;
   private readonly perTopic: number;
   private readonly appendsSinceTrim = new Map<string, number>();
@@ -125,6 +128,7 @@ export class RedisTopicStore implements TopicStore {
     // auto-pipelining: concurrent appends of many publishers share round trips
     this.redis = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
     this.redis.on('error', () => undefined); // surfaced by the failing command; ioredis reconnects on its own
+    this.pages = new RedisPageReader(this.redis.options);
   }
 
   private zkey(namespace: string, topic: string): string {
@@ -216,10 +220,15 @@ export class RedisTopicStore implements TopicStore {
 
   async history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]> {
     const now = Date.now();
-    return (await this.historyJson(namespace, topic, q)).map((j) => JSON.parse(j.toString()) as StoredTopicMessageT).filter((m) => !isExpired(m, now));
+    const page = await this.historyJson(namespace, topic, q);
+    try {
+      return page.bodies.map((j) => JSON.parse(j.toString()) as StoredTopicMessageT).filter((m) => !isExpired(m, now));
+    } finally {
+      page.release();
+    }
   }
 
-  async historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]> {
+  async historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<HistoryBodies> {
     await this.layoutReady();
     const z = this.zkey(namespace, topic);
     for (;;) {
@@ -231,59 +240,84 @@ export class RedisTopicStore implements TopicStore {
   }
 
   /**
-   * The members of a history query, bodies only (the head cut off, no copy), oldest first; undefined when a layout 1
-   * member was met. Forward (since_id) from since_id's millisecond up, else backward from before_id's (or the newest):
-   * pages of ZRANGEBYSCORE/ZREVRANGEBYSCORE with LIMIT, each continuing at the last member's millisecond with an offset
-   * past the members of it already read. Members are in id order (their heads sort so), so the bounds and expiry are
-   * byte comparisons of heads; expired members met leave the set.
+   * The members of a history query, bodies only (the head cut off, no copy: views into the pages read, which the caller
+   * releases), oldest first; undefined when a layout 1 member was met. Forward (since_id) from since_id's millisecond
+   * up, else backward from before_id's (or the newest): pages of ZRANGEBYSCORE/ZREVRANGEBYSCORE with LIMIT on the
+   * history connection (redisPages.ts), each continuing at the last member's millisecond with an offset past the
+   * members of it already read. Members are in id order (their heads sort so), so the bounds and expiry are byte
+   * comparisons of heads; expired members met leave the set.
    */
-  private async readHistory(z: string, q: HistoryQuery): Promise<Buffer[] | undefined> {
+  private async readHistory(z: string, q: HistoryQuery): Promise<HistoryBodies | undefined> {
     const forward = q.sinceId !== undefined;
     const since = q.sinceId !== undefined ? Buffer.from(memberHead(q.sinceId, undefined), 'latin1') : undefined;
     const before = q.beforeId !== undefined ? Buffer.from(memberHead(q.beforeId, undefined), 'latin1') : undefined;
     const now = Buffer.from(memberHead('0', Date.now()), 'latin1');
+    const nowFirst = now[KEY_HEX]!;
+    let pastSince = false;
     let from = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
     let offset = 0;
     const out: Buffer[] = [];
     const gone: Buffer[] = [];
-    let done = false;
-    while (!done && out.length < q.limit) {
-      const ask = Math.max(q.limit - out.length + 16, 64);
-      const page = forward ? await this.redis.zrangebyscoreBuffer(z, from, '+inf', 'LIMIT', offset, ask) : await this.redis.zrevrangebyscoreBuffer(z, from, '-inf', 'LIMIT', offset, ask);
-      for (const m of page) {
-        if (m.length <= MEMBER_HEAD || m[MEMBER_HEAD] !== 0x7b /* { */) {
-          if (isOldMember(m)) return undefined;
-          continue; // not a member this store wrote
+    const pages: RedisPage[] = [];
+    const release = (): void => {
+      for (const p of pages) p.release();
+    };
+    try {
+      let done = false;
+      while (!done && out.length < q.limit) {
+        const ask = Math.max(q.limit - out.length + 16, 64);
+        const page = await this.pages.command(forward ? ['ZRANGEBYSCORE', z, from, '+inf', 'LIMIT', String(offset), String(ask)] : ['ZREVRANGEBYSCORE', z, from, '-inf', 'LIMIT', String(offset), String(ask)]);
+        pages.push(page);
+        const { buf, starts, lens, count } = page;
+        for (let i = 0; i < count; i++) {
+          const at = starts[i]!;
+          const len = lens[i]!;
+          if (len <= MEMBER_HEAD || buf[at + MEMBER_HEAD] !== 0x7b /* { */) {
+            if (isOldMember(page.member(i))) {
+              release();
+              return undefined;
+            }
+            continue; // not a member this store wrote
+          }
+          // buf.compare(target, tStart, tEnd, sStart, sEnd): this member's bytes against the target's
+          if (since && !pastSince) {
+            if (buf.compare(since, 0, KEY_HEX, at, at + KEY_HEX) <= 0) {
+              if (forward) continue; // the since-id's own millisecond, at or before it
+              done = true; // backward, down to since-id
+              break;
+            }
+            pastSince = forward; // forward, members come in id order: every later one is past it too
+          }
+          if (before && buf.compare(before, 0, KEY_HEX, at, at + KEY_HEX) >= 0) {
+            if (!forward) continue; // before-id's own millisecond, at or after it
+            done = true; // forward, up to before-id
+            break;
+          }
+          // expired when its expiry is at or before now (12 hex digits each: compared as bytes; a first digit above
+          // now's, as NEVER's is, settles it without the comparison)
+          if (buf[at + KEY_HEX]! <= nowFirst && buf.compare(now, KEY_HEX, MEMBER_HEAD, at + KEY_HEX, at + MEMBER_HEAD) <= 0) {
+            gone.push(page.member(i)); // expired: Redis dropped its key; its member goes now
+            continue;
+          }
+          out.push(buf.subarray(at + MEMBER_HEAD, at + len));
+          if (out.length === q.limit) break;
         }
-        // m.compare(target, tStart, tEnd, sStart, sEnd): this member's bytes against the target's
-        if (since && m.compare(since, 0, KEY_HEX, 0, KEY_HEX) <= 0) {
-          if (forward) continue; // the since-id's own millisecond, at or before it
-          done = true; // backward, down to since-id
-          break;
-        }
-        if (before && m.compare(before, 0, KEY_HEX, 0, KEY_HEX) >= 0) {
-          if (!forward) continue; // before-id's own millisecond, at or after it
-          done = true; // forward, up to before-id
-          break;
-        }
-        if (m.compare(now, KEY_HEX, MEMBER_HEAD, KEY_HEX, MEMBER_HEAD) <= 0) {
-          gone.push(m); // expired: Redis dropped its key; its member goes now
-          continue;
-        }
-        out.push(m.subarray(MEMBER_HEAD));
-        if (out.length === q.limit) break;
+        if (count < ask) break;
+        // go on at the last member's millisecond, past the members of it this query has read
+        const lastMs = msOfMemberAt(buf, starts[count - 1]!);
+        let inLast = 0;
+        while (inLast < count && msOfMemberAt(buf, starts[count - 1 - inLast]!) === lastMs) inLast++;
+        const next = String(lastMs);
+        offset = next === from ? offset + inLast : inLast;
+        from = next;
       }
-      if (page.length < ask) break;
-      // go on at the last member's millisecond, past the members of it this query has read
-      const lastMs = msOfMember(page[page.length - 1]!);
-      let inLast = 0;
-      while (inLast < page.length && msOfMember(page[page.length - 1 - inLast]!) === lastMs) inLast++;
-      const next = String(lastMs);
-      offset = next === from ? offset + inLast : inLast;
-      from = next;
+      // before the pages go back: the members to remove are views into them
+      if (gone.length) await this.redis.zrem(z, ...gone);
+    } catch (err) {
+      release();
+      throw err;
     }
-    if (gone.length) await this.redis.zrem(z, ...gone);
-    return forward ? out : out.reverse();
+    return { bodies: forward ? out : out.reverse(), release };
   }
 
   async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {
@@ -311,6 +345,7 @@ export class RedisTopicStore implements TopicStore {
     const sub = this.sub;
     this.sub = undefined;
     if (sub) await sub.quit().catch(() => sub.disconnect());
+    this.pages.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 

@@ -6,6 +6,15 @@ import { compareTopicIds, isAfterTopicId } from '../../protocol/ids';
 /** A message's JSON as a store holds it: text, or UTF-8 bytes as Redis returned them (never decoded to a string). */
 export type JsonText = string | Buffer;
 
+/**
+ * A history page as stored bodies, oldest first. The bodies may be views into memory the store lends (the Redis
+ * store's pooled reply buffers): read or copy them, then `release()` — once; after it they may change.
+ */
+export interface HistoryBodies {
+  readonly bodies: readonly JsonText[];
+  release(): void;
+}
+
 export interface HistoryQuery {
   /** Exclusive; compared on time and sequence (ids.ts), so a later message of another priority is never missed. */
   sinceId?: string;
@@ -49,9 +58,10 @@ export interface TopicStore {
   history(namespace: string, topic: string, q: HistoryQuery): Promise<StoredTopicMessageT[]>;
   /**
    * The same selection as history(), as each message's JSON text unparsed (topic_published_to set to `topic`): the
-   * hub splices them into its HISTORY_RESPONSE. Expiry is the store's (on Redis the key's TTL, judged by Redis).
+   * hub splices them into its HISTORY_RESPONSE, then releases the page. Expiry is the store's (on Redis the key's TTL,
+   * judged by Redis).
    */
-  historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<JsonText[]>;
+  historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<HistoryBodies>;
   /** Messages of one namespace by id, in the order asked, unknown and expired ones left out. */
   byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]>;
   /** Topics with stored messages (the Topics view); counts may include messages about to expire. */
