@@ -10,6 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisPageReader, type RedisPage } from '../../src/hub/topics/redisPages';
 import { redisPrefix, requireRedis } from './topicKit';
+import { RedisTopicStore } from '../../src/hub/topics/redisTopicStore';
+import { agent, closeAll, startHub } from '../integration/hubHarness';
+import { ask, messagesOf, publish } from '../integration/topicHarness';
 
 const members = (p: RedisPage): string[] => Array.from({ length: p.count }, (_, i) => p.member(i).toString());
 
@@ -146,5 +149,42 @@ test('history connection: replies handed out a few bytes at a time (every header
       reader.close();
       await new Promise((r) => server.close(r));
     }
+  }
+});
+
+test('a hub on Redis answers many HISTORY queries of two clients at once, each frame its own (pages and frames are lent and given back only once written)', async (t) => {
+  const url = await requireRedis(t);
+  if (!url) return;
+  const topicKeyPrefix = redisPrefix('pagehub');
+  const hub = await startHub({ topicStore: url, topicKeyPrefix });
+  const w = await agent(hub, 'writer');
+  const readers = [await agent(hub, 'reader-a'), await agent(hub, 'reader-b')];
+  try {
+    const ids: Record<string, string[]> = { alpha: [], beta: [] };
+    for (let i = 0; i < 30; i++) {
+      for (const topic of ['alpha', 'beta']) ids[topic]!.push((await publish(w.c, topic, { i, topic, pad: `${topic}-${i}-`.repeat(200) })).id);
+    }
+    // 20 queries from each reader sent at once, without waiting: frames of ~60-150 KB, more at once than the pool keeps
+    const asks = readers.flatMap((r, k) =>
+      Array.from({ length: 20 }, (_, j) => {
+        const topic = k === 0 ? 'alpha' : 'beta';
+        const since = j % 10;
+        return ask(r.c, { message_type: 'HISTORY', topic, since_id: ids[topic]![since]!, limit: 1000 }).then((res) => ({ topic, since, res }));
+      }),
+    );
+    for (const { topic, since, res } of await Promise.all(asks)) {
+      const got = messagesOf(res);
+      assert.deepEqual(
+        got.map((m) => m.id),
+        ids[topic]!.slice(since + 1),
+        `${topic} since its message ${since}`,
+      );
+      for (const m of got) assert.equal((m.payload as { topic: string }).topic, topic);
+    }
+  } finally {
+    await closeAll(hub, w, ...readers);
+    const probe = new RedisTopicStore(url, { keyPrefix: topicKeyPrefix });
+    await probe.deleteAll();
+    await probe.close();
   }
 });
