@@ -26,7 +26,7 @@ import type { Logger } from '../protocol/logger';
 import { AgentsTreeProvider } from './agentsTreeProvider';
 import { SwitchboardCommands } from './commands';
 import { Commands, OUTPUT_CHANNEL_NAME, Settings, Views } from './constants';
-import { showCommandError } from './errors';
+import { lastRowLostNotice, showCommandError } from './errors';
 import { toDisposable } from './lifecycle';
 import { DemoController } from './model/demoController';
 import { defaultHubFileDir } from './model/hubFile';
@@ -69,6 +69,8 @@ export interface SwitchboardApi {
   openSecondWindow(): Promise<SecondWindow>;
   /** Seed 003 tool approvals: notifications shown, the status bar count, the model the tree reads. */
   approvals: ApprovalsPresenter;
+  /** What the last row command run on a row VS Code no longer held said instead of acting (commandArgs.rowLost). */
+  lastRowLostNotice(): string | undefined;
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -229,6 +231,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     statusBar: () => status.current,
     activationMs,
     approvals,
+    lastRowLostNotice,
     openSecondWindow: async () => {
       const second = new HubManager(managerDeps(root.child('window2')));
       const mode = await second.startOrAttach(settings.read().autoStart);

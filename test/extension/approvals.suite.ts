@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SwitchboardApi } from '../../src/extension/extension';
-import { ApprovalCommands, Commands, EXTENSION_ID } from '../../src/extension/constants';
+import { ApprovalCommands, Commands, EXTENSION_ID, ReconstructCommands } from '../../src/extension/constants';
 import type { TreeNode } from '../../src/extension/treeItems';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { waitFor } from './rawAgent';
@@ -109,6 +109,25 @@ export function registerApprovalsSuite(): void {
       } finally {
         await Promise.all([asker.close(), bystander.close()]);
       }
+    });
+
+    // What a row's menu or inline button delivers when VS Code no longer holds the row: (undefined, undefined) — see
+    // rowLost in src/extension/commandArgs.ts. The command says so and does nothing: no pick, no other agent or call.
+    test('a row command that gets no row from its menu says so and does nothing (the palette still asks)', async () => {
+      assert.ok(agent);
+      const asked = agent.requestApproval('read_file', { path: 'kept.txt' });
+      const agentId = agent.id!;
+      const id = await waitFor('the pending approval', () => api.approvals.model.pending(agentId)[0]?.approval_id);
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.approveToolCall, undefined, undefined), false);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Approve Tool Call" got no row/);
+      assert.equal(api.approvals.model.get(id)?.approval_id, id, 'still pending: nothing was decided');
+      assert.equal(await vscode.commands.executeCommand(ReconstructCommands.reconstructAgent, undefined, undefined), undefined);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Reconstruct Agent Context" got no row/);
+      assert.equal(await vscode.commands.executeCommand(Commands.pauseAgent, undefined, undefined), undefined);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Pause Agent" got no row/);
+      assert.equal(api.connection()!.agent(agentId)?.status, 'online', 'nobody was paused');
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.denyToolCall, id), true);
+      assert.equal((await asked).approved, false);
     });
   });
 }
