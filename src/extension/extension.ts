@@ -10,6 +10,7 @@
 //                       tree providers: getChildren() gives TreeNodes ({ model: { label, description, icon, … },
 //                       agentId? }); flushPending() applies a debounced refresh at once
 //   commands            the handlers; `lastFailure` holds the last error a command turned into a notification
+//   lastRowLostNotice() what a row command run without its row (see below) said instead of acting
 //   statusBar()         the status bar model ({ text, tooltip, action })
 //   activationMs        how long activate() took
 //   openSecondWindow()  runs the startup logic once more as a second VS Code window would (its own HubManager, the
@@ -17,7 +18,9 @@
 //                       rival; dispose() it afterwards
 // Commands take their inputs as arguments when given: switchboard.sendMessage(agentId?, text?) → message id,
 // switchboard.broadcast(text?), switchboard.pauseAgent(agentId?), switchboard.exportLog(format?, uriOrPath?),
-// switchboard.clearLog(skipConfirm?), switchboard.demo.start(count?) → agent ids.
+// switchboard.clearLog(skipConfirm?), switchboard.demo.start(count?) → agent ids. Leave a missing agent argument out
+// rather than passing undefined beside a second one: (undefined, undefined) is what a tree row's menu delivers when VS
+// Code lost the row, and the row commands then do nothing (commandArgs.rowLost).
 
 import * as vscode from 'vscode';
 import type { Hub } from '../hub/hub';
