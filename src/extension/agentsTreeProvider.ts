@@ -4,24 +4,13 @@ import type * as vscode from 'vscode';
 import type { HubManager } from './model/hubManager';
 import { activityItem, agentItem, countAgents, sortAgents } from './model/agentViewModel';
 import type { HubConnection } from './model/hubConnection';
-import type { TreeItemModel } from './model/treeItemModel';
-import { RowCache } from './model/rowCache';
 import { distinctNames } from '../protocol/agentNames';
-import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
+import { CachedTreeProvider, type TreeNode } from './treeItems';
 import type { ApprovalsModel } from './model/approvalsModel';
 import { approvalChildren, hasPending, pendingHead } from './approvalsTree';
 
-/** An agent row; the provider hands VS Code the same object for an agent every time and updates its model in place. */
-type AgentRow = { model: TreeItemModel; readonly agentId: string };
-
-export class AgentsTreeProvider extends SwitchboardTreeProvider {
+export class AgentsTreeProvider extends CachedTreeProvider {
   private view: vscode.TreeView<TreeNode> | undefined;
-  /**
-   * The top-level rows as the last getChildren() handed them out: in the product only VS Code calls getChildren, so
-   * this is what it holds. (A caller that reads the rows without running a pending refresh first, flushPending(),
-   * would record a list VS Code has not seen.)
-   */
-  private readonly rows = new RowCache<AgentRow>();
   /** Seed 003: pending tool approvals shown under their agent. */
   private approvals: ApprovalsModel | undefined;
 
@@ -44,22 +33,14 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
   }
 
   /**
-   * The once-a-second "last seen" tick and every status line used to refresh the whole tree, and each whole-tree
-   * refresh makes VS Code drop all row handles until it has fetched the rows again: a context-menu or inline command
-   * run in that gap (e.g. Reconstruct Agent Context on an offline agent) got no row and asked which agent instead.
-   * While the same agents sit in the same order, only the rows whose text changed are redrawn (the others keep their
-   * hover, so a tooltip can appear), and every handle stays valid.
+   * The once-a-second "last seen" tick, every status line and every approval used to refresh the whole tree, and each
+   * whole-tree refresh makes VS Code drop all row handles until it has fetched the rows again: a context-menu or inline
+   * command run in that gap (e.g. Reconstruct Agent Context on an offline agent, while another agent got its first
+   * approval) got no row and asked which agent instead. Now only the rows that changed are redrawn — an agent whose
+   * row can newly expand included — and the whole tree only when agents come, go or move (CachedTreeProvider).
    */
   override refresh(): void {
     this.updateViewHeader();
-    const conn = this.manager.connection;
-    if (conn && this.rows.has('')) {
-      const changed = this.rows.changed('', this.agentRows(conn));
-      if (changed) {
-        this.refreshRows(changed);
-        return;
-      }
-    }
     super.refresh();
   }
 
@@ -81,29 +62,26 @@ export class AgentsTreeProvider extends SwitchboardTreeProvider {
     this.approvals = model;
   }
 
-  /** Approvals came or went: redraw the tree (an agent may gain or lose its "Pending approvals" node). */
+  /** Approvals came or went: an agent gains or loses its "Pending approvals" node, which redraws that agent's row. */
   approvalsChanged(): void {
-    this.updateViewHeader();
-    super.refresh();
+    this.refresh();
   }
 
-  getChildren(node?: TreeNode): TreeNode[] {
+  protected childrenOf(node?: TreeNode): TreeNode[] | undefined {
     const conn = this.manager.connection;
-    if (!conn) return [];
-    const now = Date.now();
-    if (!node) {
-      return this.rows.give('', this.agentRows(conn, now));
-    }
+    if (!conn) return node ? undefined : [];
+    if (!node) return this.agentRows(conn);
     const approvals = approvalChildren(this.approvals, node);
     if (approvals) return approvals;
     if (node.agentId && node.model.id.startsWith('agent:')) {
       const agentId = node.agentId;
+      if (!conn.agent(agentId)) return undefined;
       return [...pendingHead(this.approvals, agentId), ...conn.activity(agentId).map((item, i) => ({ agentId, model: activityItem(agentId, item, i) }))];
     }
     return [];
   }
 
-  private agentRows(conn: HubConnection, now = Date.now()): AgentRow[] {
+  private agentRows(conn: HubConnection, now = Date.now()): TreeNode[] {
     const label = conn.mode === 'local' ? 'WebSocket to the hub in this window' : 'WebSocket to the hub of another window';
     const agents = conn.agents();
     const names = distinctNames(agents);

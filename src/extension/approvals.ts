@@ -8,6 +8,8 @@ import type { PendingApprovalT } from '../protocol/agentStreams';
 import type { Logger } from '../protocol/logger';
 import { ApprovalCommands } from './constants';
 import { DisposableBase, toDisposable } from './lifecycle';
+import { rowLost } from './commandArgs';
+import { showRowLost } from './errors';
 import { ApprovalsModel, approvalIdOf, approvalNotice, describeCall } from './model/approvalsModel';
 import type { HubManager } from './model/hubManager';
 
@@ -40,8 +42,8 @@ export class ApprovalsPresenter extends DisposableBase {
       this.update();
       deps.onChanged();
     })));
-    this._register(vscode.commands.registerCommand(ApprovalCommands.approveToolCall, (arg?: unknown, note?: unknown) => this.command(true, arg, note)));
-    this._register(vscode.commands.registerCommand(ApprovalCommands.denyToolCall, (arg?: unknown, note?: unknown) => this.command(false, arg, note)));
+    this._register(vscode.commands.registerCommand(ApprovalCommands.approveToolCall, (...args: unknown[]) => this.command(true, args)));
+    this._register(vscode.commands.registerCommand(ApprovalCommands.denyToolCall, (...args: unknown[]) => this.command(false, args)));
     this.update();
   }
 
@@ -85,8 +87,15 @@ export class ApprovalsPresenter extends DisposableBase {
     }
   }
 
-  private async command(approved: boolean, arg: unknown, note: unknown): Promise<boolean> {
+  private async command(approved: boolean, args: readonly unknown[]): Promise<boolean> {
     const verb = approved ? 'Approve' : 'Deny';
+    const [arg, note] = args;
+    if (rowLost(args)) {
+      // the inline button of an approval row: deciding another call (or asking which) would not be what was clicked
+      this.deps.logger.warn(`${verb} Tool Call: run from a tree row VS Code no longer held; nothing done`);
+      showRowLost(`${verb} Tool Call`);
+      return false;
+    }
     let id = approvalIdOf(arg);
     if (!id) {
       const pending = this.model.pending();

@@ -7,9 +7,9 @@ import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import { SwitchboardError, errorMessage } from '../protocol/errors';
 import type { Logger } from '../protocol/logger';
-import { agentIdFrom, textFrom } from './commandArgs';
+import { agentIdFrom, rowLost, textFrom } from './commandArgs';
 import { Commands, type CommandId } from './constants';
-import { showCommandError } from './errors';
+import { showCommandError, showRowLost } from './errors';
 import type { DemoController } from './model/demoController';
 import type { ControlAction } from '../protocol/messageTypes';
 import type { AgentView, ExportFormat, HubConnection } from './model/hubConnection';
@@ -39,6 +39,16 @@ export interface CommandFailure {
   message: string;
   at: number;
 }
+
+/** Commands the Agents view's rows run (package.json view/item/context): run with a row VS Code lost, they do nothing. */
+const ROW_COMMANDS: ReadonlySet<CommandId> = new Set([
+  Commands.sendMessage,
+  Commands.pauseAgent,
+  Commands.resumeAgent,
+  Commands.deregisterAgent,
+  Commands.copyAgentId,
+  Commands.revealInMonitor,
+]);
 
 const TITLES: Record<CommandId, string> = {
   [Commands.startHub]: 'Start Hub',
@@ -99,6 +109,11 @@ export class SwitchboardCommands {
     };
     return (Object.keys(handlers) as CommandId[]).map((id) =>
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        if (ROW_COMMANDS.has(id) && rowLost(args)) {
+          this.deps.logger.warn(`${id}: run from a tree row VS Code no longer held; nothing done`);
+          showRowLost(TITLES[id]);
+          return undefined;
+        }
         try {
           return await handlers[id](...args);
         } catch (err) {

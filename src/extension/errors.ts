@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { SwitchboardError, errorMessage, type ErrorCode } from '../protocol/errors';
+import { rowLostMessage } from './commandArgs';
 import { Commands } from './constants';
 
 /** A SwitchboardError that names the one command that fixes it (shown as the notification's button). */
@@ -43,4 +44,17 @@ export async function showCommandError(what: string, err: unknown): Promise<void
   const action = actionFor(err);
   const pick = await vscode.window.showErrorMessage(describeError(what, err), action.title);
   if (pick === action.title) await vscode.commands.executeCommand(action.command);
+}
+
+let lastRowLost: string | undefined;
+
+/** A row command got no row (commandArgs.rowLost): says so, and nothing else happens. */
+export function showRowLost(title: string): void {
+  lastRowLost = rowLostMessage(title);
+  void vscode.window.showWarningMessage(lastRowLost);
+}
+
+/** The last such notice (the extension-host tests read it through the test API). */
+export function lastRowLostNotice(): string | undefined {
+  return lastRowLost;
 }

@@ -10,6 +10,7 @@
 //                       tree providers: getChildren() gives TreeNodes ({ model: { label, description, icon, … },
 //                       agentId? }); flushPending() applies a debounced refresh at once
 //   commands            the handlers; `lastFailure` holds the last error a command turned into a notification
+//   lastRowLostNotice() what a row command run without its row (see below) said instead of acting
 //   statusBar()         the status bar model ({ text, tooltip, action })
 //   activationMs        how long activate() took
 //   openSecondWindow()  runs the startup logic once more as a second VS Code window would (its own HubManager, the
@@ -17,7 +18,9 @@
 //                       rival; dispose() it afterwards
 // Commands take their inputs as arguments when given: switchboard.sendMessage(agentId?, text?) → message id,
 // switchboard.broadcast(text?), switchboard.pauseAgent(agentId?), switchboard.exportLog(format?, uriOrPath?),
-// switchboard.clearLog(skipConfirm?), switchboard.demo.start(count?) → agent ids.
+// switchboard.clearLog(skipConfirm?), switchboard.demo.start(count?) → agent ids. Leave a missing agent argument out
+// rather than passing undefined beside a second one: (undefined, undefined) is what a tree row's menu delivers when VS
+// Code lost the row, and the row commands then do nothing (commandArgs.rowLost).
 
 import * as vscode from 'vscode';
 import type { Hub } from '../hub/hub';
@@ -26,7 +29,7 @@ import type { Logger } from '../protocol/logger';
 import { AgentsTreeProvider } from './agentsTreeProvider';
 import { SwitchboardCommands } from './commands';
 import { Commands, OUTPUT_CHANNEL_NAME, Settings, Views } from './constants';
-import { showCommandError } from './errors';
+import { lastRowLostNotice, showCommandError } from './errors';
 import { toDisposable } from './lifecycle';
 import { DemoController } from './model/demoController';
 import { defaultHubFileDir } from './model/hubFile';
@@ -69,6 +72,8 @@ export interface SwitchboardApi {
   openSecondWindow(): Promise<SecondWindow>;
   /** Seed 003 tool approvals: notifications shown, the status bar count, the model the tree reads. */
   approvals: ApprovalsPresenter;
+  /** What the last row command run on a row VS Code no longer held said instead of acting (commandArgs.rowLost). */
+  lastRowLostNotice(): string | undefined;
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -229,6 +234,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Switch
     statusBar: () => status.current,
     activationMs,
     approvals,
+    lastRowLostNotice,
     openSecondWindow: async () => {
       const second = new HubManager(managerDeps(root.child('window2')));
       const mode = await second.startOrAttach(settings.read().autoStart);

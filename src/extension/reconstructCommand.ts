@@ -15,8 +15,8 @@ import type { ReconstructOptions } from '../reconstruction/reconstructor';
 import { HostNotification, type ReconstructionActionCommand, type ReconstructionSummary } from '../protocol/webviewMessages';
 import type { HubManager } from './model/hubManager';
 import type { AgentView, HubConnection } from './model/hubConnection';
-import { agentIdFrom } from './commandArgs';
-import { showCommandError } from './errors';
+import { agentIdFrom, rowLost } from './commandArgs';
+import { showCommandError, showRowLost } from './errors';
 import { Commands, ReconstructCommands, Settings } from './constants';
 import { MonitorPanel } from './monitorPanel';
 import { DropDetector } from './reconstructOffer';
@@ -51,7 +51,15 @@ export function registerReconstruction(deps: ReconstructDeps): vscode.Disposable
   const ctl = new ReconstructController(deps);
   return [
     ctl,
-    vscode.commands.registerCommand(ReconstructCommands.reconstructAgent, (arg?: unknown, opts?: RunOptions) => ctl.command(arg, opts)),
+    vscode.commands.registerCommand(ReconstructCommands.reconstructAgent, (...args: unknown[]) => {
+      // from an agent row's menu: that agent, never a pick of another (see rowLost)
+      if (rowLost(args)) {
+        deps.logger.warn('reconstructAgent: run from a tree row VS Code no longer held; nothing done');
+        showRowLost('Reconstruct Agent Context');
+        return undefined;
+      }
+      return ctl.command(args[0], (args[1] ?? undefined) as RunOptions | undefined);
+    }),
     vscode.commands.registerCommand(ReconstructCommands.handOverReconstruction, (result?: ReconstructionT, agentId?: unknown) =>
       ctl.handOverCommand(result, agentId),
     ),

@@ -8,14 +8,14 @@ import type { HubManager } from './model/hubManager';
 import { sessionItem, sessionLineItems, sortSessions } from './model/sessionViewModel';
 import { conversationItems, conversationLineItems, YOU_NODE_ID, youItem, youSession, type YouSession } from './model/youSession';
 import { toDisposable } from './lifecycle';
-import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
+import { CachedTreeProvider, type TreeNode } from './treeItems';
 
 /** What the empty view says while the hub runs, and while it does not. */
 export const SESSIONS_EMPTY_RUNNING =
   'No sessions yet. Chat front-ends connected to the hub appear here with the status lines their agents send them; your own messages (Send Message to Agent) appear under "You" with the agent\'s reply.';
 export const SESSIONS_EMPTY_STOPPED = 'Sessions appear while the hub runs: "Switchboard: Start Hub".';
 
-export class SessionsTreeProvider extends SwitchboardTreeProvider {
+export class SessionsTreeProvider extends CachedTreeProvider {
   private view: vscode.TreeView<TreeNode> | undefined;
   private shownMessage: string | undefined;
 
@@ -30,7 +30,7 @@ export class SessionsTreeProvider extends SwitchboardTreeProvider {
   override attachView(view: vscode.TreeView<TreeNode>): void {
     this.view = view;
     super.attachView(view);
-    this.getChildren(); // sets the empty-state message before the first fetch
+    this.childrenOf(); // sets the empty-state message before the first fetch
   }
 
   /** The view's message now (tests read it; undefined when the view has rows). */
@@ -38,7 +38,8 @@ export class SessionsTreeProvider extends SwitchboardTreeProvider {
     return this.shownMessage;
   }
 
-  getChildren(node?: TreeNode): TreeNode[] {
+  /** A new status line or reply redraws its conversation or session row, not the view (CachedTreeProvider). */
+  protected childrenOf(node?: TreeNode): TreeNode[] | undefined {
     const conn = this.manager.connection;
     if (!node) {
       const rows: TreeNode[] = [];
@@ -52,11 +53,11 @@ export class SessionsTreeProvider extends SwitchboardTreeProvider {
     const you = /^you:(\d+)$/.exec(node.model.id);
     if (you) {
       const c = this.you.conversations.find((x) => x.key === Number(you[1]));
-      return c ? conversationLineItems(c).map((model) => ({ model })) : [];
+      return c ? conversationLineItems(c).map((model) => ({ model })) : undefined;
     }
     if (conn && node.sessionId && node.model.id === `session:${node.sessionId}`) {
       const session = conn.sessions().find((s) => s.session_id === node.sessionId);
-      if (!session) return [];
+      if (!session) return undefined;
       const name = (id: string): string | undefined => conn.agent(id)?.agent_name;
       return sessionLineItems(session, name).map((model) => ({ sessionId: session.session_id, model }));
     }

@@ -7,15 +7,15 @@ import type { HubManager } from './model/hubManager';
 import type { HubConnection } from './model/hubConnection';
 import type { MonitorClient } from '../sdk/monitorClient';
 import { localTopicStats, remoteTopicStats, topicTree, type TopicStatsSource } from './model/topicViewModel';
-import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
+import { CachedTreeProvider, type TreeNode } from './treeItems';
 
 interface TopicsNode extends TreeNode {
   readonly namespace?: string;
   readonly topic?: string;
-  readonly children?: TreeNode[];
 }
 
-export class TopicsTreeProvider extends SwitchboardTreeProvider {
+/** The once-a-second counts redraw only the rows whose numbers changed, not the view (CachedTreeProvider). */
+export class TopicsTreeProvider extends CachedTreeProvider<TopicsNode> {
   private stats: TopicStats[] = [];
   private loading = false;
   private loadedOnce = false;
@@ -78,8 +78,12 @@ export class TopicsTreeProvider extends SwitchboardTreeProvider {
     return read;
   }
 
-  getChildren(node?: TopicsNode): TopicsNode[] {
-    if (node) return (node.children as TopicsNode[] | undefined) ?? [];
+  protected childrenOf(node?: TopicsNode): TopicsNode[] | undefined {
+    if (node) {
+      if (node.topic !== undefined || node.namespace === undefined) return [];
+      const ns = topicTree(this.stats).find((n) => n.namespace === node.namespace);
+      return ns?.topics.map((model) => ({ model, namespace: ns.namespace, topic: model.label }));
+    }
     if (!this.currentSource()) {
       if (!this.manager.connection) return [];
       return [{ model: { id: 'topics:attached', label: 'Topics are shown in the window that runs the hub', icon: { id: 'info' }, collapsible: 'none' } }];
@@ -88,10 +92,6 @@ export class TopicsTreeProvider extends SwitchboardTreeProvider {
     if (this.problem !== undefined && this.stats.length === 0) {
       return [{ model: { id: 'topics:problem', label: 'The hub did not list its topics', description: this.problem, tooltip: this.problem, icon: { id: 'warning' }, collapsible: 'none' } }];
     }
-    return topicTree(this.stats).map((ns) => ({
-      model: ns.model,
-      namespace: ns.namespace,
-      children: ns.topics.map((model) => ({ model, namespace: ns.namespace, topic: model.label })),
-    }));
+    return topicTree(this.stats).map((ns) => ({ model: ns.model, namespace: ns.namespace }));
   }
 }

@@ -2,15 +2,10 @@
 
 import type { HubManager } from './model/hubManager';
 import { RateTracker, busDetailItems, busItem, hubItem } from './model/transportViewModel';
-import { RowCache } from './model/rowCache';
-import { SwitchboardTreeProvider, type TreeNode } from './treeItems';
+import { CachedTreeProvider, type TreeNode } from './treeItems';
 
-type Row = { model: TreeNode['model'] };
-
-export class TransportsTreeProvider extends SwitchboardTreeProvider {
+export class TransportsTreeProvider extends CachedTreeProvider {
   private readonly rates = new RateTracker();
-  /** The rows VS Code holds, so the once-a-second rates redraw only the rows that changed (see RowCache). */
-  private readonly rows = new RowCache<Row>();
   private sampledAt = 0;
 
   constructor(manager: HubManager) {
@@ -26,33 +21,21 @@ export class TransportsTreeProvider extends SwitchboardTreeProvider {
     return this.manager.connection?.mode === 'local';
   }
 
-  /** The 1 s tick used to refresh the whole tree, which cancelled every hover: now only changed rows are redrawn. */
-  override refresh(): void {
-    if (this.rows.has('')) {
-      const top = this.rows.changed('', this.topRows());
-      const bus = this.rows.has('bus') ? this.rows.changed('bus', this.busRows()) : [];
-      if (top && bus) {
-        this.refreshRows([...top, ...bus]);
-        return;
-      }
-    }
-    super.refresh();
-  }
-
-  getChildren(node?: TreeNode): TreeNode[] {
-    if (!node) return this.rows.give('', this.topRows());
-    if (node.model.id === 'bus' && this.manager.connection) return this.rows.give('bus', this.busRows());
+  /** The 1 s tick used to refresh the whole tree, which cancelled every hover: only changed rows are redrawn (CachedTreeProvider). */
+  protected childrenOf(node?: TreeNode): TreeNode[] | undefined {
+    if (!node) return this.topRows();
+    if (node.model.id === 'bus') return this.manager.connection ? this.busRows() : undefined;
     return [];
   }
 
-  private topRows(): Row[] {
+  private topRows(): TreeNode[] {
     const conn = this.manager.connection;
-    const rows: Row[] = [{ model: hubItem(conn?.info()) }];
+    const rows: TreeNode[] = [{ model: hubItem(conn?.info()) }];
     if (conn) rows.push({ model: busItem(conn.transport()) });
     return rows;
   }
 
-  private busRows(): Row[] {
+  private busRows(): TreeNode[] {
     const conn = this.manager.connection;
     if (!conn) return [];
     const t = conn.transport();

@@ -1,5 +1,6 @@
 // The one place plain TreeItemModels become vscode.TreeItems, and the base every Switchboard tree provider shares:
-// debounced refresh on manager changes, and a once-a-second tick only while the view is visible.
+// debounced refresh on manager changes, a once-a-second tick only while the view is visible, and (CachedTreeProvider)
+// refreshes that redraw only the rows that changed.
 
 import * as vscode from 'vscode';
 import { TREE_REFRESH_DEBOUNCE_MS } from './constants';
@@ -7,6 +8,7 @@ import { DisposableBase, toDisposable } from './lifecycle';
 import { Debouncer } from './model/debouncer';
 import type { ChangeKind } from './model/hubConnection';
 import type { HubManager } from './model/hubManager';
+import { RowCache, TOP } from './model/rowCache';
 import type { Collapsible, TreeItemModel } from './model/treeItemModel';
 
 const COLLAPSIBLE: Record<Collapsible, vscode.TreeItemCollapsibleState> = {
@@ -107,4 +109,42 @@ export abstract class SwitchboardTreeProvider extends DisposableBase implements 
   }
 
   abstract getChildren(node?: TreeNode): TreeNode[];
+}
+
+/**
+ * A tree whose rows keep their identity (RowCache): a refresh redraws the rows whose text changed and the rows whose
+ * children came, went or moved, and refreshes the whole tree only when the top level's rows did. So a row's handle
+ * survives its own children appearing or disappearing and every change elsewhere in the tree: a context-menu or
+ * inline command run on it gets that row (a whole refresh, or redrawing a row's parent, makes VS Code forget the
+ * handle until it has fetched the rows again), and a hovered row keeps its tooltip.
+ */
+export abstract class CachedTreeProvider<N extends TreeNode = TreeNode> extends SwitchboardTreeProvider {
+  /**
+   * The rows as getChildren last handed them out: in the product only VS Code calls getChildren, so this is what it
+   * holds. (A caller that reads the rows without running a pending refresh first, flushPending(), would record a list
+   * VS Code has not seen.)
+   */
+  protected readonly rows = new RowCache<N>();
+
+  /** The rows under `node` (the top level without one) as they are now; undefined when `node` has no children any more. */
+  protected abstract childrenOf(node?: N): N[] | undefined;
+
+  override refresh(): void {
+    if (this.rows.has(TOP)) {
+      const redraw = this.rows.changes((key) => {
+        if (key === TOP) return this.childrenOf();
+        const node = this.rows.row(key);
+        return node ? this.childrenOf(node) : undefined;
+      });
+      if (redraw !== 'all') {
+        this.refreshRows(redraw);
+        return;
+      }
+    }
+    super.refresh();
+  }
+
+  getChildren(node?: N): N[] {
+    return this.rows.give(node ? node.model.id : TOP, this.childrenOf(node) ?? []);
+  }
 }

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { freePort, makeRunDir, pruneOldRunDirs, repoRoot, sampleMemory } from '../../tools/vscode/codeServer.mjs';
 import { closeWorkbench, monitorFrame as monitorFrameOf, openWorkbench, runCommand as runCommandOn, stepper, type Workbench } from './workbenchKit';
+import { agentUrlFromHubFile } from '../../src/hub/hubFile';
+import { AgentClient } from '../../src/sdk/agentClient';
 
 const RESULTS = join(repoRoot, 'test-results');
 const STEP_TIMEOUT = 90_000;
@@ -17,6 +19,7 @@ const STEP_TIMEOUT = 90_000;
 const wb: Workbench = {};
 let page: Page;
 let runDir = '';
+let hubPort = 0;
 /** Steps that stop at the first failure (which leaves a screenshot); later steps say they were not reached. */
 const { step, failed } = stepper(STEP_TIMEOUT);
 let memory: { stop(): number } | undefined;
@@ -42,7 +45,7 @@ before(async () => {
   assert.ok(existsSync(join(repoRoot, 'dist/extension.js')), 'dist/extension.js is missing: run `npm run build` first');
   runDir = makeRunDir('e2e');
   memory = sampleMemory();
-  const hubPort = await freePort();
+  hubPort = await freePort();
   page = await openWorkbench(wb, runDir, hubPort);
 });
 
@@ -183,7 +186,7 @@ step('VS Code’s Running Extensions view reports the extension’s activation t
 });
 
 step('"Reconstruct Agent Context" from the palette (offline agents first) shows the report in the monitor', async () => {
-  for (const old of ['08-reconstruct-pick', '09-reconstruction', '10-reconstruction-summarise', '11-reconstruct-context-menu']) rmSync(join(RESULTS, `workbench-${old}.png`), { force: true });
+  for (const old of ['08-reconstruct-pick', '09-reconstruction', '10-reconstruction-summarise', '11-reconstruct-context-menu', '12-first-approval-row']) rmSync(join(RESULTS, `workbench-${old}.png`), { force: true });
   // a fresh demo fleet: its agents are the peers asked about the stopped coder (they answer REQUEST_CONTEXT)
   await runCommand('Switchboard: Start Demo Agents');
   await page.locator('.statusbar-item', { hasText: /3 agents/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -216,20 +219,43 @@ step('"Reconstruct Agent Context" from the palette (offline agents first) shows 
   await frame.locator('vscode-button.rc-open').click();
   await pane.waitFor({ state: 'hidden', timeout: 5_000 });
   const agentsView = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agents' }) });
-  const offlineCoder = agentsView
-    .locator('.monaco-list-row', { hasText: 'coder' })
-    .filter({ has: page.locator('.codicon-circle-outline') })
-    .first();
-  await offlineCoder.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-item', { hasText: 'Reconstruct Agent Context' }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
-  await shot('11-reconstruct-context-menu');
+  // an agent of the test's own, with no activity yet: its row has nothing to expand
+  const agentUrl = agentUrlFromHubFile(hubPort, join(runDir, 'hub-file'));
+  assert.ok(agentUrl, 'no hub file for the window\'s hub');
+  const asker = new AgentClient({ url: agentUrl, name: 'e2e-asker', reconnect: false });
+  try {
+    await asker.connect();
+    const askerRow = agentsView.locator('.monaco-list-row', { hasText: 'e2e-asker' }).first();
+    await askerRow.waitFor({ state: 'visible', timeout: 15_000 });
+    const expandable = askerRow.locator('.monaco-tl-twistie.collapsible');
+    assert.equal(await expandable.count(), 0, 'the new agent\'s row has nothing to expand yet');
+    const offlineCoder = agentsView
+      .locator('.monaco-list-row', { hasText: 'coder' })
+      .filter({ has: page.locator('.codicon-circle-outline') })
+      .first();
+    await offlineCoder.click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-item', { hasText: 'Reconstruct Agent Context' }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    // With the menu open, another agent's row gains its first child (an approval): what happened to the online coder in
+    // the run where this step failed. That used to refresh the whole tree, and VS Code forgets every row handle until it
+    // has fetched the rows again, so the menu's command could get no row. Now that row alone is redrawn — and VS Code
+    // gives it its twistie — while the coder's row keeps its handle.
+    void asker.requestApproval('write_file', { path: 'e2e.txt' }).catch(() => {});
+    await expandable.waitFor({ state: 'visible', timeout: 15_000 });
+    await shot('11-reconstruct-context-menu');
   // Chosen with the keyboard, not a click: VS Code's menu items listen for mouseup only from 100 ms after they render
   // (so the right-click's own mouseup cannot pick one), and on a busy machine the click landed inside that window — the
   // menu stayed open, the command never ran, and the step found the earlier report still hidden. Enter on the focused
   // item has no such window; the pointer only moves the focus onto the item, which we wait to see.
-  await item.hover();
-  await page.locator('.monaco-menu .action-item.focused', { hasText: 'Reconstruct Agent Context' }).waitFor({ state: 'visible', timeout: 5_000 });
-  await page.keyboard.press('Enter');
-  await pane.locator('.rc-title', { hasText: 'Reconstruction of coder' }).waitFor({ state: 'visible', timeout: 30_000 });
+    await item.hover();
+    await page.locator('.monaco-menu .action-item.focused', { hasText: 'Reconstruct Agent Context' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await page.keyboard.press('Enter');
+    await pane.locator('.rc-title', { hasText: 'Reconstruction of coder' }).waitFor({ state: 'visible', timeout: 30_000 });
+    // the redrawn row expands to its approval
+    await askerRow.locator('.monaco-tl-twistie').click();
+    await agentsView.locator('.monaco-list-row', { hasText: 'Pending approvals' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await shot('12-first-approval-row');
+  } finally {
+    await asker.close();
+  }
 });

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { SwitchboardApi } from '../../src/extension/extension';
-import { ApprovalCommands, Commands, EXTENSION_ID } from '../../src/extension/constants';
+import { ApprovalCommands, Commands, EXTENSION_ID, ReconstructCommands } from '../../src/extension/constants';
 import type { TreeNode } from '../../src/extension/treeItems';
 import { AgentClient } from '../../src/sdk/agentClient';
 import { waitFor } from './rawAgent';
@@ -70,6 +70,64 @@ export function registerApprovalsSuite(): void {
       assert.equal(d.decidedBy, 'web_switchboard');
       const logged = api.hub()!.log.recent(500).filter((e) => e.message_type === 'TOOL_APPROVAL_DECISION' && e.direction === 'out');
       assert.ok(logged.length >= 2, 'every decision is in the log');
+    });
+
+    // The flaky e2e step, made deterministic. A whole-tree refresh makes VS Code's extension host forget every row handle
+    // (ExtHostTreeView.refresh → clearAll) until the workbench fetches the rows again; a menu command run on another
+    // row in that gap got no row and asked which agent instead. An agent's first approval (its row can newly expand)
+    // used to be such a refresh.
+    test('an agent\'s first approval redraws its row alone: the other rows keep their handles', async () => {
+      const url = api.connection()!.info().agentUrl;
+      const bystander = new AgentClient({ url, name: 'approval-bystander', reconnect: false });
+      const asker = new AgentClient({ url, name: 'approval-first-time', reconnect: false });
+      try {
+        await bystander.connect();
+        const { agent_id } = await asker.connect();
+        await vscode.commands.executeCommand('switchboard.agents.focus');
+        const row = await waitFor('the new agent\'s row, with no children yet', async () =>
+          (await childrenOf(api)).find((n) => n.agentId === agent_id && n.model.collapsible === 'none'),
+        );
+        const events: (TreeNode | TreeNode[] | undefined | void)[] = [];
+        const sub = api.agentsProvider.onDidChangeTreeData((e) => events.push(e));
+        let asked: Promise<unknown> | undefined;
+        try {
+          asked = asker.requestApproval('write_file', { path: 'first.txt' });
+          await waitFor('the approval in the model', () => api.approvals.model.pending(agent_id).length === 1);
+          api.agentsProvider.flushPending();
+          await waitFor('a redraw', () => events.length > 0);
+        } finally {
+          sub.dispose();
+        }
+        assert.ok(!events.some((e) => e === undefined), `a whole-tree refresh fired (every row handle dropped): ${events.length} events`);
+        assert.ok(events.some((e) => Array.isArray(e) && e.includes(row)), 'the agent\'s own row is redrawn');
+        assert.equal(row.model.collapsible, 'collapsed', 'the same row object now expands');
+        const [pending] = await childrenOf(api, row);
+        assert.equal(pending?.model.label, 'Pending approvals');
+        const [approval] = await childrenOf(api, pending);
+        assert.equal(await vscode.commands.executeCommand(ApprovalCommands.denyToolCall, approval), true);
+        await asked;
+      } finally {
+        await Promise.all([asker.close(), bystander.close()]);
+      }
+    });
+
+    // What a row's menu or inline button delivers when VS Code no longer holds the row: (undefined, undefined) — see
+    // rowLost in src/extension/commandArgs.ts. The command says so and does nothing: no pick, no other agent or call.
+    test('a row command that gets no row from its menu says so and does nothing (the palette still asks)', async () => {
+      assert.ok(agent);
+      const asked = agent.requestApproval('read_file', { path: 'kept.txt' });
+      const agentId = agent.id!;
+      const id = await waitFor('the pending approval', () => api.approvals.model.pending(agentId)[0]?.approval_id);
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.approveToolCall, undefined, undefined), false);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Approve Tool Call" got no row/);
+      assert.equal(api.approvals.model.get(id)?.approval_id, id, 'still pending: nothing was decided');
+      assert.equal(await vscode.commands.executeCommand(ReconstructCommands.reconstructAgent, undefined, undefined), undefined);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Reconstruct Agent Context" got no row/);
+      assert.equal(await vscode.commands.executeCommand(Commands.pauseAgent, undefined, undefined), undefined);
+      assert.match(api.lastRowLostNotice() ?? '', /^"Pause Agent" got no row/);
+      assert.equal(api.connection()!.agent(agentId)?.status, 'online', 'nobody was paused');
+      assert.equal(await vscode.commands.executeCommand(ApprovalCommands.denyToolCall, id), true);
+      assert.equal((await asked).approved, false);
     });
   });
 }
