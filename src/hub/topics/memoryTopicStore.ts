@@ -3,7 +3,7 @@
 
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { compareTopicIds } from '../../protocol/ids';
-import { byTimeKey, isExpired, selectHistory, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
+import { byTimeKey, isExpired, selectHistory, topicKey, withTopic, ListBodies, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
 
 export const DEFAULT_MEMORY_TOPIC_LIMIT = 10_000;
 
@@ -41,7 +41,7 @@ export class MemoryTopicStore implements TopicStore {
   }
 
   historyJson(namespace: string, topic: string, q: HistoryQuery): Promise<HistoryBodies> {
-    return this.history(namespace, topic, q).then((ms) => ({ bodies: ms.map((m) => this.json.get(m) ?? JSON.stringify(m)), release: () => undefined }));
+    return this.history(namespace, topic, q).then((ms) => new ListBodies(ms.map((m) => this.json.get(m) ?? JSON.stringify(m))));
   }
 
   append(m: StoredTopicMessageT): Promise<void> {

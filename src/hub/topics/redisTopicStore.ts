@@ -80,6 +80,57 @@ export interface RedisTopicStoreOptions {
   perTopic?: number;
 }
 
+/**
+ * A history query's bodies as ranges of the pages read (no object per body): the pages go back to the history
+ * connection's pool on release(). A backward query collects newest first; `reversed` hands them out oldest first.
+ */
+class PageBodies implements HistoryBodies {
+  private readonly pages: RedisPage[] = [];
+  private readonly refs: number[] = [];
+  private readonly starts: number[] = [];
+  private readonly lens: number[] = [];
+  joinedBytes = 0;
+
+  constructor(private readonly reversed: boolean) {}
+
+  get count(): number {
+    return this.refs.length;
+  }
+
+  addPage(page: RedisPage): number {
+    return this.pages.push(page) - 1;
+  }
+
+  push(ref: number, start: number, len: number): void {
+    this.joinedBytes += this.refs.length > 0 ? len + 1 : len;
+    this.refs.push(ref);
+    this.starts.push(start);
+    this.lens.push(len);
+  }
+
+  private index(i: number): number {
+    return this.reversed ? this.refs.length - 1 - i : i;
+  }
+
+  body(i: number): Buffer {
+    const k = this.index(i);
+    return this.pages[this.refs[k]!]!.buf.subarray(this.starts[k]!, this.starts[k]! + this.lens[k]!);
+  }
+
+  writeJoined(target: Buffer, at: number): number {
+    for (let i = 0; i < this.refs.length; i++) {
+      if (i > 0) target[at++] = 0x2c; // ,
+      const k = this.index(i);
+      at += this.pages[this.refs[k]!]!.buf.copy(target, at, this.starts[k]!, this.starts[k]! + this.lens[k]!);
+    }
+    return at;
+  }
+
+  release(): void {
+    for (const p of this.pages) p.release();
+  }
+}
+
 export class RedisTopicStore implements TopicStore {
   readonly kind = 'redis';
   readonly redis: Redis;
@@ -222,7 +273,12 @@ export class RedisTopicStore implements TopicStore {
     const now = Date.now();
     const page = await this.historyJson(namespace, topic, q);
     try {
-      return page.bodies.map((j) => JSON.parse(j.toString()) as StoredTopicMessageT).filter((m) => !isExpired(m, now));
+      const out: StoredTopicMessageT[] = [];
+      for (let i = 0; i < page.count; i++) {
+        const m = JSON.parse(page.body(i).toString()) as StoredTopicMessageT;
+        if (!isExpired(m, now)) out.push(m);
+      }
+      return out;
     } finally {
       page.release();
     }
@@ -256,18 +312,15 @@ export class RedisTopicStore implements TopicStore {
     let pastSince = false;
     let from = forward ? String(decodeTopicId(q.sinceId!).timestamp) : q.beforeId !== undefined ? String(decodeTopicId(q.beforeId).timestamp) : '+inf';
     let offset = 0;
-    const out: Buffer[] = [];
+    const out = new PageBodies(!forward);
     const gone: Buffer[] = [];
-    const pages: RedisPage[] = [];
-    const release = (): void => {
-      for (const p of pages) p.release();
-    };
+    const release = (): void => out.release();
     try {
       let done = false;
-      while (!done && out.length < q.limit) {
-        const ask = Math.max(q.limit - out.length + 16, 64);
+      while (!done && out.count < q.limit) {
+        const ask = Math.max(q.limit - out.count + 16, 64);
         const page = await this.pages.command(forward ? ['ZRANGEBYSCORE', z, from, '+inf', 'LIMIT', String(offset), String(ask)] : ['ZREVRANGEBYSCORE', z, from, '-inf', 'LIMIT', String(offset), String(ask)]);
-        pages.push(page);
+        const ref = out.addPage(page);
         const { buf, starts, lens, count } = page;
         for (let i = 0; i < count; i++) {
           const at = starts[i]!;
@@ -299,8 +352,8 @@ export class RedisTopicStore implements TopicStore {
             gone.push(page.member(i)); // expired: Redis dropped its key; its member goes now
             continue;
           }
-          out.push(buf.subarray(at + MEMBER_HEAD, at + len));
-          if (out.length === q.limit) break;
+          out.push(ref, at + MEMBER_HEAD, len - MEMBER_HEAD);
+          if (out.count === q.limit) break;
         }
         if (count < ask) break;
         // go on at the last member's millisecond, past the members of it this query has read
@@ -317,7 +370,7 @@ export class RedisTopicStore implements TopicStore {
       release();
       throw err;
     }
-    return { bodies: forward ? out : out.reverse(), release };
+    return out;
   }
 
   async byIds(namespace: string, ids: readonly string[]): Promise<StoredTopicMessageT[]> {

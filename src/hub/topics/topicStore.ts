@@ -7,12 +7,49 @@ import { compareTopicIds, isAfterTopicId } from '../../protocol/ids';
 export type JsonText = string | Buffer;
 
 /**
- * A history page as stored bodies, oldest first. The bodies may be views into memory the store lends (the Redis
- * store's pooled reply buffers): read or copy them, then `release()` — once; after it they may change.
+ * A history page as stored bodies, oldest first. They may live in memory the store lends (the Redis store's pooled
+ * reply buffers): read or copy them, then `release()` — once; after it they may change. Nothing here makes an object
+ * per body unless asked for one (`body(i)`): a HISTORY_RESPONSE copies them straight into its frame.
  */
 export interface HistoryBodies {
-  readonly bodies: readonly JsonText[];
+  readonly count: number;
+  /** Body i, oldest first: text, or a view of bytes the store lends (valid until release()). */
+  body(i: number): JsonText;
+  /** UTF-8 bytes of every body joined by commas. */
+  readonly joinedBytes: number;
+  /** Writes every body, joined by commas, into `target` from `at`; returns where it ended. */
+  writeJoined(target: Buffer, at: number): number;
   release(): void;
+}
+
+/** Bodies held as a list (the memory store's JSON texts): nothing lent, release() does nothing. */
+export class ListBodies implements HistoryBodies {
+  readonly joinedBytes: number;
+
+  constructor(private readonly list: readonly JsonText[]) {
+    let n = Math.max(0, list.length - 1);
+    for (const b of list) n += typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+    this.joinedBytes = n;
+  }
+
+  get count(): number {
+    return this.list.length;
+  }
+
+  body(i: number): JsonText {
+    return this.list[i]!;
+  }
+
+  writeJoined(target: Buffer, at: number): number {
+    for (let i = 0; i < this.list.length; i++) {
+      if (i > 0) target[at++] = 0x2c; // ,
+      const b = this.list[i]!;
+      at += typeof b === 'string' ? target.write(b, at) : b.copy(target, at);
+    }
+    return at;
+  }
+
+  release(): void {}
 }
 
 export interface HistoryQuery {
