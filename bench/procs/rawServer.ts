@@ -4,15 +4,19 @@
 //   broadcast — every frame from a sender to every other connection, serialised once (a pre-built buffer)
 //   idle      — accepts sockets and keeps them (the scale baseline)
 //   heartbeat — idle, plus the ws FAQ heartbeat: a ping to every client each 10 s, the silent ones terminated
+//   reply     — every frame answered with one frame given over IPC (`setReply`), sent from memory as it is (the HISTORY
+//               row's baseline: a server that has the response ready)
 import { WebSocketServer, WebSocket } from 'ws';
 import { serveIpc } from '../lib';
 
-const { mode } = JSON.parse(process.argv[2] ?? '{}') as { mode: 'echo' | 'relay' | 'broadcast' | 'idle' | 'heartbeat' };
+const { mode } = JSON.parse(process.argv[2] ?? '{}') as { mode: 'echo' | 'relay' | 'broadcast' | 'idle' | 'heartbeat' | 'reply' };
+let reply: Buffer = Buffer.from('{}');
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 1024 * 1024 });
 const byName = new Map<string, WebSocket>();
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
     if (mode === 'echo') ws.send(data, { binary: isBinary });
+    else if (mode === 'reply') ws.send(reply, { binary: false });
     else if (mode === 'relay') {
       const s = String(data);
       if (s.startsWith('{"hello"')) byName.set((JSON.parse(s) as { hello: string }).hello, ws);
@@ -46,6 +50,6 @@ if (mode === 'heartbeat') {
 }
 wss.on('listening', () => {
   const addr = wss.address() as { port: number };
-  serveIpc({}, () => new Promise<void>((r) => wss.close(() => r())));
+  serveIpc({ setReply: (text) => void (reply = Buffer.from(String(text))) }, () => new Promise<void>((r) => wss.close(() => r())));
   process.send?.({ type: 'ready', port: addr.port, token: '' });
 });
