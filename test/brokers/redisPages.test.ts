@@ -188,3 +188,23 @@ test('a hub on Redis answers many HISTORY queries of two clients at once, each f
     await probe.close();
   }
 });
+
+test('history connection: a server that never answers fails the waiting commands after the reply timeout, with the reason, and the next command connects again', async () => {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((sock) => void sockets.push(sock)); // accepts, reads nothing back
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const reader = new RedisPageReader({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, replyTimeout: 200 });
+  try {
+    const both = Promise.allSettled([reader.command(['ZRANGE', 'a', '0', '-1']), reader.command(['ZRANGE', 'b', '0', '-1'])]);
+    for (const r of await both) {
+      assert.equal(r.status, 'rejected');
+      assert.match(String((r as PromiseRejectedResult).reason), /Redis did not answer the history connection within 200 ms/);
+    }
+    await assert.rejects(reader.command(['ZRANGE', 'c', '0', '-1']), /within 200 ms/);
+    assert.equal(sockets.length, 2, 'the connection given up, the next command made a new one');
+  } finally {
+    reader.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+});

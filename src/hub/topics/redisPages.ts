@@ -85,7 +85,17 @@ interface Pending {
 }
 
 /** Options of the connection, as ioredis resolved them from the store's URL. */
-export type PageReaderOptions = Pick<RedisOptions, 'host' | 'port' | 'path' | 'username' | 'password' | 'db' | 'tls' | 'connectTimeout'>;
+export type PageReaderOptions = Pick<RedisOptions, 'host' | 'port' | 'path' | 'username' | 'password' | 'db' | 'tls' | 'connectTimeout'> & {
+  /**
+   * How long the oldest waiting command may go unanswered before the connection is given up (every waiting command
+   * fails with the reason, the next one connects again): a HISTORY gets an ERROR rather than no answer. Replies come
+   * in order, so one late reply holds up all behind it.
+   */
+  replyTimeout?: number;
+};
+
+/** PageReaderOptions.replyTimeout's default, ms. */
+export const REPLY_TIMEOUT_MS = 10_000;
 
 export class RedisPageReader {
   private socket: net.Socket | undefined;
@@ -99,6 +109,8 @@ export class RedisPageReader {
   private remaining = -1;
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
   private closed = false;
+  /** Runs while a command waits: for the oldest one, restarted as each reply comes. */
+  private replyTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: PageReaderOptions) {}
 
@@ -109,6 +121,7 @@ export class RedisPageReader {
       const socket = this.socket ?? this.connect();
       this.pending.push({ resolve, reject });
       socket.write(encode(args));
+      this.replyTimer ??= this.startReplyTimer();
     });
   }
 
@@ -148,8 +161,20 @@ export class RedisPageReader {
     this.socket!.write(encode(args));
   }
 
+  private startReplyTimer(): NodeJS.Timeout {
+    const ms = this.opts.replyTimeout ?? REPLY_TIMEOUT_MS;
+    const t = setTimeout(() => {
+      this.replyTimer = undefined;
+      this.fail(new Error(`Redis did not answer the history connection within ${ms} ms`));
+    }, ms);
+    t.unref();
+    return t;
+  }
+
   /** Every waiting command fails; the next one connects again. */
   private fail(err: Error): void {
+    clearTimeout(this.replyTimer);
+    this.replyTimer = undefined;
     const socket = this.socket;
     this.socket = undefined;
     socket?.destroy();
@@ -201,6 +226,8 @@ export class RedisPageReader {
 
   private deliver(page: RedisPage): void {
     const p = this.pending.shift();
+    clearTimeout(this.replyTimer);
+    this.replyTimer = this.pending.length > 0 ? this.startReplyTimer() : undefined;
     const error = page.error;
     if (!p) {
       page.release();
