@@ -15,7 +15,7 @@ import { MEMBER_HEAD, RedisTopicStore, memberHead } from '../../src/hub/topics/r
 import { idOfJson } from '../../src/hub/topics/topicStore';
 import { TopicIdGenerator, decodeTopicId } from '../../src/protocol/ids';
 import type { StoredTopicMessageT } from '../../src/protocol/topics';
-import { startProc, rawAgent, openWs, percentile, sleep, waitFor, fmt, burstRates, type Row, type BenchProc } from '../lib';
+import { startProc, rawAgent, openWs, percentile, sleep, waitFor, fmt, burstRates, alternate, type Row, type BenchProc } from '../lib';
 
 const REDIS_URL = process.env.SWITCHBOARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SUBSCRIBERS = 10;
@@ -303,24 +303,18 @@ export async function historyRow(redis: Redis, total: number, queries: number, r
     const rounds = 5;
     const per = Math.ceil(queries / rounds);
     let hubCpuUs = 0;
-    for (let k = 0; k < rounds; k++) {
-      const from = warmup + k * per;
-      const to = Math.min(warmup + queries, from + per);
-      const oursRound = async (): Promise<void> => {
+    // round k of either side asks since the same ids: sinceIds[warmup + k·per, …)
+    const slice = (k: number): [number, number] => [warmup + k * per, Math.min(warmup + queries, warmup + (k + 1) * per)];
+    await alternate(
+      rounds,
+      async () => {
         const c0 = await hub.stats();
-        ours.push(await run('hub', from, to));
+        ours.push(await run('hub', ...slice(ours.length)));
         const c1 = await hub.stats();
         hubCpuUs += c1.cpuUserUs + c1.cpuSystemUs - c0.cpuUserUs - c0.cpuSystemUs;
-      };
-      const baseRound = async (): Promise<void> => void base.push(await run('raw', from, to));
-      if (k % 2 === 0) {
-        await oursRound();
-        await baseRound();
-      } else {
-        await baseRound();
-        await oursRound();
-      }
-    }
+      },
+      async () => void base.push(await run('raw', ...slice(base.length))),
+    );
     const hubGc = await hub.call<{ minor: number[]; major: number[] }>('gcStats');
     const hubCpuMs = hubCpuUs / 1000 / queries;
     const sorted = (runs: HistoryRun[], k: 'total' | 'arrived' | 'parsing'): number[] => runs.flatMap((r) => r[k]).sort((a, b) => a - b);

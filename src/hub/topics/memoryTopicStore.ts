@@ -3,7 +3,7 @@
 
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { compareTopicIds } from '../../protocol/ids';
-import { byTimeKey, isExpired, selectHistory, topicKey, withTopic, ListBodies, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
+import { byTimeKey, isExpired, selectHistory, topicKey, withTopic, ListBodies, type HistoryBodies, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
 export const DEFAULT_MEMORY_TOPIC_LIMIT = 10_000;
 

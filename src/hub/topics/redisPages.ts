@@ -274,18 +274,13 @@ export class RedisPageReader {
       // `$<len>\r\n<len bytes>\r\n`
       if (pos >= end) break;
       if (buf[pos] !== 0x24 /* $ */) throw new Error(`Redis sent an array item of type "${String.fromCharCode(buf[pos]!)}" where a string was expected`);
-      let p = pos + 1;
-      let neg = false;
-      if (p < end && buf[p] === 0x2d) {
-        neg = true;
-        p++;
-      }
-      let len = 0;
-      while (p < end && buf[p] !== CR) len = len * 10 + (buf[p++]! - 48);
-      if (p + 1 >= end) break;
-      const start = p + 2;
-      if (neg) {
-        pos = start;
+      let eol = pos + 1;
+      while (eol < end && buf[eol] !== CR) eol++;
+      if (eol + 1 >= end) break;
+      const len = parseInteger(buf, pos + 1, eol);
+      const start = eol + 2;
+      if (len < 0) {
+        pos = start; // `$-1`: no string
         this.remaining--;
         continue;
       }

@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import { RedisPageReader, type RedisPage } from './redisPages';
 import type { StoredTopicMessageT } from '../../protocol/topics';
 import { TOPIC_ID_EPOCH, decodeTopicId, topicIdTimeKey } from '../../protocol/ids';
-import { expiresAt, idOfJson, isExpired, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
+import { expiresAt, idOfJson, isExpired, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type TopicCount, type TopicNotifier, type TopicStore } from './topicStore';
 
 export const DEFAULT_REDIS_TOPIC_PREFIX = 'switchboard:topics:';
 /** Messages kept per topic on Redis; beyond it the oldest are removed (checked every TRIM_EVERY appends to a topic). */

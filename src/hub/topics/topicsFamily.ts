@@ -24,7 +24,7 @@ import {
   type StoredTopicMessageT,
   type TopicSummaryT,
 } from '../../protocol/topics';
-import { idOfJson, isExpired, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type JsonText, type TopicCount, type TopicStore } from './topicStore';
+import { idOfJson, isExpired, topicKey, withTopic, type HistoryBodies, type HistoryQuery, type TopicCount, type TopicStore } from './topicStore';
 
 export interface TopicsOptions {
   /** Opens the store when the hub starts (closed when it stops). */
